@@ -1,0 +1,198 @@
+// loa-gateway: the daemon, plus `keys` (a station's key and SDP) and --check-config.
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/Gateway.hpp"
+#include "app/SystemdNotify.hpp"
+#include "common/Base64.hpp"
+#include "common/Log.hpp"
+#include "sdp/StationSdp.hpp"
+#include "settings/Settings.hpp"
+#include "srtp/StationKeys.hpp"
+
+namespace {
+constexpr std::string_view kTag = "main";
+
+constexpr const char* kUsage = R"(usage:
+  loa-gateway --config FILE [--state-dir DIR] [--log-level LEVEL]
+      run the gateway (SIGHUP reloads FILE, SIGTERM stops)
+  loa-gateway --check-config FILE
+      validate FILE and exit: 0 if valid, 1 with the error otherwise
+  loa-gateway keys --config FILE --station ID [--sdp] [--state-dir DIR]
+      print the station's SRTP key (SDES inline, base64) and the SDP of its stream;
+      with --sdp print only the SDP, ready for a player or loa-station --sdp
+  loa-gateway --version
+)";
+
+struct Options {
+    std::string command = "run";
+    std::string config;
+    std::string stateDir;
+    std::string station;
+    std::string logLevel;
+    bool sdpOnly = false;
+};
+
+std::optional<Options> parseArgs(int argc, char** argv) {
+    Options o;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    size_t i = 0;
+    if (!args.empty() && args[0] == "keys") {
+        o.command = "keys";
+        i = 1;
+    }
+    for (; i < args.size(); ++i) {
+        const auto& a = args[i];
+        auto value = [&](std::string& out) {
+            if (i + 1 >= args.size()) throw loa::Error(a + " needs a value");
+            out = args[++i];
+        };
+        if (a == "--config") value(o.config);
+        else if (a == "--check-config") { o.command = "check"; value(o.config); }
+        else if (a == "--state-dir") value(o.stateDir);
+        else if (a == "--station") value(o.station);
+        else if (a == "--log-level") value(o.logLevel);
+        else if (a == "--sdp") o.sdpOnly = true;
+        else if (a == "--version") o.command = "version";
+        else if (a == "--help" || a == "-h") return std::nullopt;
+        else throw loa::Error("unknown argument '" + a + "'");
+    }
+    if ((o.command == "run" || o.command == "keys") && o.config.empty()) throw loa::Error("--config FILE is required");
+    if (o.command == "keys" && o.station.empty()) throw loa::Error("keys needs --station ID");
+    return o;
+}
+
+loa::Settings load(const Options& o) {
+    auto settings = loa::loadSettings(o.config);
+    if (!o.stateDir.empty()) settings.gateway.stateDir = o.stateDir;
+    return settings;
+}
+
+int printKeys(const Options& o) {
+    const auto settings = load(o);
+    const auto* station = settings.findStation(o.station);
+    if (!station) throw loa::Error("no station '" + o.station + "' in " + o.config);
+    const auto* programme = settings.findProgramme(station->programme);
+    const auto secret = loa::loadOrCreateSecret(settings.gateway.secretFile());
+    loa::StationStream stream;
+    stream.stationId = station->id;
+    stream.programmeName = programme->name;
+    stream.destination = station->address;
+    stream.payloadType = programme->payloadType;
+    stream.channels = programme->encoder.channels;
+    stream.frameMs = programme->encoder.frameMs;
+    stream.priorityExtensionId = settings.gateway.priorityExtensionId;
+    stream.profile = station->profile;
+    stream.keyMaterial = loa::stationKeyMaterial(*station, secret);
+    stream.ssrc = loa::deriveStationSsrc(secret, station->id);
+    if (!o.sdpOnly) {
+        std::cout << "station: " << station->id << "\n"
+                  << "profile: " << loa::info(station->profile).sdesName << "\n"
+                  << "key: " << loa::base64Encode(stream.keyMaterial) << "\n"
+                  << "ssrc: " << stream.ssrc << "\n"
+                  << "crypto: " << loa::cryptoAttribute(station->profile, stream.keyMaterial) << "\n\n";
+    }
+    std::cout << loa::makeStationSdp(stream);
+    return 0;
+}
+
+int run(const Options& o) {
+    // Signals are taken through a signalfd by this thread only: block them before any thread starts.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const int sfd = signalfd(-1, &signals, SFD_CLOEXEC);
+    if (sfd < 0) loa::throwSystemError("signalfd", errno);
+
+    auto settings = load(o);
+    loa::log::setLevel(settings.gateway.logLevel);
+    if (!o.logLevel.empty()) {
+        loa::log::Level level;
+        if (!loa::log::parseLevel(o.logLevel, level)) throw loa::Error("unknown log level '" + o.logLevel + "'");
+        loa::log::setLevel(level);
+    }
+
+    loa::Gateway gateway(std::move(settings));
+    gateway.start();
+    loa::systemd::notify("READY=1\nSTATUS=serving");
+    LOA_LOG(info, kTag) << "serving";
+
+    const auto watchdog = loa::systemd::watchdogInterval();
+    const int pollMs = watchdog ? static_cast<int>(watchdog->count() / 2000) : 1000;
+    uint64_t lastBeat = gateway.heartbeat();
+    while (true) {
+        pollfd pfd{sfd, POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, pollMs);
+        if (watchdog) {
+            // Only a media thread that still advances keeps systemd's watchdog quiet.
+            const uint64_t beat = gateway.heartbeat();
+            if (beat != lastBeat) loa::systemd::notify("WATCHDOG=1");
+            lastBeat = beat;
+        }
+        gateway.maintain();
+        if (ready <= 0) continue;
+        signalfd_siginfo si{};
+        if (::read(sfd, &si, sizeof si) != sizeof si) continue;
+        if (si.ssi_signo == SIGHUP) {
+            loa::systemd::notify("RELOADING=1");
+            try {
+                auto next = load(o);
+                LOA_LOG(info, kTag) << "reloaded " << o.config << ": " << gateway.reload(next);
+            } catch (const std::exception& e) {
+                LOA_LOG(error, kTag) << "reload refused, still running on the previous config: " << e.what();
+            }
+            loa::systemd::notify("READY=1");
+            continue;
+        }
+        LOA_LOG(info, kTag) << "stopping on " << strsignal(static_cast<int>(si.ssi_signo));
+        loa::systemd::notify("STOPPING=1");
+        break;
+    }
+    gateway.stop();
+    ::close(sfd);
+    return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<Options> options;
+    try {
+        options = parseArgs(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "loa-gateway: " << e.what() << "\n" << kUsage;
+        return 2;
+    }
+    if (!options) {
+        std::cout << kUsage;
+        return 0;
+    }
+    try {
+        if (options->command == "version") {
+            std::cout << "loa-gateway " << LOA_VERSION << "\n";
+            return 0;
+        }
+        if (options->command == "check") {
+            const auto s = loa::loadSettings(options->config);
+            std::cout << options->config << ": valid (" << s.programmes.size() << " programme(s), " << s.stations.size()
+                      << " station(s))\n";
+            return 0;
+        }
+        if (options->command == "keys") return printKeys(*options);
+        return run(*options);
+    } catch (const std::exception& e) {
+        std::cerr << "loa-gateway: " << e.what() << "\n";
+        return 1;
+    }
+}

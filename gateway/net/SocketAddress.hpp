@@ -1,0 +1,37 @@
+#pragma once
+// An IPv4 or IPv6 UDP endpoint: "127.0.0.1:5004" or "[::1]:5004". Numeric only, no DNS.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace loa {
+
+class SocketAddress {
+public:
+    SocketAddress() = default;
+    static std::optional<SocketAddress> parse(std::string_view text);
+    static SocketAddress fromSockaddr(const sockaddr* sa, socklen_t len);
+
+    const sockaddr* sockaddrPtr() const { return reinterpret_cast<const sockaddr*>(&storage_); }
+    socklen_t length() const { return length_; }
+    int family() const { return storage_.ss_family; }
+    uint16_t port() const;
+    void setPort(uint16_t port);
+    bool isLoopback() const;
+    bool isMulticast() const;
+    std::string host() const;
+    std::string toString() const;
+
+    friend bool operator==(const SocketAddress& a, const SocketAddress& b);
+
+private:
+    sockaddr_storage storage_{};
+    socklen_t length_ = 0;
+};
+
+}  // namespace loa

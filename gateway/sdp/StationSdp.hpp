@@ -1,0 +1,38 @@
+#pragma once
+// The SDP (RFC 4566, SDES keys per RFC 4568) that describes one station's stream, so that a
+// standard player, or loa-station, can open it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/SocketAddress.hpp"
+#include "srtp/SrtpProfile.hpp"
+
+namespace loa {
+
+struct StationStream {
+    std::string stationId;
+    std::string programmeName;
+    SocketAddress destination;  ///< where the station receives
+    int payloadType = 96;
+    int channels = 1;
+    int frameMs = 20;
+    uint8_t priorityExtensionId = 1;
+    uint32_t ssrc = 0;  ///< the stream's SSRC (a=ssrc); 0 if the SDP names none
+    SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
+    std::vector<uint8_t> keyMaterial;  ///< master key || salt
+};
+
+/// The URI that names Loa's priority header extension in a=extmap.
+inline constexpr const char* kPriorityExtensionUri = "urn:x-loa:rtp-hdrext:priority";
+
+/// The SDES a=crypto attribute value: "1 AES_CM_128_HMAC_SHA1_80 inline:<base64>".
+std::string cryptoAttribute(SrtpProfile profile, const std::vector<uint8_t>& keyMaterial);
+std::string makeStationSdp(const StationStream& stream);
+/// Reads what makeStationSdp writes (and the same fields from other SDP writers); nullopt with
+/// `error` set if a required field is missing or malformed.
+std::optional<StationStream> parseStationSdp(const std::string& text, std::string& error);
+
+}  // namespace loa

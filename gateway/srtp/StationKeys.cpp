@@ -1,0 +1,70 @@
+#include "srtp/StationKeys.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "common/Base64.hpp"
+#include "common/Error.hpp"
+#include "crypto/Hkdf.hpp"
+
+namespace loa {
+namespace {
+std::span<const uint8_t> bytesOf(std::string_view s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+}  // namespace
+
+std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, std::string_view stationId,
+                                      SrtpProfile profile) {
+    static constexpr std::string_view kSalt = "loa/srtp/v1";
+    std::string infoText = "station:";
+    infoText += info(profile).configName;
+    infoText += ':';
+    infoText += stationId;
+    return hkdfSha256(gatewaySecret, bytesOf(kSalt), bytesOf(infoText), keyMaterialLength(profile));
+}
+
+uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_view stationId) {
+    static constexpr std::string_view kSalt = "loa/srtp/v1";
+    const std::string infoText = "ssrc:" + std::string(stationId);
+    const auto b = hkdfSha256(gatewaySecret, bytesOf(kSalt), bytesOf(infoText), 4);
+    return uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+}
+
+std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) {
+        if (errno != ENOENT) throwSystemError("cannot read gateway secret " + path.string(), errno);
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) throw Error("cannot create directory for gateway secret " + path.string() + ": " + ec.message());
+        std::vector<uint8_t> secret(32);
+        secureRandom(secret);
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST) return loadOrCreateSecret(path);  // another process created it first
+            throwSystemError("cannot create gateway secret " + path.string(), errno);
+        }
+        const std::string text = hexEncode(secret) + "\n";
+        const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+        ::close(fd);
+        if (!ok) throwSystemError("cannot write gateway secret " + path.string(), errno);
+        return secret;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string hex = text.str();
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
+    auto secret = hexDecode(hex);
+    if (!secret) throw Error("gateway secret " + path.string() + " is not hexadecimal");
+    if (secret->size() < 16) throw Error("gateway secret " + path.string() + " is shorter than 16 bytes");
+    return *secret;
+}
+
+}  // namespace loa

@@ -1,0 +1,28 @@
+#pragma once
+// Station master keys: derived from the gateway secret and the station id, or given in config.
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "srtp/SrtpProfile.hpp"
+
+namespace loa {
+
+/// Master key || master salt for `stationId` under `profile`:
+/// HKDF-SHA256(ikm = secret, salt = "loa/srtp/v1", info = "station:" + profile + ":" + id).
+/// The profile is in `info` so that one station's CM and GCM keys are unrelated.
+std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, std::string_view stationId,
+                                      SrtpProfile profile);
+
+/// The station's SSRC: HKDF-SHA256(secret, salt "loa/srtp/v1", info "ssrc:" + id), 4 bytes.
+/// Stable, so that its SDP can name it (a=ssrc) for receivers such as GStreamer's srtpdec.
+uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_view stationId);
+
+/// Reads the gateway secret (hex, at least 16 bytes) from `path`; creates it with 32 random bytes
+/// and mode 0600 if it does not exist. Throws loa::Error naming the file on failure.
+std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path);
+
+}  // namespace loa

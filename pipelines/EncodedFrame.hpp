@@ -1,0 +1,23 @@
+#pragma once
+// One encoded programme frame: produced once, shared read-only by every destination.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rtp/PriorityLevel.hpp"
+
+namespace loa {
+
+struct EncodedFrame {
+    std::vector<uint8_t> payload;   ///< one Opus packet (RFC 7587 RTP payload)
+    uint32_t timestamp = 0;         ///< programme media clock, 48 kHz, continuous
+    uint64_t index = 0;             ///< frame number since the programme started
+    PriorityLevel priority = PriorityLevel::scheduled;
+    std::chrono::steady_clock::time_point ready;  ///< when the encoder handed it over
+};
+
+using FramePtr = std::shared_ptr<const EncodedFrame>;
+
+}  // namespace loa

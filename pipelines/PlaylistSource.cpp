@@ -1,0 +1,118 @@
+#include "PlaylistSource.hpp"
+
+#include <gst/app/gstappsink.h>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "GstRuntime.hpp"
+#include "common/Log.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "playlist";
+constexpr int kSampleRate = 48000;
+constexpr int kRingSeconds = 2;
+}  // namespace
+
+PlaylistSource::PlaylistSource(std::string programmeId, const PlaylistSettings& playlist, int channels)
+    : programmeId_(std::move(programmeId)),
+      playlist_(playlist),
+      channels_(channels),
+      ring_(static_cast<size_t>(kSampleRate * channels * kRingSeconds)),
+      random_(std::random_device{}()) {
+    order_.resize(playlist_.files.size());
+    std::iota(order_.begin(), order_.end(), 0);
+}
+
+PlaylistSource::~PlaylistSource() { stop(); }
+
+void PlaylistSource::start() {
+    gst::ensureInitialised();
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
+}
+
+void PlaylistSource::stop() {
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+}
+
+size_t PlaylistSource::read(std::span<float> out) {
+    const size_t n = ring_.read(out);
+    if (n < out.size() && !finished_) counters_.underrunSamples += out.size() - n;
+    return n;
+}
+
+const std::filesystem::path* PlaylistSource::nextFile() {
+    if (position_ == order_.size()) {
+        if (playlist_.mode == PlaylistMode::once) return nullptr;
+        position_ = 0;
+    }
+    if (position_ == 0 && playlist_.mode == PlaylistMode::shuffle) std::shuffle(order_.begin(), order_.end(), random_);
+    return &playlist_.files[order_[position_++]];
+}
+
+void PlaylistSource::run() {
+    size_t failuresInARow = 0;
+    while (running_) {
+        const auto* file = nextFile();
+        if (!file) {
+            finished_ = true;
+            LOA_LOG(info, kTag) << programmeId_ << ": playlist finished";
+            return;
+        }
+        if (decodeFile(*file)) {
+            failuresInARow = 0;
+            continue;
+        }
+        ++counters_.fileErrors;
+        // Every file failing: back off rather than spin; the programme plays silence meanwhile.
+        if (++failuresInARow >= playlist_.files.size()) {
+            for (int i = 0; i < 20 && running_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+}
+
+bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
+    ++counters_.filesStarted;
+    try {
+        gst::Pipeline pipeline(
+            "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
+            "audio/x-raw,format=F32LE,layout=interleaved,rate=" + std::to_string(kSampleRate) +
+            ",channels=" + std::to_string(channels_) + " ! appsink name=sink sync=false max-buffers=8 drop=false");
+        g_object_set(pipeline.element("src"), "location", file.c_str(), nullptr);
+        auto* sink = GST_APP_SINK(pipeline.element("sink"));
+        pipeline.play();
+        LOA_LOG(debug, kTag) << programmeId_ << ": playing " << file.string();
+
+        while (running_) {
+            gst::SamplePtr sample(gst_app_sink_try_pull_sample(sink, 100 * GST_MSECOND));
+            if (!sample) {
+                if (gst_app_sink_is_eos(sink)) return true;
+                if (auto error = pipeline.takeError(); !error.empty()) {
+                    LOA_LOG(warn, kTag) << programmeId_ << ": cannot decode " << file.string() << ": " << error;
+                    return false;
+                }
+                continue;
+            }
+            GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+            GstMapInfo map;
+            if (!buffer || !gst_buffer_map(buffer, &map, GST_MAP_READ)) continue;
+            std::span<const float> pcm(reinterpret_cast<const float*>(map.data), map.size / sizeof(float));
+            while (!pcm.empty() && running_) {
+                const size_t written = ring_.write(pcm);
+                pcm = pcm.subspan(written);
+                if (!pcm.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            gst_buffer_unmap(buffer, &map);
+        }
+        return true;
+    } catch (const std::exception& e) {
+        LOA_LOG(warn, kTag) << programmeId_ << ": cannot play " << file.string() << ": " << e.what();
+        return false;
+    }
+}
+
+}  // namespace loa

@@ -1,0 +1,173 @@
+#include "StationReceiver.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include "common/Error.hpp"
+#include "common/Log.hpp"
+#include "rtp/RtpPacket.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "station";
+using Clock = std::chrono::steady_clock;
+/// With nothing received for this long, playout pauses instead of concealing forever.
+constexpr auto kIdleStop = std::chrono::milliseconds(500);
+constexpr int kMaxFrame = 5760;  // 120 ms at 48 kHz
+}  // namespace
+
+std::string ReceiverStats::toJson() const {
+    std::ostringstream o;
+    o << "{\"received\":" << received << ",\"bytes\":" << bytes << ",\"lost\":" << lost << ",\"underruns\":" << underruns << ",\"late\":" << late
+      << ",\"duplicates\":" << duplicates << ",\"decrypt_failures\":" << decryptFailures
+      << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded << ",\"fec_recovered\":" << fecRecovered
+      << ",\"concealed\":" << concealed << ",\"restarts\":" << restarts << ",\"rollover_resyncs\":" << rolloverResyncs << ",\"last_priority\":" << lastPriority
+      << ",\"ssrc\":" << ssrc << "}";
+    return o.str();
+}
+
+StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink sink)
+    : stream_(stream),
+      socket_(stream.destination),
+      srtp_(SrtpSession::Direction::inbound, stream.profile, stream.keyMaterial),
+      sink_(std::move(sink)),
+      channels_(stream.channels),
+      jitterDelay_(jitterMs),
+      pcm_(static_cast<size_t>(kMaxFrame * stream.channels)) {
+    int error = 0;
+    decoder_ = opus_decoder_create(48000, channels_, &error);
+    if (error != OPUS_OK) throw Error(std::string("cannot create Opus decoder: ") + opus_strerror(error));
+    socket_.setBufferSizes(1 << 20, 1 << 20);
+}
+
+StationReceiver::~StationReceiver() {
+    if (decoder_) opus_decoder_destroy(decoder_);
+}
+
+void StationReceiver::run(Clock::time_point deadline, const volatile bool& stop) {
+    while (!stop) {
+        auto now = Clock::now();
+        if (now >= deadline) return;
+        auto wake = deadline;
+        if (playing_ && nextPlayout_ < wake) wake = nextPlayout_;
+        const auto waitNs = std::chrono::duration_cast<std::chrono::nanoseconds>(wake - now).count();
+        timespec timeout{static_cast<time_t>(waitNs / 1'000'000'000), static_cast<long>(waitNs % 1'000'000'000)};
+        pollfd pfd{socket_.fd(), POLLIN, 0};
+        ::ppoll(&pfd, 1, &timeout, nullptr);
+        now = Clock::now();
+        if (pfd.revents & POLLIN) receiveAll(now);
+        while (playing_ && now >= nextPlayout_) {
+            if (now - lastArrival_ > kIdleStop && jitter_.depth() == 0) {
+                playing_ = false;  // the stream stopped; wait for it without inventing audio
+                jitter_.reset();
+                break;
+            }
+            playOne();
+            nextPlayout_ += std::chrono::microseconds(frameSamples_ * 1000 / 48);
+        }
+    }
+}
+
+void StationReceiver::receiveAll(Clock::time_point now) {
+    uint8_t buffer[2048];
+    SocketAddress from;
+    for (int i = 0; i < 256; ++i) {
+        const ssize_t n = socket_.receive(buffer, from);
+        if (n <= 0) return;
+        handlePacket({buffer, static_cast<size_t>(n)}, now);
+    }
+}
+
+void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point now) {
+    const auto header = looksLikeRtcp(packet) ? std::nullopt : RtpPacket::parse(packet);
+    if (!header) {
+        ++stats_.malformed;
+        return;
+    }
+    // The sender's rollover counter travels in the clear (and under the auth tag) in the
+    // stream-info extension: it lets this receiver join a stream in progress or follow a
+    // restarted gateway. A forged value only makes authentication fail.
+    std::optional<uint32_t> senderRoc;
+    if (auto ext = header->oneByteExtension(stream_.priorityExtensionId); ext && ext->size() >= StreamInfo::kSize) {
+        senderRoc = StreamInfo::parse(*ext)->rolloverCounter;
+    }
+    const uint32_t ssrc = header->ssrc();
+    const auto currentRoc = srtp_.rolloverCounter(ssrc);
+    if (senderRoc && !currentRoc) srtp_.setRolloverCounter(ssrc, *senderRoc);
+
+    uint8_t original[2048];
+    const size_t originalLength = std::min(packet.size(), sizeof original);
+    std::copy_n(packet.begin(), originalLength, original);
+    size_t length = packet.size();
+    SrtpResult result = srtp_.unprotectRtp(packet, length);
+    if (result != SrtpResult::ok && senderRoc && currentRoc && *senderRoc != *currentRoc) {
+        srtp_.setRolloverCounter(ssrc, *senderRoc);
+        std::copy_n(original, originalLength, packet.begin());
+        length = originalLength;
+        result = srtp_.unprotectRtp(packet, length);
+        if (result == SrtpResult::ok) {
+            ++stats_.rolloverResyncs;
+            jitter_.reset();  // the sender restarted: a new stream from here
+            playing_ = false;
+        }
+    }
+    if (result != SrtpResult::ok) {
+        ++stats_.decryptFailures;
+        return;
+    }
+    const auto rtp = RtpPacket::parse(packet.first(length));
+    if (!rtp || rtp->payloadType() != stream_.payloadType || rtp->payload().empty()) {
+        ++stats_.malformed;
+        return;
+    }
+    ++stats_.received;
+    stats_.bytes += length;
+    stats_.ssrc = rtp->ssrc();
+    if (auto ext = rtp->oneByteExtension(stream_.priorityExtensionId)) {
+        if (auto info = StreamInfo::parse(*ext)) stats_.lastPriority = info->priority;
+    }
+    lastArrival_ = now;
+
+    switch (jitter_.insert(rtp->sequence(), rtp->payload())) {
+        case JitterBuffer::Insert::late: ++stats_.late; return;
+        case JitterBuffer::Insert::duplicate: ++stats_.duplicates; return;
+        case JitterBuffer::Insert::restarted: ++stats_.restarts; playing_ = false; break;
+        case JitterBuffer::Insert::accepted: break;
+    }
+    if (!playing_) {
+        const int samples = opus_packet_get_nb_samples(rtp->payload().data(), static_cast<opus_int32>(rtp->payload().size()), 48000);
+        if (samples > 0 && samples <= kMaxFrame) frameSamples_ = samples;
+        playing_ = true;
+        nextPlayout_ = now + jitterDelay_;
+    }
+}
+
+void StationReceiver::playOne() {
+    // A missing packet with later ones already here is a hole (lost); with none, the buffer ran dry.
+    const bool laterPacketsHere = jitter_.depth() > 0;
+    auto payload = jitter_.popNext();
+    if (!payload) return;
+    if (payload->empty()) ++(laterPacketsHere ? stats_.lost : stats_.underruns);
+    int samples;
+    if (!payload->empty()) {
+        samples = opus_decode_float(decoder_, payload->data(), static_cast<opus_int32>(payload->size()), pcm_.data(), kMaxFrame, 0);
+        if (samples > 0) ++stats_.decoded;
+    } else if (const auto* next = jitter_.peekNext(); next && !next->empty()) {
+        samples = opus_decode_float(decoder_, next->data(), static_cast<opus_int32>(next->size()), pcm_.data(), frameSamples_, 1);
+        if (samples > 0) ++stats_.fecRecovered;
+    } else {
+        samples = opus_decode_float(decoder_, nullptr, 0, pcm_.data(), frameSamples_, 0);
+        if (samples > 0) ++stats_.concealed;
+    }
+    if (samples <= 0) {
+        ++stats_.malformed;
+        samples = frameSamples_;
+        std::fill(pcm_.begin(), pcm_.begin() + samples * channels_, 0.0f);
+    }
+    sink_(std::span<const float>(pcm_.data(), static_cast<size_t>(samples * channels_)));
+}
+
+}  // namespace loa

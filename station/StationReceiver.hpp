@@ -1,0 +1,75 @@
+#pragma once
+// The reference station: receives one SRTP stream, authenticates and decrypts it, buffers it
+// against jitter, decodes Opus (with in-band FEC and concealment for what is missing) on its own
+// playout clock, and hands the audio to a sink (WAV file or audio device).
+
+#include <opus/opus.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "JitterBuffer.hpp"
+#include "net/UdpSocket.hpp"
+#include "sdp/StationSdp.hpp"
+#include "srtp/SrtpSession.hpp"
+
+namespace loa {
+
+struct ReceiverStats {
+    uint64_t received = 0;         ///< authenticated RTP packets
+    uint64_t bytes = 0;
+    uint64_t lost = 0;             ///< missing when their turn came, with later packets already here
+    uint64_t underruns = 0;        ///< turns that came with the buffer empty
+    uint64_t late = 0;             ///< arrived after their turn
+    uint64_t duplicates = 0;
+    uint64_t decryptFailures = 0;  ///< SRTP authentication or decryption failed
+    uint64_t malformed = 0;        ///< not RTP, or wrong payload type
+    uint64_t decoded = 0;          ///< frames decoded from their own packet
+    uint64_t fecRecovered = 0;     ///< frames rebuilt from the next packet's FEC data
+    uint64_t concealed = 0;        ///< frames filled by packet-loss concealment
+    uint64_t restarts = 0;         ///< stream restarts (sequence jumped)
+    uint64_t rolloverResyncs = 0;  ///< times the SRTP rollover counter was taken from the sender
+    int lastPriority = 0;          ///< priority extension value of the last packet, 0 if none
+    uint32_t ssrc = 0;
+    std::string toJson() const;
+};
+
+class StationReceiver {
+public:
+    using Sink = std::function<void(std::span<const float>)>;
+
+    /// `stream` gives the key, payload type, channels and the address to listen on.
+    StationReceiver(const StationStream& stream, int jitterMs, Sink sink);
+    ~StationReceiver();
+
+    /// Runs until `deadline` or until `stop` becomes true.
+    void run(std::chrono::steady_clock::time_point deadline, const volatile bool& stop);
+    const ReceiverStats& stats() const { return stats_; }
+    int channels() const { return channels_; }
+
+private:
+    void receiveAll(std::chrono::steady_clock::time_point now);
+    void handlePacket(std::span<uint8_t> packet, std::chrono::steady_clock::time_point now);
+    void playOne();
+
+    StationStream stream_;
+    UdpSocket socket_;
+    SrtpSession srtp_;
+    JitterBuffer jitter_;
+    OpusDecoder* decoder_ = nullptr;
+    Sink sink_;
+    int channels_;
+    std::chrono::milliseconds jitterDelay_;
+    int frameSamples_ = 960;
+    std::vector<float> pcm_;
+    bool playing_ = false;
+    std::chrono::steady_clock::time_point nextPlayout_{};
+    std::chrono::steady_clock::time_point lastArrival_{};
+    ReceiverStats stats_;
+};
+
+}  // namespace loa
