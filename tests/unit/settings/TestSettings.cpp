@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "TestData.hpp"
+#include "settings/Settings.hpp"
+
+using namespace loa;
+
+namespace {
+/// A valid config; each test breaks one thing in it.
+std::string validYaml() {
+    return R"(gateway:
+  id: test-gw
+  state_dir: state
+  media:
+    listen: 127.0.0.1:5004
+programmes:
+  - id: national
+    encoder:
+      bitrate: 24000
+      channels: 2
+    playlist:
+      mode: shuffle
+      files:
+        - )" + (test::sourceDir() / "config/segments/tone-1khz.wav").string() + R"(
+stations:
+  - id: st-1
+    programme: national
+    address: 127.0.0.1:40001
+  - id: st-2
+    programme: national
+    address: "[::1]:40002"
+    srtp_profile: aead-aes-128-gcm
+    key: QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQg==
+)";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not in the config";
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
+}
+
+/// Parses `yaml` expecting a ConfigError whose message names line `line` and contains `key` and `words`.
+void expectError(const std::string& yaml, int line, const std::string& key, const std::string& words) {
+    try {
+        parseSettings(yaml, "/etc/loa/test.yaml");
+        ADD_FAILURE() << "no error for a config that should fail at " << key;
+    } catch (const ConfigError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("/etc/loa/test.yaml:" + std::to_string(line) + ": "), std::string::npos) << what;
+        EXPECT_NE(what.find(key), std::string::npos) << what;
+        EXPECT_NE(what.find(words), std::string::npos) << what;
+    }
+}
+}  // namespace
+
+TEST(Settings, ParsesAValidConfig) {
+    const auto s = parseSettings(validYaml(), "/etc/loa/test.yaml");
+    EXPECT_EQ(s.gateway.id, "test-gw");
+    EXPECT_EQ(s.gateway.stateDir, "/etc/loa/state");  // relative to the config file
+    EXPECT_EQ(s.gateway.mediaListen.port(), 5004);
+    EXPECT_EQ(s.gateway.priorityExtensionId, 1);
+    ASSERT_EQ(s.programmes.size(), 1u);
+    EXPECT_EQ(s.programmes[0].name, "national");  // name defaults to the id
+    EXPECT_EQ(s.programmes[0].encoder.bitrate, 24000);
+    EXPECT_EQ(s.programmes[0].encoder.channels, 2);
+    EXPECT_EQ(s.programmes[0].encoder.frameMs, 20);
+    EXPECT_EQ(s.programmes[0].playlist.mode, PlaylistMode::shuffle);
+    ASSERT_EQ(s.stations.size(), 2u);
+    EXPECT_EQ(s.stations[1].address.family(), AF_INET6);
+    EXPECT_EQ(s.stations[1].profile, SrtpProfile::aeadAes128Gcm);
+    ASSERT_TRUE(s.stations[1].key);
+    EXPECT_EQ(s.stations[1].key->size(), 28u);
+    EXPECT_FALSE(s.stations[0].key);
+}
+
+TEST(Settings, TheBundledExampleIsValid) {
+    const auto s = loadSettings(test::sourceDir() / "config/example.yaml");
+    EXPECT_EQ(s.stations.size(), 3u);
+    for (const auto& f : s.programmes.at(0).playlist.files) EXPECT_TRUE(std::filesystem::exists(f)) << f;
+}
+
+TEST(Settings, UnknownKeysAreErrors) {
+    expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  colour: blue\n"), 3, "gateway.colour", "unknown key");
+    expectError(replace(validYaml(), "      bitrate: 24000", "      bitrat: 24000"), 9, "programmes[0].encoder.bitrat",
+                "unknown key");
+    expectError(validYaml() + "extra: 1\n", 24, "extra", "unknown key");
+}
+
+TEST(Settings, MissingRequiredKeys) {
+    expectError(replace(validYaml(), "  id: test-gw\n", ""), 2, "gateway.id", "missing");
+    expectError(replace(validYaml(), "    programme: national\n    address: 127.0.0.1:40001\n", "    address: 127.0.0.1:40001\n"),
+                16, "stations[0].programme", "missing");
+}
+
+TEST(Settings, WrongTypesAndRanges) {
+    expectError(replace(validYaml(), "bitrate: 24000", "bitrate: fast"), 9, "programmes[0].encoder.bitrate",
+                "expected an integer from 6000 to 510000, got 'fast'");
+    expectError(replace(validYaml(), "channels: 2", "channels: 3"), 10, "programmes[0].encoder.channels",
+                "expected an integer from 1 to 2, got 3");
+    expectError(replace(validYaml(), "mode: shuffle", "mode: random"), 12, "programmes[0].playlist.mode",
+                "expected one of loop, once, shuffle");
+    expectError(replace(validYaml(), "  media:\n    listen: 127.0.0.1:5004\n", "  media: 5004\n"), 4, "gateway.media",
+                "expected a mapping");
+}
+
+TEST(Settings, BadAddressesKeysAndIds) {
+    expectError(replace(validYaml(), "address: 127.0.0.1:40001", "address: localhost:40001"), 18,
+                "stations[0].address", "expected an IP address and port");
+    expectError(replace(validYaml(), "key: QkJC", "key: ?QkJC"), 23, "stations[1].key", "base64 of 28 bytes");
+    expectError(replace(validYaml(), "id: st-1", "id: st 1"), 16, "stations[0].id", "expected 1 to 64 characters");
+}
+
+TEST(Settings, CrossReferencesAreChecked) {
+    expectError(replace(validYaml(), "id: st-2", "id: st-1"), 19, "stations[1].id", "duplicate station id 'st-1'");
+    expectError(replace(validYaml(), "    programme: national\n    address: \"[::1]", "    programme: regional\n    address: \"[::1]"),
+                20, "stations[1].programme", "no programme with id 'regional'");
+    expectError(replace(validYaml(), "\"[::1]:40002\"", "127.0.0.1:40001"), 21, "stations[1].address",
+                "already used by station 'st-1'");
+    expectError(replace(validYaml(), "tone-1khz.wav", "no-such-file.wav"), 14, "programmes[0].playlist.files[0]",
+                "no such file");
+}
+
+TEST(Settings, BrokenDocuments) {
+    expectError("", 1, "(document)", "empty");
+    expectError("gateway: [1, 2\n", 2, "(document)", "not valid YAML");
+    expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  id: other\n"), 3, "gateway.id", "duplicate key");
+    EXPECT_THROW(loadSettings("/nonexistent/loa.yaml"), Error);
+}
