@@ -1,0 +1,90 @@
+#include "Harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <regex>
+
+#include "Process.hpp"
+#include "TestData.hpp"
+#include "net/UdpSocket.hpp"
+
+namespace loa::test {
+
+uint16_t freeUdpPort() {
+    UdpSocket s(*SocketAddress::parse("127.0.0.1:0"));
+    return s.localAddress().port();
+}
+
+std::filesystem::path writeConfig(const std::filesystem::path& dir, uint16_t mediaPort,
+                                  const std::vector<std::string>& files, const std::vector<StationSpec>& stations,
+                                  const std::string& name) {
+    const auto path = dir / name;
+    std::ofstream out(path);
+    out << "gateway:\n  id: test-gateway\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << mediaPort << "\n"
+        << "programmes:\n  - id: national\n    playlist:\n      mode: loop\n      files:\n";
+    for (const auto& f : files) out << "        - " << (sourceDir() / "config/segments" / f).string() << "\n";
+    out << "stations:\n";
+    for (const auto& s : stations) {
+        out << "  - id: " << s.id << "\n    programme: national\n    address: 127.0.0.1:" << s.port
+            << "\n    srtp_profile: " << s.profile << "\n";
+    }
+    return path;
+}
+
+std::string stationKeys(const std::filesystem::path& config, const std::string& station, bool sdpOnly) {
+    const auto dir = config.parent_path();
+    std::vector<std::string> args = {LOA_GATEWAY_BIN, "keys", "--config", config.string(), "--station", station};
+    if (sdpOnly) args.push_back("--sdp");
+    Process keys(args, dir / ("keys-" + station + ".out"), dir / ("keys-" + station + ".err"));
+    EXPECT_EQ(keys.wait(std::chrono::seconds(10)), 0) << keys.errors();
+    return keys.output();
+}
+
+std::map<std::string, long long> parseStats(const std::string& json) {
+    std::map<std::string, long long> out;
+    static const std::regex field("\"([a-z_]+)\":(-?[0-9]+)");
+    for (std::sregex_iterator it(json.begin(), json.end(), field), end; it != end; ++it) {
+        out[(*it)[1]] = std::stoll((*it)[2]);
+    }
+    return out;
+}
+
+double dominantFrequency(const std::vector<float>& samples, int rate, double lo, double hi) {
+    double best = 0, bestPower = -1;
+    for (double f = lo; f <= hi; f += 0.25) {
+        // Goertzel at f over the whole window: 0.25 Hz steps, finer than the ±5 Hz asked.
+        const double w = 2.0 * M_PI * f / rate;
+        const double coeff = 2.0 * std::cos(w);
+        double s1 = 0, s2 = 0;
+        for (float x : samples) {
+            const double s0 = x + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+        if (power > bestPower) {
+            bestPower = power;
+            best = f;
+        }
+    }
+    return best;
+}
+
+double longestGapMs(const std::vector<float>& samples, int rate, float threshold) {
+    const size_t window = static_cast<size_t>(rate / 200);
+    size_t run = 0, longest = 0;
+    for (size_t at = 0; at + window <= samples.size(); at += window) {
+        double sum = 0;
+        for (size_t i = at; i < at + window; ++i) sum += double{samples[i]} * samples[i];
+        if (std::sqrt(sum / static_cast<double>(window)) < threshold) {
+            longest = std::max(longest, ++run);
+        } else {
+            run = 0;
+        }
+    }
+    return static_cast<double>(longest) * 5.0;
+}
+
+}  // namespace loa::test

@@ -1,0 +1,38 @@
+#pragma once
+// Building blocks for integration tests: free loopback ports, a gateway config, the station
+// counters loa-station prints, and audio analysis of what a receiver wrote.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace loa::test {
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+uint16_t freeUdpPort();
+
+struct StationSpec {
+    std::string id;
+    uint16_t port;
+    std::string profile = "aes-cm-128-hmac-sha1-80";
+};
+
+/// Writes a gateway config into `dir` (state in dir/state) playing `files` in a loop.
+std::filesystem::path writeConfig(const std::filesystem::path& dir, uint16_t mediaPort,
+                                  const std::vector<std::string>& files, const std::vector<StationSpec>& stations,
+                                  const std::string& name = "gateway.yaml");
+
+/// Runs `loa-gateway keys` for a station; returns what it printed (exits the test on failure).
+std::string stationKeys(const std::filesystem::path& config, const std::string& station, bool sdpOnly);
+
+/// The counters of one loa-station run, from its JSON line.
+std::map<std::string, long long> parseStats(const std::string& json);
+
+/// The frequency (Hz) with the most energy between `lo` and `hi` in mono `samples` at `rate`.
+double dominantFrequency(const std::vector<float>& samples, int rate, double lo, double hi);
+/// The longest run (ms) of 5 ms windows whose RMS is below `threshold`.
+double longestGapMs(const std::vector<float>& samples, int rate, float threshold);
+
+}  // namespace loa::test
