@@ -47,7 +47,9 @@ TEST(RtpPacket, RejectsEveryTruncatedHeader) {
     // Cut inside the payload: the last byte now claims more padding than the payload holds.
     for (size_t n = 28; n < full.size(); ++n) {
         auto p = RtpPacket::parse(std::span(full).first(n));
-        if (p) EXPECT_LE(p->headerSize() + p->payload().size() + p->paddingSize(), n);
+        if (p) {
+            EXPECT_LE(p->headerSize() + p->payload().size() + p->paddingSize(), n);
+        }
     }
 }
 
