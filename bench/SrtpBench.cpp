@@ -59,7 +59,8 @@ Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
         api.setCm80(&policy.rtcp);
         policy.ssrc.type = ssrc_any_outbound;
         unsigned char key[30];
-        for (size_t k = 0; k < sizeof key; ++k) key[k] = static_cast<unsigned char>(i * 31 + k);
+        for (size_t k = 0; k < sizeof key; ++k)
+            key[k] = static_cast<unsigned char>(i * 31 + k);
         policy.key = key;
         policy.window_size = 128;
         if (api.create(&live[i], &policy) != srtp_err_status_ok) {
@@ -91,7 +92,8 @@ Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
         now = cpuSeconds();
     }
     const double elapsed = now - start;
-    for (auto* s : live) api.dealloc(s);
+    for (auto* s : live)
+        api.dealloc(s);
     return {sessions, elapsed * 1e6 / static_cast<double>(packets),
             static_cast<double>(rssAfter - rssBefore) / static_cast<double>(sessions), packets};
 }
@@ -103,12 +105,13 @@ int runSrtpBench(const std::vector<size_t>& sessionCounts, double budgetSeconds,
     apis.push_back({"loa (libsrtp2 2.5.0, OpenSSL, static)", srtp_init, srtp_create, srtp_protect, srtp_dealloc,
                     srtp_crypto_policy_set_rtp_default});
     if (void* nss = dlopen("libsrtp2.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)) {
-        SrtpApi api{"debian (libsrtp2.so.1, NSS)",
-                    reinterpret_cast<srtp_err_status_t (*)()>(dlsym(nss, "srtp_init")),
-                    reinterpret_cast<srtp_err_status_t (*)(srtp_t*, const srtp_policy_t*)>(dlsym(nss, "srtp_create")),
-                    reinterpret_cast<srtp_err_status_t (*)(srtp_t, void*, int*)>(dlsym(nss, "srtp_protect")),
-                    reinterpret_cast<srtp_err_status_t (*)(srtp_t)>(dlsym(nss, "srtp_dealloc")),
-                    reinterpret_cast<void (*)(srtp_crypto_policy_t*)>(dlsym(nss, "srtp_crypto_policy_set_rtp_default"))};
+        SrtpApi api{
+            "debian (libsrtp2.so.1, NSS)",
+            reinterpret_cast<srtp_err_status_t (*)()>(dlsym(nss, "srtp_init")),
+            reinterpret_cast<srtp_err_status_t (*)(srtp_t*, const srtp_policy_t*)>(dlsym(nss, "srtp_create")),
+            reinterpret_cast<srtp_err_status_t (*)(srtp_t, void*, int*)>(dlsym(nss, "srtp_protect")),
+            reinterpret_cast<srtp_err_status_t (*)(srtp_t)>(dlsym(nss, "srtp_dealloc")),
+            reinterpret_cast<void (*)(srtp_crypto_policy_t*)>(dlsym(nss, "srtp_crypto_policy_set_rtp_default"))};
         if (api.init && api.create && api.protect && api.dealloc && api.setCm80) apis.push_back(api);
     } else {
         std::fprintf(stderr, "Debian's libsrtp2.so.1 not found (%s): measuring Loa's build only\n", dlerror());
@@ -125,7 +128,9 @@ int runSrtpBench(const std::vector<size_t>& sessionCounts, double budgetSeconds,
                         p.kibPerSession, p.packets);
             std::fflush(stdout);
             char row[256];
-            std::snprintf(row, sizeof row, "%s{\"build\":\"%s\",\"sessions\":%zu,\"us_per_protect\":%.4f,\"kib_per_session\":%.3f,\"packets\":%zu}",
+            std::snprintf(row, sizeof row,
+                          "%s{\"build\":\"%s\",\"sessions\":%zu,\"us_per_protect\":%.4f,\"kib_per_session\":%.3f,"
+                          "\"packets\":%zu}",
                           first ? "" : ",", api.name.c_str(), p.sessions, p.usPerProtect, p.kibPerSession, p.packets);
             json += row;
             first = false;

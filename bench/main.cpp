@@ -19,7 +19,8 @@ std::vector<size_t> parseList(const std::string& text) {
     std::vector<size_t> out;
     std::stringstream in(text);
     std::string item;
-    while (std::getline(in, item, ',')) out.push_back(std::stoul(item));
+    while (std::getline(in, item, ','))
+        out.push_back(std::stoul(item));
     return out;
 }
 }  // namespace
@@ -36,10 +37,14 @@ int main(int argc, char** argv) {
         for (int i = 2; i < argc; ++i) {
             const std::string a = argv[i];
             if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-            if (a == "--sessions") sessions = parseList(argv[++i]);
-            else if (a == "--seconds-per-point") seconds = std::stod(argv[++i]);
-            else if (a == "--json") json = argv[++i];
-            else throw std::invalid_argument("unknown argument " + a);
+            if (a == "--sessions")
+                sessions = parseList(argv[++i]);
+            else if (a == "--seconds-per-point")
+                seconds = std::stod(argv[++i]);
+            else if (a == "--json")
+                json = argv[++i];
+            else
+                throw std::invalid_argument("unknown argument " + a);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "loa-bench: %s\n%s", e.what(), kUsage);

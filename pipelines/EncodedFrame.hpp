@@ -11,9 +11,9 @@
 namespace loa {
 
 struct EncodedFrame {
-    std::vector<uint8_t> payload;   ///< one Opus packet (RFC 7587 RTP payload)
-    uint32_t timestamp = 0;         ///< programme media clock, 48 kHz, continuous
-    uint64_t index = 0;             ///< frame number since the programme started
+    std::vector<uint8_t> payload;  ///< one Opus packet (RFC 7587 RTP payload)
+    uint32_t timestamp = 0;        ///< programme media clock, 48 kHz, continuous
+    uint64_t index = 0;            ///< frame number since the programme started
     PriorityLevel priority = PriorityLevel::scheduled;
     std::chrono::steady_clock::time_point ready;  ///< when the encoder handed it over
 };

@@ -12,13 +12,19 @@ namespace loa::gst {
 void ensureInitialised();
 
 struct ObjectUnref {
-    void operator()(void* p) const { if (p) gst_object_unref(p); }
+    void operator()(void* p) const {
+        if (p) gst_object_unref(p);
+    }
 };
 struct SampleUnref {
-    void operator()(GstSample* s) const { if (s) gst_sample_unref(s); }
+    void operator()(GstSample* s) const {
+        if (s) gst_sample_unref(s);
+    }
 };
 struct MessageUnref {
-    void operator()(GstMessage* m) const { if (m) gst_message_unref(m); }
+    void operator()(GstMessage* m) const {
+        if (m) gst_message_unref(m);
+    }
 };
 
 using ElementPtr = std::unique_ptr<GstElement, ObjectUnref>;

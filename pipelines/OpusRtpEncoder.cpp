@@ -14,10 +14,12 @@ namespace {
 std::string describe(const ProgrammeSettings& s) {
     const auto& e = s.encoder;
     return "appsrc name=src format=time is-live=false block=false "
-           "caps=audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=" + std::to_string(e.channels) +
-           " ! audioconvert dithering=none ! opusenc bitrate=" + std::to_string(e.bitrate) + " complexity=" + std::to_string(e.complexity) +
-           " frame-size=" + std::to_string(e.frameMs) +
-           " ! rtpopuspay pt=" + std::to_string(s.payloadType) + " mtu=1400"
+           "caps=audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=" +
+           std::to_string(e.channels) +
+           " ! audioconvert dithering=none ! opusenc bitrate=" + std::to_string(e.bitrate) +
+           " complexity=" + std::to_string(e.complexity) + " frame-size=" + std::to_string(e.frameMs) +
+           " ! rtpopuspay pt=" + std::to_string(s.payloadType) +
+           " mtu=1400"
            " ! appsink name=sink sync=false max-buffers=64 drop=false";
 }
 }  // namespace
@@ -31,7 +33,9 @@ OpusRtpEncoder::OpusRtpEncoder(const ProgrammeSettings& settings)
     pipeline_.play();
 }
 
-OpusRtpEncoder::~OpusRtpEncoder() { gst_app_src_end_of_stream(GST_APP_SRC(appsrc_)); }
+OpusRtpEncoder::~OpusRtpEncoder() {
+    gst_app_src_end_of_stream(GST_APP_SRC(appsrc_));
+}
 
 void OpusRtpEncoder::push(std::span<const float> pcm) {
     const size_t bytes = pcm.size() * sizeof(float);

@@ -15,7 +15,8 @@ public:
     /// Capacity is rounded up to a power of two.
     explicit PcmRing(size_t capacity) {
         size_t c = 1;
-        while (c < capacity) c <<= 1;
+        while (c < capacity)
+            c <<= 1;
         buffer_.resize(c);
         mask_ = c - 1;
     }
@@ -30,7 +31,8 @@ public:
     size_t write(std::span<const float> in) {
         const size_t head = head_.load(std::memory_order_relaxed);
         const size_t n = std::min(in.size(), space());
-        for (size_t i = 0; i < n; ++i) buffer_[(head + i) & mask_] = in[i];
+        for (size_t i = 0; i < n; ++i)
+            buffer_[(head + i) & mask_] = in[i];
         head_.store(head + n, std::memory_order_release);
         return n;
     }
@@ -39,7 +41,8 @@ public:
     size_t read(std::span<float> out) {
         const size_t tail = tail_.load(std::memory_order_relaxed);
         const size_t n = std::min(out.size(), available());
-        for (size_t i = 0; i < n; ++i) out[i] = buffer_[(tail + i) & mask_];
+        for (size_t i = 0; i < n; ++i)
+            out[i] = buffer_[(tail + i) & mask_];
         tail_.store(tail + n, std::memory_order_release);
         return n;
     }

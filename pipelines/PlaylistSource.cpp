@@ -26,7 +26,9 @@ PlaylistSource::PlaylistSource(std::string programmeId, const PlaylistSettings& 
     std::iota(order_.begin(), order_.end(), 0);
 }
 
-PlaylistSource::~PlaylistSource() { stop(); }
+PlaylistSource::~PlaylistSource() {
+    stop();
+}
 
 void PlaylistSource::start() {
     gst::ensureInitialised();
@@ -70,7 +72,8 @@ void PlaylistSource::run() {
         ++counters_.fileErrors;
         // Every file failing: back off rather than spin; the programme plays silence meanwhile.
         if (++failuresInARow >= playlist_.files.size()) {
-            for (int i = 0; i < 20 && running_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            for (int i = 0; i < 20 && running_; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }
 }
@@ -80,8 +83,9 @@ bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
     try {
         gst::Pipeline pipeline(
             "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
-            "audio/x-raw,format=F32LE,layout=interleaved,rate=" + std::to_string(kSampleRate) +
-            ",channels=" + std::to_string(channels_) + " ! appsink name=sink sync=false max-buffers=8 drop=false");
+            "audio/x-raw,format=F32LE,layout=interleaved,rate=" +
+            std::to_string(kSampleRate) + ",channels=" + std::to_string(channels_) +
+            " ! appsink name=sink sync=false max-buffers=8 drop=false");
         g_object_set(pipeline.element("src"), "location", file.c_str(), nullptr);
         auto* sink = GST_APP_SINK(pipeline.element("sink"));
         pipeline.play();

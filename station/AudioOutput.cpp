@@ -15,14 +15,16 @@ struct AudioOutput::Impl {
 };
 
 AudioOutput::AudioOutput(int sampleRate, int channels)
-    : impl_(std::make_unique<Impl>(
-          "appsrc name=src is-live=true format=time do-timestamp=true "
-          "caps=audio/x-raw,format=F32LE,layout=interleaved,rate=" + std::to_string(sampleRate) +
-          ",channels=" + std::to_string(channels) + " ! audioconvert ! audioresample ! autoaudiosink")) {
+    : impl_(std::make_unique<Impl>("appsrc name=src is-live=true format=time do-timestamp=true "
+                                   "caps=audio/x-raw,format=F32LE,layout=interleaved,rate=" +
+                                   std::to_string(sampleRate) + ",channels=" + std::to_string(channels) +
+                                   " ! audioconvert ! audioresample ! autoaudiosink")) {
     impl_->pipeline.play();
 }
 
-AudioOutput::~AudioOutput() { gst_app_src_end_of_stream(GST_APP_SRC(impl_->src)); }
+AudioOutput::~AudioOutput() {
+    gst_app_src_end_of_stream(GST_APP_SRC(impl_->src));
+}
 
 void AudioOutput::write(std::span<const float> samples) {
     const size_t bytes = samples.size_bytes();

@@ -8,8 +8,10 @@ uint64_t JitterBuffer::unwrap(uint16_t sequence) const {
     // The extended sequence number closest to the highest seen (RFC 3550 A.1 in spirit).
     const uint64_t base = highest_ & ~uint64_t{0xffff};
     uint64_t candidate = base | sequence;
-    if (candidate + 0x8000 < highest_) candidate += 0x10000;
-    else if (candidate > highest_ + 0x8000 && candidate >= 0x10000) candidate -= 0x10000;
+    if (candidate + 0x8000 < highest_)
+        candidate += 0x10000;
+    else if (candidate > highest_ + 0x8000 && candidate >= 0x10000)
+        candidate -= 0x10000;
     return candidate;
 }
 

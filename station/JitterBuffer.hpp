@@ -27,7 +27,11 @@ public:
     bool started() const { return started_; }
     /// Packets buffered from the next one due onward.
     size_t depth() const;
-    void reset() { started_ = false; for (auto& s : slots_) s.present = false; }
+    void reset() {
+        started_ = false;
+        for (auto& s : slots_)
+            s.present = false;
+    }
 
 private:
     struct Slot {

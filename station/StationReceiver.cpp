@@ -21,11 +21,12 @@ constexpr int kMaxFrame = 5760;  // 120 ms at 48 kHz
 
 std::string ReceiverStats::toJson() const {
     std::ostringstream o;
-    o << "{\"received\":" << received << ",\"bytes\":" << bytes << ",\"lost\":" << lost << ",\"underruns\":" << underruns << ",\"late\":" << late
-      << ",\"duplicates\":" << duplicates << ",\"decrypt_failures\":" << decryptFailures
-      << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded << ",\"fec_recovered\":" << fecRecovered
-      << ",\"concealed\":" << concealed << ",\"restarts\":" << restarts << ",\"rollover_resyncs\":" << rolloverResyncs << ",\"last_priority\":" << lastPriority
-      << ",\"ssrc\":" << ssrc << "}";
+    o << "{\"received\":" << received << ",\"bytes\":" << bytes << ",\"lost\":" << lost
+      << ",\"underruns\":" << underruns << ",\"late\":" << late << ",\"duplicates\":" << duplicates
+      << ",\"decrypt_failures\":" << decryptFailures << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded
+      << ",\"fec_recovered\":" << fecRecovered << ",\"concealed\":" << concealed << ",\"restarts\":" << restarts
+      << ",\"rollover_resyncs\":" << rolloverResyncs << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc
+      << "}";
     return o.str();
 }
 
@@ -132,13 +133,22 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
     lastArrival_ = now;
 
     switch (jitter_.insert(rtp->sequence(), rtp->payload())) {
-        case JitterBuffer::Insert::late: ++stats_.late; return;
-        case JitterBuffer::Insert::duplicate: ++stats_.duplicates; return;
-        case JitterBuffer::Insert::restarted: ++stats_.restarts; playing_ = false; break;
-        case JitterBuffer::Insert::accepted: break;
+        case JitterBuffer::Insert::late:
+            ++stats_.late;
+            return;
+        case JitterBuffer::Insert::duplicate:
+            ++stats_.duplicates;
+            return;
+        case JitterBuffer::Insert::restarted:
+            ++stats_.restarts;
+            playing_ = false;
+            break;
+        case JitterBuffer::Insert::accepted:
+            break;
     }
     if (!playing_) {
-        const int samples = opus_packet_get_nb_samples(rtp->payload().data(), static_cast<opus_int32>(rtp->payload().size()), 48000);
+        const int samples =
+            opus_packet_get_nb_samples(rtp->payload().data(), static_cast<opus_int32>(rtp->payload().size()), 48000);
         if (samples > 0 && samples <= kMaxFrame) frameSamples_ = samples;
         playing_ = true;
         nextPlayout_ = now + jitterDelay_;
@@ -153,10 +163,12 @@ void StationReceiver::playOne() {
     if (payload->empty()) ++(laterPacketsHere ? stats_.lost : stats_.underruns);
     int samples;
     if (!payload->empty()) {
-        samples = opus_decode_float(decoder_, payload->data(), static_cast<opus_int32>(payload->size()), pcm_.data(), kMaxFrame, 0);
+        samples = opus_decode_float(decoder_, payload->data(), static_cast<opus_int32>(payload->size()), pcm_.data(),
+                                    kMaxFrame, 0);
         if (samples > 0) ++stats_.decoded;
     } else if (const auto* next = jitter_.peekNext(); next && !next->empty()) {
-        samples = opus_decode_float(decoder_, next->data(), static_cast<opus_int32>(next->size()), pcm_.data(), frameSamples_, 1);
+        samples = opus_decode_float(decoder_, next->data(), static_cast<opus_int32>(next->size()), pcm_.data(),
+                                    frameSamples_, 1);
         if (samples > 0) ++stats_.fecRecovered;
     } else {
         samples = opus_decode_float(decoder_, nullptr, 0, pcm_.data(), frameSamples_, 0);

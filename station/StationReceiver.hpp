@@ -20,11 +20,11 @@
 namespace loa {
 
 struct ReceiverStats {
-    uint64_t received = 0;         ///< authenticated RTP packets
+    uint64_t received = 0;  ///< authenticated RTP packets
     uint64_t bytes = 0;
-    uint64_t lost = 0;             ///< missing when their turn came, with later packets already here
-    uint64_t underruns = 0;        ///< turns that came with the buffer empty
-    uint64_t late = 0;             ///< arrived after their turn
+    uint64_t lost = 0;       ///< missing when their turn came, with later packets already here
+    uint64_t underruns = 0;  ///< turns that came with the buffer empty
+    uint64_t late = 0;       ///< arrived after their turn
     uint64_t duplicates = 0;
     uint64_t decryptFailures = 0;  ///< SRTP authentication or decryption failed
     uint64_t malformed = 0;        ///< not RTP, or wrong payload type

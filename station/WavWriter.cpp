@@ -11,10 +11,20 @@
 
 namespace loa {
 namespace {
-void put16(uint8_t* p, uint16_t v) { p[0] = static_cast<uint8_t>(v); p[1] = static_cast<uint8_t>(v >> 8); }
-void put32(uint8_t* p, uint32_t v) { for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i)); }
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t get32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24; }
+void put16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v);
+    p[1] = static_cast<uint8_t>(v >> 8);
+}
+void put32(uint8_t* p, uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+        p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint16_t get16(const uint8_t* p) {
+    return static_cast<uint16_t>(p[0] | p[1] << 8);
+}
+uint32_t get32(const uint8_t* p) {
+    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
 
 void header(uint8_t* h, int rate, int channels, uint32_t dataBytes) {
     std::memcpy(h, "RIFF", 4);
@@ -41,7 +51,9 @@ WavWriter::WavWriter(const std::filesystem::path& path, int sampleRate, int chan
     std::fwrite(h, 1, sizeof h, file_);
 }
 
-WavWriter::~WavWriter() { close(); }
+WavWriter::~WavWriter() {
+    close();
+}
 
 void WavWriter::write(std::span<const float> samples) {
     if (!file_) return;
@@ -86,7 +98,8 @@ WavData readWav(const std::filesystem::path& path) {
             bits = get16(&d[body + 14]);
         } else if (std::memcmp(&d[at], "data", 4) == 0) {
             if (format == 1 && bits == 16) {
-                for (size_t i = body; i + 1 < end; i += 2) out.samples.push_back(static_cast<int16_t>(get16(&d[i])) / 32768.0f);
+                for (size_t i = body; i + 1 < end; i += 2)
+                    out.samples.push_back(static_cast<int16_t>(get16(&d[i])) / 32768.0f);
             } else if (format == 3 && bits == 32) {
                 for (size_t i = body; i + 3 < end; i += 4) {
                     float f;

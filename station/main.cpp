@@ -30,7 +30,9 @@ profiles: aes-cm-128-hmac-sha1-80 (default), aead-aes-128-gcm
 )";
 
 volatile bool g_stop = false;
-void onSignal(int) { g_stop = true; }
+void onSignal(int) {
+    g_stop = true;
+}
 
 std::string readFile(const std::string& path) {
     std::ifstream in(path);
@@ -54,19 +56,33 @@ int main(int argc, char** argv) {
                 if (i + 1 >= args.size()) throw loa::Error(a + " needs a value");
                 return args[++i];
             };
-            if (a == "--sdp") sdpFile = value();
-            else if (a == "--listen") listen = value();
-            else if (a == "--key") key = value();
-            else if (a == "--profile") profileName = value();
-            else if (a == "--channels") channels = std::stoi(value());
-            else if (a == "--payload-type") payloadType = std::stoi(value());
-            else if (a == "--wav") wav = value();
-            else if (a == "--play") play = true;
-            else if (a == "--jitter-ms") jitterMs = std::stoi(value());
-            else if (a == "--duration") duration = std::stod(value());
-            else if (a == "--stats") statsFile = value();
-            else if (a == "--help" || a == "-h") { std::cout << kUsage; return 0; }
-            else throw loa::Error("unknown argument '" + a + "'");
+            if (a == "--sdp")
+                sdpFile = value();
+            else if (a == "--listen")
+                listen = value();
+            else if (a == "--key")
+                key = value();
+            else if (a == "--profile")
+                profileName = value();
+            else if (a == "--channels")
+                channels = std::stoi(value());
+            else if (a == "--payload-type")
+                payloadType = std::stoi(value());
+            else if (a == "--wav")
+                wav = value();
+            else if (a == "--play")
+                play = true;
+            else if (a == "--jitter-ms")
+                jitterMs = std::stoi(value());
+            else if (a == "--duration")
+                duration = std::stod(value());
+            else if (a == "--stats")
+                statsFile = value();
+            else if (a == "--help" || a == "-h") {
+                std::cout << kUsage;
+                return 0;
+            } else
+                throw loa::Error("unknown argument '" + a + "'");
         }
 
         loa::StationStream stream;

@@ -51,18 +51,23 @@ Gateway::Gateway(Settings settings)
       fanout_(socket_, settings_.gateway.priorityExtensionId, reservation_) {
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
-    for (const auto& p : settings_.programmes) programmes_.push_back(std::make_unique<Programme>(p));
-    for (const auto& s : settings_.stations) fanout_.add(destinationFor(s));
+    for (const auto& p : settings_.programmes)
+        programmes_.push_back(std::make_unique<Programme>(p));
+    for (const auto& s : settings_.stations)
+        fanout_.add(destinationFor(s));
     LOA_LOG(info, kTag) << "gateway " << settings_.gateway.id << ": " << programmes_.size() << " programme(s), "
                         << settings_.stations.size() << " station(s), media on " << socket_.localAddress().toString()
                         << ", " << libSrtpVersion() << ", SRTP rollover counters from " << reservation_.start();
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+    stop();
+}
 
 std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& station) const {
     const auto& programmes = settings_.programmes;
-    const auto it = std::find_if(programmes.begin(), programmes.end(), [&](const auto& p) { return p.id == station.programme; });
+    const auto it =
+        std::find_if(programmes.begin(), programmes.end(), [&](const auto& p) { return p.id == station.programme; });
     const auto index = static_cast<size_t>(it - programmes.begin());
     const auto key = stationKeyMaterial(station, secret_);
     return Fanout::makeDestination(station.id, index, station.address, deriveStationSsrc(secret_, station.id),
@@ -70,7 +75,8 @@ std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& stat
 }
 
 void Gateway::start() {
-    for (auto& p : programmes_) p->start();
+    for (auto& p : programmes_)
+        p->start();
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
 }
@@ -78,7 +84,8 @@ void Gateway::start() {
 void Gateway::stop() {
     running_ = false;
     if (media_.joinable()) media_.join();
-    for (auto& p : programmes_) p->stop();
+    for (auto& p : programmes_)
+        p->stop();
 }
 
 std::string Gateway::reload(const Settings& next) {
@@ -110,7 +117,8 @@ std::string Gateway::reload(const Settings& next) {
     settings_ = next;
     {
         std::lock_guard lock(changesMutex_);
-        for (auto& c : changes) changes_.push_back(std::move(c));
+        for (auto& c : changes)
+            changes_.push_back(std::move(c));
         changesPending_ = true;
     }
     std::ostringstream summary;
@@ -118,7 +126,9 @@ std::string Gateway::reload(const Settings& next) {
     return summary.str();
 }
 
-void Gateway::maintain() { reservation_.extendIfNeeded(fanout_.highestRolloverCounter()); }
+void Gateway::maintain() {
+    reservation_.extendIfNeeded(fanout_.highestRolloverCounter());
+}
 
 void Gateway::applyChanges() {
     std::vector<Change> changes;
@@ -144,14 +154,16 @@ void Gateway::mediaLoop() {
         auto& programme = *programmes_[i];
         if (Clock::now() - deadlines[i] > kResyncAfter) {
             ++resyncs_;
-            LOA_LOG(warn, kTag) << programme.settings().id << ": frame clock fell "
-                                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
-                                << " ms behind; resynchronised";
+            LOA_LOG(warn, kTag)
+                << programme.settings().id << ": frame clock fell "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
+                << " ms behind; resynchronised";
             deadlines[i] = Clock::now();
         }
         frames.clear();
         programme.tick(frames);
-        for (const auto& f : frames) fanout_.send(i, *f, static_cast<uint8_t>(programme.settings().payloadType));
+        for (const auto& f : frames)
+            fanout_.send(i, *f, static_cast<uint8_t>(programme.settings().payloadType));
         deadlines[i] += programme.framePeriod();
         ticks_.fetch_add(1, std::memory_order_relaxed);
         if (Clock::now() >= nextSummary) {

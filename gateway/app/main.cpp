@@ -56,15 +56,25 @@ std::optional<Options> parseArgs(int argc, char** argv) {
             if (i + 1 >= args.size()) throw loa::Error(a + " needs a value");
             out = args[++i];
         };
-        if (a == "--config") value(o.config);
-        else if (a == "--check-config") { o.command = "check"; value(o.config); }
-        else if (a == "--state-dir") value(o.stateDir);
-        else if (a == "--station") value(o.station);
-        else if (a == "--log-level") value(o.logLevel);
-        else if (a == "--sdp") o.sdpOnly = true;
-        else if (a == "--version") o.command = "version";
-        else if (a == "--help" || a == "-h") return std::nullopt;
-        else throw loa::Error("unknown argument '" + a + "'");
+        if (a == "--config")
+            value(o.config);
+        else if (a == "--check-config") {
+            o.command = "check";
+            value(o.config);
+        } else if (a == "--state-dir")
+            value(o.stateDir);
+        else if (a == "--station")
+            value(o.station);
+        else if (a == "--log-level")
+            value(o.logLevel);
+        else if (a == "--sdp")
+            o.sdpOnly = true;
+        else if (a == "--version")
+            o.command = "version";
+        else if (a == "--help" || a == "-h")
+            return std::nullopt;
+        else
+            throw loa::Error("unknown argument '" + a + "'");
     }
     if ((o.command == "run" || o.command == "keys") && o.config.empty()) throw loa::Error("--config FILE is required");
     if (o.command == "keys" && o.station.empty()) throw loa::Error("keys needs --station ID");

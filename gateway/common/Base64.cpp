@@ -8,8 +8,10 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 constexpr std::array<int8_t, 256> makeReverse() {
     std::array<int8_t, 256> r{};
-    for (auto& v : r) v = -1;
-    for (int i = 0; i < 64; ++i) r[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+    for (auto& v : r)
+        v = -1;
+    for (int i = 0; i < 64; ++i)
+        r[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
     return r;
 }
 constexpr auto kReverse = makeReverse();

@@ -12,24 +12,34 @@ std::mutex g_writeMutex;
 
 const char* name(Level l) {
     switch (l) {
-        case Level::trace: return "trace";
-        case Level::debug: return "debug";
-        case Level::info: return "info ";
-        case Level::warn: return "warn ";
-        case Level::error: return "error";
-        case Level::off: return "off  ";
+        case Level::trace:
+            return "trace";
+        case Level::debug:
+            return "debug";
+        case Level::info:
+            return "info ";
+        case Level::warn:
+            return "warn ";
+        case Level::error:
+            return "error";
+        case Level::off:
+            return "off  ";
     }
     return "?";
 }
 }  // namespace
 
-void setLevel(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
+void setLevel(Level level) {
+    g_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
+Level level() {
+    return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
 
 bool parseLevel(std::string_view text, Level& out) {
-    static constexpr std::pair<std::string_view, Level> kNames[] = {
-        {"trace", Level::trace}, {"debug", Level::debug}, {"info", Level::info},
-        {"warn", Level::warn},   {"error", Level::error}, {"off", Level::off}};
+    static constexpr std::pair<std::string_view, Level> kNames[] = {{"trace", Level::trace}, {"debug", Level::debug},
+                                                                    {"info", Level::info},   {"warn", Level::warn},
+                                                                    {"error", Level::error}, {"off", Level::off}};
     for (const auto& [n, l] : kNames) {
         if (n == text) {
             out = l;

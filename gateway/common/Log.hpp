@@ -13,7 +13,9 @@ enum class Level : int { trace = 0, debug, info, warn, error, off };
 
 void setLevel(Level level);
 Level level();
-inline bool enabled(Level l) { return l >= level(); }
+inline bool enabled(Level l) {
+    return l >= level();
+}
 /// Parses "trace".."error"/"off"; returns false for anything else.
 bool parseLevel(std::string_view text, Level& out);
 void write(Level level, std::string_view tag, std::string_view message);
@@ -25,7 +27,11 @@ public:
     Line(const Line&) = delete;
     Line& operator=(const Line&) = delete;
     ~Line() { write(level_, tag_, stream_.str()); }
-    template <class T> Line& operator<<(const T& value) { stream_ << value; return *this; }
+    template <class T>
+    Line& operator<<(const T& value) {
+        stream_ << value;
+        return *this;
+    }
 
 private:
     Level level_;
@@ -52,5 +58,7 @@ private:
 
 }  // namespace loa::log
 
-#define LOA_LOG(lvl, tag) \
-    if (!::loa::log::enabled(::loa::log::Level::lvl)) {} else ::loa::log::Line(::loa::log::Level::lvl, tag)
+#define LOA_LOG(lvl, tag)                               \
+    if (!::loa::log::enabled(::loa::log::Level::lvl)) { \
+    } else                                              \
+        ::loa::log::Line(::loa::log::Level::lvl, tag)

@@ -13,7 +13,7 @@ namespace loa {
 std::vector<uint8_t> hkdfSha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                 std::span<const uint8_t> info, size_t length) {
     std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr),
-                                                                     &EVP_PKEY_CTX_free);
+                                                                    &EVP_PKEY_CTX_free);
     std::vector<uint8_t> out(length);
     size_t outLen = length;
     // OpenSSL rejects an empty salt pointer; RFC 5869 says a missing salt is HashLen zero bytes.

@@ -21,7 +21,7 @@ struct DestinationCounters {
 
 struct Destination {
     std::string stationId;
-    size_t programme = 0;        ///< index of the programme it follows
+    size_t programme = 0;  ///< index of the programme it follows
     SocketAddress address;
     SrtpSession srtp;
     uint32_t ssrc = 0;

@@ -24,8 +24,8 @@ Fanout::Fanout(UdpSocket& socket, uint8_t priorityExtensionId, const RolloverRes
 
 std::unique_ptr<Destination> Fanout::makeDestination(std::string stationId, size_t programme,
                                                      const SocketAddress& address, uint32_t ssrc, SrtpSession srtp) {
-    return std::make_unique<Destination>(
-        Destination{std::move(stationId), programme, address, std::move(srtp), ssrc, 0, randomValue<uint32_t>(), false, {}});
+    return std::make_unique<Destination>(Destination{
+        std::move(stationId), programme, address, std::move(srtp), ssrc, 0, randomValue<uint32_t>(), false, {}});
 }
 
 void Fanout::add(std::unique_ptr<Destination> destination) {

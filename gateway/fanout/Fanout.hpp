@@ -14,8 +14,8 @@
 #include "common/Log.hpp"
 #include "fanout/Destination.hpp"
 #include "net/UdpSocket.hpp"
-#include "srtp/RolloverReservation.hpp"
 #include "pipelines/EncodedFrame.hpp"
+#include "srtp/RolloverReservation.hpp"
 
 namespace loa {
 

@@ -75,7 +75,8 @@ bool SocketAddress::isMulticast() const {
     if (family() == AF_INET) {
         return IN_MULTICAST(ntohl(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr));
     }
-    if (family() == AF_INET6) return IN6_IS_ADDR_MULTICAST(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
+    if (family() == AF_INET6)
+        return IN6_IS_ADDR_MULTICAST(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
     return false;
 }
 
@@ -90,8 +91,14 @@ std::string SocketAddress::host() const {
 }
 
 std::string SocketAddress::toString() const {
-    if (family() == AF_INET6) return "[" + host() + "]:" + std::to_string(port());
-    return host() + ":" + std::to_string(port());
+    // Appends rather than operator+: GCC 12 warns falsely (-Wrestrict) on the chained form.
+    std::string out;
+    if (family() == AF_INET6) out += '[';
+    out += host();
+    if (family() == AF_INET6) out += ']';
+    out += ':';
+    out += std::to_string(port());
+    return out;
 }
 
 bool operator==(const SocketAddress& a, const SocketAddress& b) {

@@ -58,7 +58,8 @@ int UdpSocket::sendBatch(std::span<mmsghdr> messages) {
 ssize_t UdpSocket::receive(std::span<uint8_t> buffer, SocketAddress& from) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), &len);
+    const ssize_t n =
+        ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), &len);
     if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
     from = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
     return n;

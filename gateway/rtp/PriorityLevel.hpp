@@ -11,15 +11,22 @@ enum class PriorityLevel : uint8_t { emergency = 1, live = 2, upstream = 3, sche
 
 constexpr std::string_view toString(PriorityLevel p) {
     switch (p) {
-        case PriorityLevel::emergency: return "emergency";
-        case PriorityLevel::live: return "live";
-        case PriorityLevel::upstream: return "upstream";
-        case PriorityLevel::scheduled: return "scheduled";
-        case PriorityLevel::filler: return "filler";
+        case PriorityLevel::emergency:
+            return "emergency";
+        case PriorityLevel::live:
+            return "live";
+        case PriorityLevel::upstream:
+            return "upstream";
+        case PriorityLevel::scheduled:
+            return "scheduled";
+        case PriorityLevel::filler:
+            return "filler";
     }
     return "unknown";
 }
 
-constexpr bool isValidPriority(uint8_t v) { return v >= 1 && v <= 5; }
+constexpr bool isValidPriority(uint8_t v) {
+    return v >= 1 && v <= 5;
+}
 
 }  // namespace loa

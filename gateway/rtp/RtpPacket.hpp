@@ -73,7 +73,9 @@ struct RtpHeader {
 
 /// Size of the header that writeRtpHeader produces for `h`: 12 bytes, plus 12 with the extension
 /// (4-byte extension header, 1-byte element header, 5 bytes of data, 2 bytes of padding).
-constexpr size_t rtpHeaderSize(const RtpHeader& h) { return RtpPacket::kFixedHeaderSize + (h.extensionId ? 12 : 0); }
+constexpr size_t rtpHeaderSize(const RtpHeader& h) {
+    return RtpPacket::kFixedHeaderSize + (h.extensionId ? 12 : 0);
+}
 
 /// Writes the header into `out` (which must hold rtpHeaderSize(h) bytes); returns bytes written, 0 if too small.
 size_t writeRtpHeader(const RtpHeader& h, std::span<uint8_t> out);

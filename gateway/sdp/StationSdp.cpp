@@ -54,7 +54,8 @@ std::optional<StationStream> parseStationSdp(const std::string& text, std::strin
             port = p;
             s.payloadType = pt;
         } else if (line.rfind("a=fmtp:", 0) == 0) {
-            if (line.find("sprop-stereo=1") != std::string::npos || line.find("stereo=1") != std::string::npos) s.channels = 2;
+            if (line.find("sprop-stereo=1") != std::string::npos || line.find("stereo=1") != std::string::npos)
+                s.channels = 2;
         } else if (line.rfind("a=ssrc:", 0) == 0) {
             s.ssrc = static_cast<uint32_t>(std::strtoul(line.c_str() + 7, nullptr, 10));
         } else if (line.rfind("a=ptime:", 0) == 0) {
@@ -71,11 +72,12 @@ std::optional<StationStream> parseStationSdp(const std::string& text, std::strin
                 error = "a=crypto key is not inline: " + line;
                 return std::nullopt;
             }
-            const std::string b64 = keyParams.substr(7, keyParams.find('|') == std::string::npos ? std::string::npos
-                                                                                               : keyParams.find('|') - 7);
+            const std::string b64 = keyParams.substr(
+                7, keyParams.find('|') == std::string::npos ? std::string::npos : keyParams.find('|') - 7);
             auto key = base64Decode(b64);
             if (!key || key->size() != keyMaterialLength(*profile)) {
-                error = "a=crypto inline key is not base64 of " + std::to_string(keyMaterialLength(*profile)) + " bytes";
+                error =
+                    "a=crypto inline key is not base64 of " + std::to_string(keyMaterialLength(*profile)) + " bytes";
                 return std::nullopt;
             }
             s.profile = *profile;

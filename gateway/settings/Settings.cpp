@@ -3,12 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
-#include <utility>
 #include <sstream>
-#include <cstring>
+#include <utility>
 
 #include "common/Base64.hpp"
 
@@ -35,22 +35,30 @@ struct Context {
     std::filesystem::path baseDir;
 };
 
-int lineOf(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
+int lineOf(const YAML::Node& n) {
+    return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
+}
 
 std::string describeType(const YAML::Node& n) {
     switch (n.Type()) {
-        case YAML::NodeType::Map: return "a mapping";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Null: return "nothing";
-        case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
-        default: return "an undefined value";
+        case YAML::NodeType::Map:
+            return "a mapping";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Null:
+            return "nothing";
+        case YAML::NodeType::Scalar:
+            return "'" + n.Scalar() + "'";
+        default:
+            return "an undefined value";
     }
 }
 
 /// Reads one YAML mapping: typed fields by key, then finish() rejects unknown and duplicate keys.
 class MapReader {
 public:
-    MapReader(const Context& ctx, const YAML::Node& node, std::string path) : ctx_(ctx), node_(node), path_(std::move(path)) {
+    MapReader(const Context& ctx, const YAML::Node& node, std::string path)
+        : ctx_(ctx), node_(node), path_(std::move(path)) {
         if (!node.IsMap()) fail(node, path_, "expected a mapping, got " + describeType(node));
         std::set<std::string> seen;
         for (const auto& kv : node) {
@@ -77,7 +85,8 @@ public:
     std::string string(const std::string& key, std::optional<std::string> fallback = std::nullopt) {
         YAML::Node n = node(key, !fallback);
         if (!n) return *fallback;
-        if (!n.IsScalar() || n.Scalar().empty()) fail(n, keyPath(key), "expected a non-empty string, got " + describeType(n));
+        if (!n.IsScalar() || n.Scalar().empty())
+            fail(n, keyPath(key), "expected a non-empty string, got " + describeType(n));
         return n.Scalar();
     }
 
@@ -113,7 +122,9 @@ public:
     SocketAddress address(const std::string& key) {
         YAML::Node n = node(key, true);
         auto a = n.IsScalar() ? SocketAddress::parse(n.Scalar()) : std::nullopt;
-        if (!a) fail(n, keyPath(key), "expected an IP address and port such as 127.0.0.1:5004 or [::1]:5004, got " + describeType(n));
+        if (!a)
+            fail(n, keyPath(key),
+                 "expected an IP address and port such as 127.0.0.1:5004 or [::1]:5004, got " + describeType(n));
         return *a;
     }
 
@@ -142,19 +153,22 @@ void forEachInList(MapReader& parent, const std::string& key, bool required,
     YAML::Node list = parent.node(key, required);
     if (!list) return;
     if (!list.IsSequence()) parent.fail(list, parent.keyPath(key), "expected a list, got " + describeType(list));
-    for (size_t i = 0; i < list.size(); ++i) each(list[i], parent.keyPath(key) + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < list.size(); ++i)
+        each(list[i], parent.keyPath(key) + "[" + std::to_string(i) + "]");
 }
 
 bool validId(const std::string& id) {
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '.';
     });
 }
 
 std::string readId(MapReader& r, const std::string& key) {
     const std::string id = r.string(key);
     if (!validId(id)) {
-        r.fail(r.node(key, true), r.keyPath(key), "expected 1 to 64 characters from A-Z a-z 0-9 . _ -, got '" + id + "'");
+        r.fail(r.node(key, true), r.keyPath(key),
+               "expected 1 to 64 characters from A-Z a-z 0-9 . _ -, got '" + id + "'");
     }
     return id;
 }
@@ -172,7 +186,8 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
     g.priorityExtensionId = static_cast<uint8_t>(r.integer("priority_extension_id", 1, 14, 1));
     const std::string level = r.string("log_level", "info");
     if (!log::parseLevel(level, g.logLevel)) {
-        r.fail(r.node("log_level", false), r.keyPath("log_level"), "expected trace, debug, info, warn, error or off, got '" + level + "'");
+        r.fail(r.node("log_level", false), r.keyPath("log_level"),
+               "expected trace, debug, info, warn, error or off, got '" + level + "'");
     }
     r.finish();
     return g;
@@ -241,7 +256,8 @@ StationSettings readStation(const Context& ctx, const YAML::Node& node, const st
 }  // namespace
 
 Settings parseSettings(const std::string& yamlText, const std::filesystem::path& file) {
-    Context ctx{file.string(), file.parent_path().empty() ? std::filesystem::current_path() : std::filesystem::absolute(file.parent_path())};
+    Context ctx{file.string(), file.parent_path().empty() ? std::filesystem::current_path()
+                                                          : std::filesystem::absolute(file.parent_path())};
     YAML::Node root;
     try {
         root = YAML::Load(yamlText);

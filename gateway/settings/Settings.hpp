@@ -27,10 +27,10 @@ private:
 };
 
 struct EncoderSettings {
-    int bitrate = 32000;   ///< bits per second
-    int channels = 1;      ///< 1 or 2
-    int complexity = 5;    ///< 0..10
-    int frameMs = 20;      ///< 10, 20, 40 or 60
+    int bitrate = 32000;  ///< bits per second
+    int channels = 1;     ///< 1 or 2
+    int complexity = 5;   ///< 0..10
+    int frameMs = 20;     ///< 10, 20, 40 or 60
     int samplesPerFrame() const { return 48 * frameMs; }
 };
 

@@ -2,8 +2,8 @@
 
 namespace loa {
 namespace {
-constexpr SrtpProfileInfo kCm80{"AES_CM_128_HMAC_SHA1_80", "aes-cm-128-hmac-sha1-80", "aes-128-icm", "hmac-sha1-80",
-                                16, 14, 10};
+constexpr SrtpProfileInfo kCm80{
+    "AES_CM_128_HMAC_SHA1_80", "aes-cm-128-hmac-sha1-80", "aes-128-icm", "hmac-sha1-80", 16, 14, 10};
 constexpr SrtpProfileInfo kGcm{"AEAD_AES_128_GCM", "aead-aes-128-gcm", "aes-128-gcm", "null", 16, 12, 16};
 }  // namespace
 

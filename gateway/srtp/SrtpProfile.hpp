@@ -20,7 +20,9 @@ struct SrtpProfileInfo {
 };
 
 const SrtpProfileInfo& info(SrtpProfile profile);
-inline size_t keyMaterialLength(SrtpProfile p) { return info(p).keyLength + info(p).saltLength; }
+inline size_t keyMaterialLength(SrtpProfile p) {
+    return info(p).keyLength + info(p).saltLength;
+}
 std::optional<SrtpProfile> profileFromConfigName(std::string_view name);
 std::optional<SrtpProfile> profileFromSdesName(std::string_view name);
 

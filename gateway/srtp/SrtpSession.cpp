@@ -14,32 +14,51 @@ namespace {
 
 const char* describe(srtp_err_status_t s) {
     switch (s) {
-        case srtp_err_status_ok: return "ok";
-        case srtp_err_status_fail: return "unspecified failure";
-        case srtp_err_status_bad_param: return "bad parameter";
-        case srtp_err_status_alloc_fail: return "out of memory";
-        case srtp_err_status_init_fail: return "initialisation failed";
-        case srtp_err_status_auth_fail: return "authentication failed";
-        case srtp_err_status_cipher_fail: return "cipher failed";
-        case srtp_err_status_replay_fail: return "replayed packet";
-        case srtp_err_status_replay_old: return "packet too old for the replay window";
-        case srtp_err_status_key_expired: return "key usage limit reached";
-        case srtp_err_status_parse_err: return "malformed packet";
-        case srtp_err_status_bad_mki: return "bad MKI";
-        default: return "libsrtp error";
+        case srtp_err_status_ok:
+            return "ok";
+        case srtp_err_status_fail:
+            return "unspecified failure";
+        case srtp_err_status_bad_param:
+            return "bad parameter";
+        case srtp_err_status_alloc_fail:
+            return "out of memory";
+        case srtp_err_status_init_fail:
+            return "initialisation failed";
+        case srtp_err_status_auth_fail:
+            return "authentication failed";
+        case srtp_err_status_cipher_fail:
+            return "cipher failed";
+        case srtp_err_status_replay_fail:
+            return "replayed packet";
+        case srtp_err_status_replay_old:
+            return "packet too old for the replay window";
+        case srtp_err_status_key_expired:
+            return "key usage limit reached";
+        case srtp_err_status_parse_err:
+            return "malformed packet";
+        case srtp_err_status_bad_mki:
+            return "bad MKI";
+        default:
+            return "libsrtp error";
     }
 }
 
 SrtpResult toResult(srtp_err_status_t s) {
     switch (s) {
-        case srtp_err_status_ok: return SrtpResult::ok;
-        case srtp_err_status_auth_fail: return SrtpResult::authFailed;
+        case srtp_err_status_ok:
+            return SrtpResult::ok;
+        case srtp_err_status_auth_fail:
+            return SrtpResult::authFailed;
         case srtp_err_status_replay_fail:
-        case srtp_err_status_replay_old: return SrtpResult::replay;
+        case srtp_err_status_replay_old:
+            return SrtpResult::replay;
         case srtp_err_status_parse_err:
-        case srtp_err_status_bad_param: return SrtpResult::badPacket;
-        case srtp_err_status_key_expired: return SrtpResult::keyExpired;
-        default: return SrtpResult::failed;
+        case srtp_err_status_bad_param:
+            return SrtpResult::badPacket;
+        case srtp_err_status_key_expired:
+            return SrtpResult::keyExpired;
+        default:
+            return SrtpResult::failed;
     }
 }
 
@@ -62,16 +81,24 @@ void initLibSrtp() {
     if (status != srtp_err_status_ok) throw Error(std::string("libsrtp initialisation failed: ") + describe(status));
 }
 
-std::string libSrtpVersion() { return srtp_get_version_string(); }
+std::string libSrtpVersion() {
+    return srtp_get_version_string();
+}
 
 std::string_view toString(SrtpResult r) {
     switch (r) {
-        case SrtpResult::ok: return "ok";
-        case SrtpResult::authFailed: return "authentication failed";
-        case SrtpResult::replay: return "replay";
-        case SrtpResult::badPacket: return "malformed packet";
-        case SrtpResult::keyExpired: return "key expired";
-        case SrtpResult::failed: return "failed";
+        case SrtpResult::ok:
+            return "ok";
+        case SrtpResult::authFailed:
+            return "authentication failed";
+        case SrtpResult::replay:
+            return "replay";
+        case SrtpResult::badPacket:
+            return "malformed packet";
+        case SrtpResult::keyExpired:
+            return "key expired";
+        case SrtpResult::failed:
+            return "failed";
     }
     return "?";
 }

@@ -60,7 +60,8 @@ std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
     std::stringstream text;
     text << in.rdbuf();
     std::string hex = text.str();
-    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' '))
+        hex.pop_back();
     auto secret = hexDecode(hex);
     if (!secret) throw Error("gateway secret " + path.string() + " is not hexadecimal");
     if (secret->size() < 16) throw Error("gateway secret " + path.string() + " is shorter than 16 bytes");

@@ -20,7 +20,8 @@ std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const st
         dir / (name + ".json"), dir / (name + ".log"));
 }
 
-std::filesystem::path writeSdp(const std::filesystem::path& dir, const std::filesystem::path& config, const std::string& id) {
+std::filesystem::path writeSdp(const std::filesystem::path& dir, const std::filesystem::path& config,
+                               const std::string& id) {
     const auto path = dir / (id + ".sdp");
     std::ofstream(path) << stationKeys(config, id, true);
     return path;
@@ -42,7 +43,8 @@ TEST(EndToEnd, ExampleConfigServesItsThreeStations) {
     }
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string(), "--state-dir", dir.path().string()},
                     dir.path() / "gateway.out", dir.path() / "gateway.log");
-    for (auto& s : stations) ASSERT_EQ(s->wait(20s), 0) << s->errors();
+    for (auto& s : stations)
+        ASSERT_EQ(s->wait(20s), 0) << s->errors();
     EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
 
     for (size_t i = 0; i < stations.size(); ++i) {
@@ -75,7 +77,8 @@ TEST(EndToEnd, AStationWithTheWrongKeyDecodesNothingAndTheOthersAreUnaffected) {
     auto b = startStation(dir.path(), "st-b", sdpB, 4.0);
     auto c = startStation(dir.path(), "st-c", sdpC, 4.0);
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
-    for (auto* s : {a.get(), b.get(), c.get()}) ASSERT_EQ(s->wait(20s), 0) << s->errors();
+    for (auto* s : {a.get(), b.get(), c.get()})
+        ASSERT_EQ(s->wait(20s), 0) << s->errors();
     EXPECT_EQ(gateway.stop(), 0);
 
     const auto statsB = parseStats(b->output());

@@ -37,12 +37,34 @@ TEST(Interop, GStreamerSrtpdecPlaysTheToneFromWhatKeysPrinted) {
 
     const auto wav = dir.path() / "peer.wav";
     // audiorate turns any hole in the arrival timeline into silence, so a gap shows in the WAV.
-    const std::string caps = "application/x-srtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=" + pt +
-                             ",ssrc=(uint)" + ssrc + ",srtp-key=(buffer)" + loa::hexEncode(*key) +
-                             ",srtp-cipher=aes-128-icm,srtp-auth=hmac-sha1-80,srtcp-cipher=aes-128-icm,srtcp-auth=hmac-sha1-80";
-    Process peer({"gst-launch-1.0", "-e", "udpsrc", "address=127.0.0.1", "port=" + sdpPort, "caps=" + caps, "!", "srtpdec",
-                  "!", "rtpopusdepay", "!", "opusdec", "!", "audiorate", "skip-to-first=true", "tolerance=10000000", "!", "audioconvert", "!",
-                  "audio/x-raw,format=S16LE,channels=1,rate=48000", "!", "wavenc", "!", "filesink",
+    const std::string caps =
+        "application/x-srtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=" + pt + ",ssrc=(uint)" + ssrc +
+        ",srtp-key=(buffer)" + loa::hexEncode(*key) +
+        ",srtp-cipher=aes-128-icm,srtp-auth=hmac-sha1-80,srtcp-cipher=aes-128-icm,srtcp-auth=hmac-sha1-80";
+    Process peer({"gst-launch-1.0",
+                  "-e",
+                  "udpsrc",
+                  "address=127.0.0.1",
+                  "port=" + sdpPort,
+                  "caps=" + caps,
+                  "!",
+                  "srtpdec",
+                  "!",
+                  "rtpopusdepay",
+                  "!",
+                  "opusdec",
+                  "!",
+                  "audiorate",
+                  "skip-to-first=true",
+                  "tolerance=10000000",
+                  "!",
+                  "audioconvert",
+                  "!",
+                  "audio/x-raw,format=S16LE,channels=1,rate=48000",
+                  "!",
+                  "wavenc",
+                  "!",
+                  "filesink",
                   "location=" + wav.string()},
                  dir.path() / "peer.out", dir.path() / "peer.err");
     std::this_thread::sleep_for(700ms);  // let the peer bind its port

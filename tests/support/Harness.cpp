@@ -24,7 +24,8 @@ std::filesystem::path writeConfig(const std::filesystem::path& dir, uint16_t med
     std::ofstream out(path);
     out << "gateway:\n  id: test-gateway\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << mediaPort << "\n"
         << "programmes:\n  - id: national\n    playlist:\n      mode: loop\n      files:\n";
-    for (const auto& f : files) out << "        - " << (sourceDir() / "config/segments" / f).string() << "\n";
+    for (const auto& f : files)
+        out << "        - " << (sourceDir() / "config/segments" / f).string() << "\n";
     out << "stations:\n";
     for (const auto& s : stations) {
         out << "  - id: " << s.id << "\n    programme: national\n    address: 127.0.0.1:" << s.port
@@ -77,7 +78,8 @@ double longestGapMs(const std::vector<float>& samples, int rate, float threshold
     size_t run = 0, longest = 0;
     for (size_t at = 0; at + window <= samples.size(); at += window) {
         double sum = 0;
-        for (size_t i = at; i < at + window; ++i) sum += double{samples[i]} * samples[i];
+        for (size_t i = at; i < at + window; ++i)
+            sum += double{samples[i]} * samples[i];
         if (std::sqrt(sum / static_cast<double>(window)) < threshold) {
             longest = std::max(longest, ++run);
         } else {

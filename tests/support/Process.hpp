@@ -30,7 +30,8 @@ public:
         posix_spawn_file_actions_addopen(&actions, 1, outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         posix_spawn_file_actions_addopen(&actions, 2, errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
+        for (auto& a : args)
+            argv.push_back(a.data());
         argv.push_back(nullptr);
         const int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&actions);
@@ -45,7 +46,9 @@ public:
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
 
-    void signal(int sig) const { if (pid_ > 0) ::kill(pid_, sig); }
+    void signal(int sig) const {
+        if (pid_ > 0) ::kill(pid_, sig);
+    }
 
     /// Waits up to `timeout` for the process to exit; returns its exit code, or -1 on timeout
     /// (or -signal if a signal ended it).

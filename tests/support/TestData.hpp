@@ -10,8 +10,12 @@
 
 namespace loa::test {
 
-inline std::filesystem::path sourceDir() { return LOA_SOURCE_DIR; }
-inline std::filesystem::path dataFile(const std::string& name) { return sourceDir() / "tests" / "data" / name; }
+inline std::filesystem::path sourceDir() {
+    return LOA_SOURCE_DIR;
+}
+inline std::filesystem::path dataFile(const std::string& name) {
+    return sourceDir() / "tests" / "data" / name;
+}
 
 inline std::vector<uint8_t> readBytes(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -9,7 +9,9 @@
 using namespace loa;
 
 namespace {
-std::vector<uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> bytes(std::string_view s) {
+    return {s.begin(), s.end()};
+}
 std::vector<uint8_t> range(uint8_t from, uint8_t to) {
     std::vector<uint8_t> v(to - from);
     std::iota(v.begin(), v.end(), from);
@@ -43,6 +45,7 @@ TEST(StationKeys, EveryStationGetsItsOwnKey) {
     const auto secret = bytes("a gateway secret of enough length");
     EXPECT_NE(deriveStationKey(secret, "commune-001", SrtpProfile::aesCm128HmacSha1_80),
               deriveStationKey(secret, "commune-002", SrtpProfile::aesCm128HmacSha1_80));
-    EXPECT_NE(deriveStationKey(secret, "commune-001", SrtpProfile::aesCm128HmacSha1_80),
-              deriveStationKey(bytes("another gateway's secret value"), "commune-001", SrtpProfile::aesCm128HmacSha1_80));
+    EXPECT_NE(
+        deriveStationKey(secret, "commune-001", SrtpProfile::aesCm128HmacSha1_80),
+        deriveStationKey(bytes("another gateway's secret value"), "commune-001", SrtpProfile::aesCm128HmacSha1_80));
 }

@@ -11,7 +11,9 @@
 using namespace loa;
 
 namespace {
-std::vector<uint8_t> keyFor(int i) { return std::vector<uint8_t>(30, static_cast<uint8_t>(i + 1)); }
+std::vector<uint8_t> keyFor(int i) {
+    return std::vector<uint8_t>(30, static_cast<uint8_t>(i + 1));
+}
 
 /// A station on loopback: its socket and a receiving SRTP session with its key.
 struct Receiver {
@@ -59,9 +61,9 @@ protected:
     Fanout fanout{sender, 1, reservation};
 
     void addStation(const std::string& id, size_t programme, const Receiver& r, int keyIndex, uint32_t ssrc) {
-        fanout.add(Fanout::makeDestination(id, programme, r.socket.localAddress(), ssrc,
-                                           SrtpSession(SrtpSession::Direction::outbound,
-                                                       SrtpProfile::aesCm128HmacSha1_80, keyFor(keyIndex))));
+        fanout.add(Fanout::makeDestination(
+            id, programme, r.socket.localAddress(), ssrc,
+            SrtpSession(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyFor(keyIndex))));
     }
 };
 
@@ -69,7 +71,8 @@ TEST_F(FanoutTest, EachStationSeesOneContinuousStreamOfItsOwn) {
     Receiver a(0), b(1);
     addStation("a", 0, a, 0, 1111);
     addStation("b", 0, b, 1, 2222);
-    for (uint64_t i = 0; i < 20; ++i) fanout.send(0, frame(i, i < 10 ? PriorityLevel::scheduled : PriorityLevel::emergency), 96);
+    for (uint64_t i = 0; i < 20; ++i)
+        fanout.send(0, frame(i, i < 10 ? PriorityLevel::scheduled : PriorityLevel::emergency), 96);
 
     for (auto* r : {&a, &b}) {
         const auto got = r->drain();
@@ -94,7 +97,8 @@ TEST_F(FanoutTest, StationsFollowOnlyTheirProgramme) {
     Receiver a(0), b(1);
     addStation("a", 0, a, 0, 1);
     addStation("b", 1, b, 1, 2);
-    for (uint64_t i = 0; i < 5; ++i) fanout.send(0, frame(i), 96);
+    for (uint64_t i = 0; i < 5; ++i)
+        fanout.send(0, frame(i), 96);
     EXPECT_EQ(a.drain().size(), 5u);
     EXPECT_EQ(b.drain().size(), 0u);
 }
@@ -103,15 +107,18 @@ TEST_F(FanoutTest, AddingAndRemovingAtRuntimeLeavesTheOthersUntouched) {
     Receiver a(0), b(1), c(2);
     addStation("a", 0, a, 0, 1);
     addStation("b", 0, b, 1, 2);
-    for (uint64_t i = 0; i < 5; ++i) fanout.send(0, frame(i), 96);
+    for (uint64_t i = 0; i < 5; ++i)
+        fanout.send(0, frame(i), 96);
     EXPECT_TRUE(fanout.remove("b"));
     EXPECT_FALSE(fanout.remove("b"));
     addStation("c", 0, c, 2, 3);
-    for (uint64_t i = 5; i < 10; ++i) fanout.send(0, frame(i), 96);
+    for (uint64_t i = 5; i < 10; ++i)
+        fanout.send(0, frame(i), 96);
 
     const auto gotA = a.drain();
     ASSERT_EQ(gotA.size(), 10u);
-    for (size_t i = 1; i < gotA.size(); ++i) EXPECT_EQ(static_cast<uint16_t>(gotA[i][0] - gotA[i - 1][0]), 1);
+    for (size_t i = 1; i < gotA.size(); ++i)
+        EXPECT_EQ(static_cast<uint16_t>(gotA[i][0] - gotA[i - 1][0]), 1);
     EXPECT_EQ(b.drain().size(), 5u);
     EXPECT_EQ(c.drain().size(), 5u);
 }
@@ -119,7 +126,8 @@ TEST_F(FanoutTest, AddingAndRemovingAtRuntimeLeavesTheOthersUntouched) {
 TEST_F(FanoutTest, AStationAddedAgainNeverRepeatsAPacketIndex) {
     Receiver a(0);
     addStation("a", 0, a, 0, 7);
-    for (uint64_t i = 0; i < 3; ++i) fanout.send(0, frame(i), 96);
+    for (uint64_t i = 0; i < 3; ++i)
+        fanout.send(0, frame(i), 96);
     const uint32_t rocBefore = fanout.highestRolloverCounter();
     fanout.remove("a");
     addStation("a", 0, a, 0, 7);  // same key, same SSRC
@@ -135,10 +143,12 @@ TEST_F(FanoutTest, AnUnreachableStationDoesNotDisturbTheOthers) {
         nowhere = closed.localAddress();  // a port nobody listens on once this socket closes
     }
     addStation("a", 0, a, 0, 1);
-    fanout.add(Fanout::makeDestination("gone", 0, nowhere, 9,
-                                       SrtpSession(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyFor(5))));
+    fanout.add(Fanout::makeDestination(
+        "gone", 0, nowhere, 9,
+        SrtpSession(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyFor(5))));
     addStation("b", 0, b, 1, 2);
-    for (uint64_t i = 0; i < 30; ++i) fanout.send(0, frame(i), 96);
+    for (uint64_t i = 0; i < 30; ++i)
+        fanout.send(0, frame(i), 96);
     EXPECT_EQ(a.drain().size(), 30u);
     EXPECT_EQ(b.drain().size(), 30u);
 }

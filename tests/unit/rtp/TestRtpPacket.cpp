@@ -22,16 +22,16 @@ TEST(RtpPacket, ParsesCapturedOpusPackets) {
     auto q = RtpPacket::parse(later);
     ASSERT_TRUE(q);
     EXPECT_FALSE(q->marker());
-    EXPECT_EQ(q->sequence(), 1);  // wrapped from 0xfffe
+    EXPECT_EQ(q->sequence(), 1);       // wrapped from 0xfffe
     EXPECT_EQ(q->payload()[0], 0xf8);  // Opus TOC: CELT FB 20 ms, mono
 }
 
 TEST(RtpPacket, RejectsEveryTruncatedHeader) {
     // V=2, P=1, X=1, CC=2; two CSRCs; a 1-word extension; 3 payload bytes; 2 bytes of padding.
-    std::vector<uint8_t> full = {0xb2, 0x60, 0x00, 0x01, 0, 0, 0, 1, 0, 0, 0, 2,  // fixed header
-                                 0, 0, 0, 3, 0, 0, 0, 4,                          // CSRCs
-                                 0xbe, 0xde, 0x00, 0x01, 0x10, 0x07, 0x00, 0x00,  // extension: id 1 = 0x07
-                                 0xaa, 0xbb, 0xcc, 0x00, 0x02};                   // payload, padding
+    std::vector<uint8_t> full = {0xb2, 0x60, 0x00, 0x01, 0,    0,    0,    1,    0, 0, 0, 2,  // fixed header
+                                 0,    0,    0,    3,    0,    0,    0,    4,                 // CSRCs
+                                 0xbe, 0xde, 0x00, 0x01, 0x10, 0x07, 0x00, 0x00,              // extension: id 1 = 0x07
+                                 0xaa, 0xbb, 0xcc, 0x00, 0x02};                               // payload, padding
     auto ok = RtpPacket::parse(full);
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->csrcCount(), 2);
@@ -56,18 +56,22 @@ TEST(RtpPacket, RejectsEveryTruncatedHeader) {
 TEST(RtpPacket, RejectsMalformedFields) {
     std::vector<uint8_t> base(20, 0);
     base[0] = 0x80;
-    auto withFirstByte = [&](uint8_t b) { auto v = base; v[0] = b; return v; };
+    auto withFirstByte = [&](uint8_t b) {
+        auto v = base;
+        v[0] = b;
+        return v;
+    };
     EXPECT_FALSE(RtpPacket::parse(withFirstByte(0x40)));  // version 1
     EXPECT_FALSE(RtpPacket::parse(withFirstByte(0x00)));  // version 0
     EXPECT_FALSE(RtpPacket::parse(withFirstByte(0x83)));  // 3 CSRCs need 24 bytes
-    auto ext = withFirstByte(0x90);                        // extension claims 2 words, 4 bytes left
+    auto ext = withFirstByte(0x90);                       // extension claims 2 words, 4 bytes left
     ext[14] = 0;
     ext[15] = 2;
     EXPECT_FALSE(RtpPacket::parse(ext));
-    auto zeroPad = withFirstByte(0xa0);                    // padding count 0 is invalid
+    auto zeroPad = withFirstByte(0xa0);  // padding count 0 is invalid
     zeroPad.back() = 0;
     EXPECT_FALSE(RtpPacket::parse(zeroPad));
-    auto bigPad = withFirstByte(0xa0);                     // padding larger than the payload
+    auto bigPad = withFirstByte(0xa0);  // padding larger than the payload
     bigPad.back() = 9;
     EXPECT_FALSE(RtpPacket::parse(bigPad));
 }

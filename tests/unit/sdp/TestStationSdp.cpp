@@ -38,7 +38,9 @@ TEST(StationSdp, ExplainsWhatIsMissing) {
     EXPECT_NE(error.find("m=audio"), std::string::npos);
     EXPECT_FALSE(parseStationSdp("c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/SAVP 96\r\n", error));
     EXPECT_NE(error.find("a=crypto"), std::string::npos);
-    EXPECT_FALSE(parseStationSdp("c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/SAVP 96\r\n"
-                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n", error));
+    EXPECT_FALSE(
+        parseStationSdp("c=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/SAVP 96\r\n"
+                        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n",
+                        error));
     EXPECT_NE(error.find("30 bytes"), std::string::npos);
 }

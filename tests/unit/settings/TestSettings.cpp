@@ -24,7 +24,8 @@ programmes:
     playlist:
       mode: shuffle
       files:
-        - )" + (test::sourceDir() / "config/segments/tone-1khz.wav").string() + R"(
+        - )" +
+           (test::sourceDir() / "config/segments/tone-1khz.wav").string() + R"(
 stations:
   - id: st-1
     programme: national
@@ -81,11 +82,13 @@ TEST(Settings, ParsesAValidConfig) {
 TEST(Settings, TheBundledExampleIsValid) {
     const auto s = loadSettings(test::sourceDir() / "config/example.yaml");
     EXPECT_EQ(s.stations.size(), 3u);
-    for (const auto& f : s.programmes.at(0).playlist.files) EXPECT_TRUE(std::filesystem::exists(f)) << f;
+    for (const auto& f : s.programmes.at(0).playlist.files)
+        EXPECT_TRUE(std::filesystem::exists(f)) << f;
 }
 
 TEST(Settings, UnknownKeysAreErrors) {
-    expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  colour: blue\n"), 3, "gateway.colour", "unknown key");
+    expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  colour: blue\n"), 3, "gateway.colour",
+                "unknown key");
     expectError(replace(validYaml(), "      bitrate: 24000", "      bitrat: 24000"), 9, "programmes[0].encoder.bitrat",
                 "unknown key");
     expectError(validYaml() + "extra: 1\n", 24, "extra", "unknown key");
@@ -93,7 +96,8 @@ TEST(Settings, UnknownKeysAreErrors) {
 
 TEST(Settings, MissingRequiredKeys) {
     expectError(replace(validYaml(), "  id: test-gw\n", ""), 2, "gateway.id", "missing");
-    expectError(replace(validYaml(), "    programme: national\n    address: 127.0.0.1:40001\n", "    address: 127.0.0.1:40001\n"),
+    expectError(replace(validYaml(), "    programme: national\n    address: 127.0.0.1:40001\n",
+                        "    address: 127.0.0.1:40001\n"),
                 16, "stations[0].programme", "missing");
 }
 
@@ -109,15 +113,16 @@ TEST(Settings, WrongTypesAndRanges) {
 }
 
 TEST(Settings, BadAddressesKeysAndIds) {
-    expectError(replace(validYaml(), "address: 127.0.0.1:40001", "address: localhost:40001"), 18,
-                "stations[0].address", "expected an IP address and port");
+    expectError(replace(validYaml(), "address: 127.0.0.1:40001", "address: localhost:40001"), 18, "stations[0].address",
+                "expected an IP address and port");
     expectError(replace(validYaml(), "key: QkJC", "key: ?QkJC"), 23, "stations[1].key", "base64 of 28 bytes");
     expectError(replace(validYaml(), "id: st-1", "id: st 1"), 16, "stations[0].id", "expected 1 to 64 characters");
 }
 
 TEST(Settings, CrossReferencesAreChecked) {
     expectError(replace(validYaml(), "id: st-2", "id: st-1"), 19, "stations[1].id", "duplicate station id 'st-1'");
-    expectError(replace(validYaml(), "    programme: national\n    address: \"[::1]", "    programme: regional\n    address: \"[::1]"),
+    expectError(replace(validYaml(), "    programme: national\n    address: \"[::1]",
+                        "    programme: regional\n    address: \"[::1]"),
                 20, "stations[1].programme", "no programme with id 'regional'");
     expectError(replace(validYaml(), "\"[::1]:40002\"", "127.0.0.1:40001"), 21, "stations[1].address",
                 "already used by station 'st-1'");
@@ -128,6 +133,7 @@ TEST(Settings, CrossReferencesAreChecked) {
 TEST(Settings, BrokenDocuments) {
     expectError("", 1, "(document)", "empty");
     expectError("gateway: [1, 2\n", 2, "(document)", "not valid YAML");
-    expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  id: other\n"), 3, "gateway.id", "duplicate key");
+    expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  id: other\n"), 3, "gateway.id",
+                "duplicate key");
     EXPECT_THROW(loadSettings("/nonexistent/loa.yaml"), Error);
 }

@@ -13,7 +13,8 @@ using namespace loa;
 namespace {
 std::vector<uint8_t> key(SrtpProfile p, uint8_t seed) {
     std::vector<uint8_t> k(keyMaterialLength(p));
-    for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<uint8_t>(seed + i * 7);
+    for (size_t i = 0; i < k.size(); ++i)
+        k[i] = static_cast<uint8_t>(seed + i * 7);
     return k;
 }
 
@@ -29,7 +30,8 @@ std::vector<uint8_t> packet(uint16_t seq, uint32_t ssrc = 0x11223344, uint32_t r
     h.info.rolloverCounter = roc;
     std::vector<uint8_t> buf(200, 0);
     const size_t n = writeRtpHeader(h, buf);
-    for (size_t i = n; i < n + 100; ++i) buf[i] = static_cast<uint8_t>(i);
+    for (size_t i = n; i < n + 100; ++i)
+        buf[i] = static_cast<uint8_t>(i);
     buf.resize(n + 100 + 16);
     return buf;
 }
@@ -121,7 +123,7 @@ TEST(RolloverReservation, EachRunStartsAboveEveryEarlierOne) {
         EXPECT_EQ(first.start(), 0u);
         EXPECT_EQ(first.limit(), 64u);
         EXPECT_TRUE(first.extendIfNeeded(10));
-        EXPECT_EQ(first.limit(), 64u);   // far from the limit: nothing to do
+        EXPECT_EQ(first.limit(), 64u);  // far from the limit: nothing to do
         EXPECT_TRUE(first.extendIfNeeded(50));
         EXPECT_EQ(first.limit(), 128u);  // within a quarter block: one more block, on disk
         firstLimit = first.limit();

@@ -5,8 +5,10 @@
 using namespace loa;
 
 namespace {
-std::vector<uint8_t> payload(uint8_t v) { return {v}; }
+std::vector<uint8_t> payload(uint8_t v) {
+    return {v};
 }
+}  // namespace
 
 TEST(JitterBuffer, PlaysInSequenceOrderWhateverTheArrivalOrder) {
     JitterBuffer jb(16);
@@ -26,9 +28,9 @@ TEST(JitterBuffer, CountsDuplicatesAndLatePackets) {
     jb.insert(1, payload(1));
     EXPECT_EQ(jb.insert(1, payload(1)), JitterBuffer::Insert::duplicate);
     jb.insert(3, payload(3));
-    jb.popNext();                           // 1
-    EXPECT_TRUE(jb.popNext()->empty());     // 2 missing: a hole
-    ASSERT_TRUE(jb.peekNext());             // 3 is here, for FEC
+    jb.popNext();                        // 1
+    EXPECT_TRUE(jb.popNext()->empty());  // 2 missing: a hole
+    ASSERT_TRUE(jb.peekNext());          // 3 is here, for FEC
     EXPECT_EQ(jb.insert(2, payload(2)), JitterBuffer::Insert::late);
     EXPECT_EQ(*jb.popNext(), payload(3));
 }
@@ -49,7 +51,8 @@ TEST(JitterBuffer, RestartsOnAJumpFurtherThanItHolds) {
     jb.popNext();
     EXPECT_EQ(jb.insert(5000, payload(2)), JitterBuffer::Insert::restarted);
     EXPECT_EQ(*jb.popNext(), payload(2));
-    for (int i = 0; i < 40; ++i) jb.popNext();
+    for (int i = 0; i < 40; ++i)
+        jb.popNext();
     EXPECT_EQ(jb.insert(7, payload(3)), JitterBuffer::Insert::restarted);  // far behind: a new stream
     EXPECT_EQ(*jb.popNext(), payload(3));
 }
