@@ -26,6 +26,13 @@ bool sameProgrammes(const std::vector<ProgrammeSettings>& a, const std::vector<P
     });
 }
 
+bool sameGroups(const std::vector<MulticastGroupSettings>& a, const std::vector<MulticastGroupSettings>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return x.id == y.id && x.programme == y.programme && x.address == y.address && x.ttl == y.ttl &&
+               x.interface == y.interface && x.profile == y.profile && x.key == y.key;
+    });
+}
+
 bool sameStation(const StationSettings& a, const StationSettings& b) {
     return a.programme == b.programme && a.address == b.address && a.profile == b.profile && a.key == b.key;
 }
@@ -36,6 +43,15 @@ void sleepUntil(Clock::time_point when) {
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
     }
 }
+
+FanoutOptions fanoutOptions(const GatewaySettings& g) {
+    FanoutOptions o;
+    o.workers = static_cast<unsigned>(g.fanout.workers);
+    o.extensionId = g.priorityExtensionId;
+    o.pacing.window = std::chrono::milliseconds(g.fanout.pacingMs);
+    o.pacing.slots = static_cast<unsigned>(g.fanout.slots);
+    return o;
+}
 }  // namespace
 
 std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::span<const uint8_t> gatewaySecret) {
@@ -43,40 +59,62 @@ std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::spa
     return deriveStationKey(gatewaySecret, station.id, station.profile);
 }
 
+std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::span<const uint8_t> gatewaySecret) {
+    if (group.key) return *group.key;
+    return deriveGroupKey(gatewaySecret, group.id, group.profile);
+}
+
+std::string groupDestinationId(const std::string& groupId) { return "group:" + groupId; }
+
 Gateway::Gateway(Settings settings)
     : settings_(std::move(settings)),
       secret_(loadOrCreateSecret(settings_.gateway.secretFile())),
       socket_(settings_.gateway.mediaListen),
       reservation_(settings_.gateway.stateDir / "srtp-rollover"),
-      fanout_(socket_, settings_.gateway.priorityExtensionId, reservation_) {
+      engine_(reservation_, fanoutOptions(settings_.gateway)) {
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
-    for (const auto& p : settings_.programmes)
-        programmes_.push_back(std::make_unique<Programme>(p));
-    for (const auto& s : settings_.stations)
-        fanout_.add(destinationFor(s));
+    for (const auto& p : settings_.programmes) programmes_.push_back(std::make_unique<Programme>(p));
+    for (const auto& s : settings_.stations) engine_.add(destinationFor(s));
+    groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
+    for (const auto& g : settings_.multicastGroups) {
+        auto& socket = groupSockets_.emplace_back(g.interface ? *g.interface : *SocketAddress::parse("0.0.0.0:0"));
+        socket.setMulticastSending(g.ttl, g.interface ? &*g.interface : nullptr, true);
+        socket.setBufferSizes(1 << 20, 64 << 10);
+        engine_.add(destinationFor(g, socket.fd()));
+    }
     LOA_LOG(info, kTag) << "gateway " << settings_.gateway.id << ": " << programmes_.size() << " programme(s), "
-                        << settings_.stations.size() << " station(s), media on " << socket_.localAddress().toString()
-                        << ", " << libSrtpVersion() << ", SRTP rollover counters from " << reservation_.start();
+                        << settings_.stations.size() << " station(s), " << settings_.multicastGroups.size()
+                        << " multicast group(s), " << engine_.workerCount() << " fan-out worker(s), media on "
+                        << socket_.localAddress().toString() << ", " << libSrtpVersion()
+                        << ", SRTP rollover counters from " << reservation_.start();
 }
 
-Gateway::~Gateway() {
-    stop();
+Gateway::~Gateway() { stop(); }
+
+size_t Gateway::programmeIndex(const std::string& id) const {
+    const auto& programmes = settings_.programmes;
+    const auto it = std::find_if(programmes.begin(), programmes.end(), [&](const auto& p) { return p.id == id; });
+    return static_cast<size_t>(it - programmes.begin());
 }
 
 std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& station) const {
-    const auto& programmes = settings_.programmes;
-    const auto it =
-        std::find_if(programmes.begin(), programmes.end(), [&](const auto& p) { return p.id == station.programme; });
-    const auto index = static_cast<size_t>(it - programmes.begin());
-    const auto key = stationKeyMaterial(station, secret_);
-    return Fanout::makeDestination(station.id, index, station.address, deriveStationSsrc(secret_, station.id),
-                                   SrtpSession(SrtpSession::Direction::outbound, station.profile, key));
+    return makeDestination(
+        station.id, programmeIndex(station.programme), station.address, socket_.fd(),
+        deriveStationSsrc(secret_, station.id),
+        SrtpSession(SrtpSession::Direction::outbound, station.profile, stationKeyMaterial(station, secret_)));
+}
+
+std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSettings& group, int fd) const {
+    return makeDestination(
+        groupDestinationId(group.id), programmeIndex(group.programme), group.address, fd,
+        deriveGroupSsrc(secret_, group.id),
+        SrtpSession(SrtpSession::Direction::outbound, group.profile, groupKeyMaterial(group, secret_)));
 }
 
 void Gateway::start() {
-    for (auto& p : programmes_)
-        p->start();
+    engine_.start();
+    for (auto& p : programmes_) p->start();
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
 }
@@ -84,25 +122,32 @@ void Gateway::start() {
 void Gateway::stop() {
     running_ = false;
     if (media_.joinable()) media_.join();
-    for (auto& p : programmes_)
-        p->stop();
+    for (auto& p : programmes_) p->stop();
+    engine_.stop();
 }
 
 std::string Gateway::reload(const Settings& next) {
-    if (next.gateway.id != settings_.gateway.id || next.gateway.stateDir != settings_.gateway.stateDir ||
-        !(next.gateway.mediaListen == settings_.gateway.mediaListen) ||
-        next.gateway.priorityExtensionId != settings_.gateway.priorityExtensionId) {
-        throw Error("the gateway section changed (id, state_dir, media or priority_extension_id): restart to apply");
+    const auto& g = settings_.gateway;
+    const auto& n = next.gateway;
+    if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
+        n.priorityExtensionId != g.priorityExtensionId || n.fanout.workers != g.fanout.workers ||
+        n.fanout.pacingMs != g.fanout.pacingMs || n.fanout.slots != g.fanout.slots) {
+        throw Error("the gateway section changed (id, state_dir, media, priority_extension_id or fanout): restart to apply");
     }
     if (!sameProgrammes(settings_.programmes, next.programmes)) {
         throw Error("the programmes changed: restart the gateway to apply");
     }
-    std::vector<Change> changes;
+    if (!sameGroups(settings_.multicastGroups, next.multicastGroups)) {
+        throw Error("the multicast groups changed: restart the gateway to apply");
+    }
+    // Build every new destination first (key derivation may fail): nothing changes unless all can.
+    std::vector<std::string> removals;
+    std::vector<std::unique_ptr<Destination>> additions;
     size_t added = 0, removed = 0, changed = 0;
     for (const auto& old : settings_.stations) {
         const auto* now = next.findStation(old.id);
         if (!now || !sameStation(old, *now)) {
-            changes.push_back({old.id, nullptr});
+            removals.push_back(old.id);
             now ? ++changed : ++removed;
         }
     }
@@ -110,60 +155,38 @@ std::string Gateway::reload(const Settings& next) {
         const auto* before = settings_.findStation(s.id);
         if (!before || !sameStation(*before, s)) {
             if (!before) ++added;
-            changes.push_back({"", destinationFor(s)});
+            additions.push_back(destinationFor(s));
         }
     }
-    log::setLevel(next.gateway.logLevel);
+    log::setLevel(n.logLevel);
     settings_ = next;
-    {
-        std::lock_guard lock(changesMutex_);
-        for (auto& c : changes)
-            changes_.push_back(std::move(c));
-        changesPending_ = true;
-    }
+    for (const auto& id : removals) engine_.remove(id);
+    for (auto& d : additions) engine_.add(std::move(d));
     std::ostringstream summary;
     summary << added << " station(s) added, " << changed << " changed, " << removed << " removed";
     return summary.str();
 }
 
-void Gateway::maintain() {
-    reservation_.extendIfNeeded(fanout_.highestRolloverCounter());
-}
-
-void Gateway::applyChanges() {
-    std::vector<Change> changes;
-    {
-        std::lock_guard lock(changesMutex_);
-        changes.swap(changes_);
-        changesPending_ = false;
-    }
-    for (auto& c : changes) {
-        if (!c.removeId.empty()) fanout_.remove(c.removeId);
-        if (c.destination) fanout_.add(std::move(c.destination));
-    }
-}
+void Gateway::maintain() { reservation_.extendIfNeeded(engine_.highestRolloverCounter()); }
 
 void Gateway::mediaLoop() {
     std::vector<Clock::time_point> deadlines(programmes_.size(), Clock::now());
     std::vector<FramePtr> frames;
     auto nextSummary = Clock::now() + kSummaryEvery;
     while (running_) {
-        if (changesPending_.load(std::memory_order_acquire)) applyChanges();
         const auto i = static_cast<size_t>(std::min_element(deadlines.begin(), deadlines.end()) - deadlines.begin());
         sleepUntil(deadlines[i]);
         auto& programme = *programmes_[i];
         if (Clock::now() - deadlines[i] > kResyncAfter) {
             ++resyncs_;
-            LOA_LOG(warn, kTag)
-                << programme.settings().id << ": frame clock fell "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
-                << " ms behind; resynchronised";
+            LOA_LOG(warn, kTag) << programme.settings().id << ": frame clock fell "
+                                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
+                                << " ms behind; resynchronised";
             deadlines[i] = Clock::now();
         }
         frames.clear();
         programme.tick(frames);
-        for (const auto& f : frames)
-            fanout_.send(i, *f, static_cast<uint8_t>(programme.settings().payloadType));
+        for (const auto& f : frames) engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
         deadlines[i] += programme.framePeriod();
         ticks_.fetch_add(1, std::memory_order_relaxed);
         if (Clock::now() >= nextSummary) {
@@ -180,16 +203,18 @@ void Gateway::logSummary() const {
                             << c.filesStarted.load() << " files started, " << c.fileErrors.load() << " file errors, "
                             << c.underrunSamples.load() << " samples of underrun";
     }
-    DestinationCounters total;
-    for (const auto& d : fanout_.destinations()) {
-        total.packets += d->counters.packets;
-        total.bytes += d->counters.bytes;
-        total.sendErrors += d->counters.sendErrors;
-        total.wouldBlock += d->counters.wouldBlock;
+    const auto t = engine_.totals();
+    LOA_LOG(info, kTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, " << t.bytes
+                        << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock << " would-block, "
+                        << t.lateFrames << " late frames, " << t.droppedFrames << " dropped frames, " << resyncs_
+                        << " clock resyncs";
+    for (unsigned w = 0; w < engine_.workerCount(); ++w) {
+        const auto& spread = engine_.worker(w).stats().spread;
+        using Ms = std::chrono::duration<double, std::milli>;
+        LOA_LOG(info, kTag) << "fan-out worker " << w << ": spread p50 " << Ms(spread.quantile(0.5)).count()
+                            << " ms, p99 " << Ms(spread.quantile(0.99)).count() << " ms, max "
+                            << Ms(spread.max()).count() << " ms";
     }
-    LOA_LOG(info, kTag) << "fan-out: " << fanout_.destinations().size() << " stations, " << total.packets
-                        << " packets, " << total.bytes << " bytes, " << total.sendErrors << " send errors, "
-                        << total.wouldBlock << " would-block, " << resyncs_ << " clock resyncs";
 }
 
 }  // namespace loa

@@ -1,17 +1,16 @@
 #pragma once
-// The running gateway: its programmes, its media socket and the fan-out, driven by one media
-// thread on the frame clock. The control thread (signals, reload) hands changes over through a
-// queue that the media thread drains between frames; it never touches media state directly.
+// The running gateway: its programmes, driven by one media thread on the frame clock, and the
+// fan-out engine whose workers send each frame to the stations and multicast groups. The
+// control thread (signals, reload) changes destinations only through the engine's queues.
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "fanout/Fanout.hpp"
+#include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
 #include "pipelines/Programme.hpp"
 #include "settings/Settings.hpp"
@@ -21,6 +20,10 @@ namespace loa {
 
 /// The SRTP master key and salt of `station`: from its config, or derived from the gateway secret.
 std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::span<const uint8_t> gatewaySecret);
+/// The same for a multicast group.
+std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::span<const uint8_t> gatewaySecret);
+/// The fan-out engine's id of a multicast group (station ids cannot contain ':').
+std::string groupDestinationId(const std::string& groupId);
 
 class Gateway {
 public:
@@ -45,33 +48,27 @@ public:
     /// Advances with every frame the media thread sends: the watchdog's proof of life.
     uint64_t heartbeat() const { return ticks_.load(std::memory_order_relaxed); }
     const Settings& settings() const { return settings_; }
+    FanoutEngine& fanout() { return engine_; }
 
 private:
-    struct Change {
-        std::string removeId;                      ///< station to remove, if not empty
-        std::unique_ptr<Destination> destination;  ///< destination to add, if set
-    };
-
     void mediaLoop();
-    void applyChanges();
     std::unique_ptr<Destination> destinationFor(const StationSettings& station) const;
+    std::unique_ptr<Destination> destinationFor(const MulticastGroupSettings& group, int fd) const;
+    size_t programmeIndex(const std::string& id) const;
     void logSummary() const;
 
     Settings settings_;
     std::vector<uint8_t> secret_;
     UdpSocket socket_;
+    std::vector<UdpSocket> groupSockets_;
     RolloverReservation reservation_;
     std::vector<std::unique_ptr<Programme>> programmes_;
-    Fanout fanout_;
+    FanoutEngine engine_;
 
     std::thread media_;
     std::atomic<bool> running_{false};
     std::atomic<uint64_t> ticks_{0};
     uint64_t resyncs_ = 0;
-
-    std::mutex changesMutex_;
-    std::vector<Change> changes_;
-    std::atomic<bool> changesPending_{false};
 };
 
 }  // namespace loa

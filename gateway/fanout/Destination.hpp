@@ -1,8 +1,10 @@
 #pragma once
-// One station as the fan-out sees it: where to send, its SRTP context, and its own continuous
-// RTP stream (SSRC, sequence, timestamp) independent of what the programme does.
+// One destination as the fan-out sees it: a station (unicast) or a multicast group. Where to
+// send, its SRTP context, and its own continuous RTP stream (SSRC, sequence, timestamp)
+// independent of what the programme does. Owned by exactly one fan-out worker.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "net/SocketAddress.hpp"
@@ -13,22 +15,41 @@ namespace loa {
 struct DestinationCounters {
     uint64_t packets = 0;
     uint64_t bytes = 0;
-    uint64_t sendErrors = 0;
-    uint64_t wouldBlock = 0;
-    uint64_t protectErrors = 0;
-    uint64_t indexLimit = 0;  ///< packets held back: the ROC reservation ran out
+    uint64_t sendErrors = 0;     ///< the kernel refused the datagram (unreachable, no route, ...)
+    uint64_t wouldBlock = 0;     ///< the socket buffer was full (EAGAIN/ENOBUFS): dropped, not queued
+    uint64_t protectErrors = 0;  ///< libsrtp refused to protect
+    uint64_t indexLimit = 0;     ///< held back: the SRTP rollover reservation ran out
 };
 
 struct Destination {
-    std::string stationId;
+    std::string id;
     size_t programme = 0;  ///< index of the programme it follows
     SocketAddress address;
+    int fd = -1;           ///< the socket to send on (the media socket, or a multicast group's)
+    bool multicast = false;
     SrtpSession srtp;
     uint32_t ssrc = 0;
     uint64_t nextIndex = 0;        ///< SRTP packet index of the next packet: ROC << 16 | sequence
     uint32_t timestampOffset = 0;  ///< added to the programme's media clock
     bool sentFirst = false;
+    unsigned slot = 0;             ///< pacing slot within the frame interval
     DestinationCounters counters;
 };
+
+/// What the control plane sees of a destination (copied out of its worker on request).
+struct DestinationStatus {
+    std::string id;
+    unsigned worker = 0;
+    unsigned slot = 0;
+    bool multicast = false;
+    SocketAddress address;
+    uint32_t ssrc = 0;
+    uint64_t nextIndex = 0;
+    DestinationCounters counters;
+};
+
+/// A destination with the given SSRC, a random timestamp offset; its index is set when added.
+std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, const SocketAddress& address, int fd,
+                                             uint32_t ssrc, SrtpSession srtp);
 
 }  // namespace loa

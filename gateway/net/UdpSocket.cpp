@@ -1,6 +1,8 @@
 #include "net/UdpSocket.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,9 +12,11 @@
 
 namespace loa {
 
-UdpSocket::UdpSocket(const SocketAddress& local) {
+UdpSocket::UdpSocket(const SocketAddress& local, bool reuseAddress) {
     fd_ = ::socket(local.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throwSystemError("cannot create UDP socket for " + local.toString(), errno);
+    const int one = 1;
+    if (reuseAddress) ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd_, local.sockaddrPtr(), local.length()) != 0) {
         const int err = errno;
         ::close(fd_);
@@ -40,6 +44,30 @@ SocketAddress UdpSocket::localAddress() const {
     socklen_t len = sizeof ss;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
     return SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+void UdpSocket::setMulticastSending(int ttl, const SocketAddress* interface, bool loop) {
+    const int loopFlag = loop ? 1 : 0;
+    if (::setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0 ||
+        ::setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, &loopFlag, sizeof loopFlag) != 0) {
+        throwSystemError("cannot set multicast options", errno);
+    }
+    if (interface) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(interface->sockaddrPtr());
+        if (::setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &sin->sin_addr, sizeof sin->sin_addr) != 0) {
+            throwSystemError("cannot send multicast on interface " + interface->host(), errno);
+        }
+    }
+}
+
+void UdpSocket::joinMulticast(const SocketAddress& group, const SocketAddress* interface) {
+    ip_mreq request{};
+    request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group.sockaddrPtr())->sin_addr;
+    request.imr_interface.s_addr =
+        interface ? reinterpret_cast<const sockaddr_in*>(interface->sockaddrPtr())->sin_addr.s_addr : htonl(INADDR_ANY);
+    if (::setsockopt(fd_, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request) != 0) {
+        throwSystemError("cannot join multicast group " + group.host(), errno);
+    }
 }
 
 void UdpSocket::setBufferSizes(int sendBytes, int receiveBytes) {

@@ -13,7 +13,7 @@ namespace loa {
 class UdpSocket {
 public:
     /// Binds to `local`; throws loa::Error with the address and reason on failure.
-    explicit UdpSocket(const SocketAddress& local);
+    explicit UdpSocket(const SocketAddress& local, bool reuseAddress = false);
     ~UdpSocket();
     UdpSocket(UdpSocket&& other) noexcept;
     UdpSocket& operator=(UdpSocket&& other) noexcept;
@@ -22,6 +22,11 @@ public:
 
     int fd() const { return fd_; }
     SocketAddress localAddress() const;
+    /// For sending to IPv4 multicast groups: hop limit, outgoing interface (its address), and
+    /// whether this host's own members hear it. Throws loa::Error on failure.
+    void setMulticastSending(int ttl, const SocketAddress* interface, bool loop);
+    /// Joins IPv4 `group` on the interface with address `interface` (any if null).
+    void joinMulticast(const SocketAddress& group, const SocketAddress* interface);
     /// Best effort: the kernel may cap it (net.core.wmem_max).
     void setBufferSizes(int sendBytes, int receiveBytes);
 

@@ -27,6 +27,11 @@ const StationSettings* Settings::findStation(std::string_view id) const {
     return it == stations.end() ? nullptr : &*it;
 }
 
+const MulticastGroupSettings* Settings::findGroup(std::string_view id) const {
+    auto it = std::find_if(multicastGroups.begin(), multicastGroups.end(), [&](const auto& g) { return g.id == id; });
+    return it == multicastGroups.end() ? nullptr : &*it;
+}
+
 namespace {
 
 /// Where we are in the document, for error messages.
@@ -184,6 +189,15 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
         media.finish();
     }
     g.priorityExtensionId = static_cast<uint8_t>(r.integer("priority_extension_id", 1, 14, 1));
+    if (r.has("fanout")) {
+        MapReader f(ctx, r.node("fanout", false), "gateway.fanout");
+        g.fanout.workers = f.integer("workers", 0, 64, 0);
+        g.fanout.pacingMs = f.integer("pacing_ms", 0, 60, 10);
+        g.fanout.slots = f.integer("slots", 1, 100, 10);
+        f.finish();
+    } else {
+        r.node("fanout", false);
+    }
     const std::string level = r.string("log_level", "info");
     if (!log::parseLevel(level, g.logLevel)) {
         r.fail(r.node("log_level", false), r.keyPath("log_level"),
@@ -227,6 +241,50 @@ ProgrammeSettings readProgramme(const Context& ctx, const YAML::Node& node, cons
     return p;
 }
 
+SrtpProfile readProfile(MapReader& r) {
+    return r.choice<SrtpProfile>("srtp_profile",
+                                 {{"aes-cm-128-hmac-sha1-80", SrtpProfile::aesCm128HmacSha1_80},
+                                  {"aead-aes-128-gcm", SrtpProfile::aeadAes128Gcm}},
+                                 SrtpProfile::aesCm128HmacSha1_80);
+}
+
+std::optional<std::vector<uint8_t>> readKey(MapReader& r, SrtpProfile profile) {
+    if (!r.has("key")) return std::nullopt;
+    const auto keyNode = r.node("key", true);
+    const auto want = keyMaterialLength(profile);
+    auto key = keyNode.IsScalar() ? base64Decode(keyNode.Scalar()) : std::nullopt;
+    if (!key || key->size() != want) {
+        r.fail(keyNode, r.keyPath("key"),
+               "expected base64 of " + std::to_string(want) + " bytes (master key and salt for " +
+                   std::string(info(profile).configName) + ")");
+    }
+    return key;
+}
+
+MulticastGroupSettings readGroup(const Context& ctx, const YAML::Node& node, const std::string& path) {
+    MapReader r(ctx, node, path);
+    MulticastGroupSettings g;
+    g.id = readId(r, "id");
+    g.name = r.string("name", g.id);
+    g.programme = r.string("programme");
+    g.address = r.address("address");
+    if (g.address.family() != AF_INET || !g.address.isMulticast()) {
+        r.fail(r.node("address", true), r.keyPath("address"), "expected an IPv4 multicast group (224.0.0.0/4) and port");
+    }
+    if (r.has("interface")) {
+        const std::string text = r.string("interface");
+        g.interface = SocketAddress::parse(text + ":0");
+        if (!g.interface || g.interface->family() != AF_INET) {
+            r.fail(r.node("interface", true), r.keyPath("interface"), "expected the IPv4 address of an interface, got '" + text + "'");
+        }
+    }
+    g.ttl = r.integer("ttl", 1, 255, 1);
+    g.profile = readProfile(r);
+    g.key = readKey(r, g.profile);
+    r.finish();
+    return g;
+}
+
 StationSettings readStation(const Context& ctx, const YAML::Node& node, const std::string& path) {
     MapReader r(ctx, node, path);
     StationSettings s;
@@ -234,21 +292,8 @@ StationSettings readStation(const Context& ctx, const YAML::Node& node, const st
     s.name = r.string("name", s.id);
     s.programme = r.string("programme");
     s.address = r.address("address");
-    s.profile = r.choice<SrtpProfile>("srtp_profile",
-                                      {{"aes-cm-128-hmac-sha1-80", SrtpProfile::aesCm128HmacSha1_80},
-                                       {"aead-aes-128-gcm", SrtpProfile::aeadAes128Gcm}},
-                                      SrtpProfile::aesCm128HmacSha1_80);
-    if (r.has("key")) {
-        const auto keyNode = r.node("key", true);
-        const auto want = keyMaterialLength(s.profile);
-        auto key = keyNode.IsScalar() ? base64Decode(keyNode.Scalar()) : std::nullopt;
-        if (!key || key->size() != want) {
-            r.fail(keyNode, r.keyPath("key"),
-                   "expected base64 of " + std::to_string(want) + " bytes (master key and salt for " +
-                       std::string(info(s.profile).configName) + ")");
-        }
-        s.key = std::move(key);
-    }
+    s.profile = readProfile(r);
+    s.key = readKey(r, s.profile);
     r.finish();
     return s;
 }
@@ -296,6 +341,15 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
             top.fail(n["address"], path + ".address", "is the gateway's own media address");
         }
         s.stations.push_back(std::move(st));
+    });
+    ids.clear();
+    forEachInList(top, "multicast_groups", false, [&](const YAML::Node& n, const std::string& path) {
+        auto g = readGroup(ctx, n, path);
+        if (!ids.insert(g.id).second) top.fail(n["id"], path + ".id", "duplicate group id '" + g.id + "'");
+        if (!s.findProgramme(g.programme)) {
+            top.fail(n["programme"], path + ".programme", "no programme with id '" + g.programme + "'");
+        }
+        s.multicastGroups.push_back(std::move(g));
     });
     top.finish();
     return s;

@@ -58,12 +58,31 @@ struct StationSettings {
     std::optional<std::vector<uint8_t>> key;  ///< master key || salt, when given in config
 };
 
+struct FanoutSettings {
+    int workers = 0;     ///< 0: one per core
+    int pacingMs = 10;   ///< each frame is spread over this window; 0 sends it at once
+    int slots = 10;      ///< fixed pacing slots in the window
+};
+
+/// A multicast group: one packet per frame for all its receivers, under one group key.
+struct MulticastGroupSettings {
+    std::string id;
+    std::string name;
+    std::string programme;
+    SocketAddress address;                    ///< IPv4 multicast group and port
+    std::optional<SocketAddress> interface;   ///< IP address of the interface to send on (port 0)
+    int ttl = 1;
+    SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
+    std::optional<std::vector<uint8_t>> key;  ///< master key || salt, when given in config
+};
+
 struct GatewaySettings {
     std::string id;
     std::filesystem::path stateDir;  ///< holds the secret (and later the database)
     SocketAddress mediaListen;
     uint8_t priorityExtensionId = 1;
     log::Level logLevel = log::Level::info;
+    FanoutSettings fanout;
     std::filesystem::path secretFile() const { return stateDir / "secret"; }
 };
 
@@ -72,9 +91,11 @@ struct Settings {
     GatewaySettings gateway;
     std::vector<ProgrammeSettings> programmes;
     std::vector<StationSettings> stations;
+    std::vector<MulticastGroupSettings> multicastGroups;
 
     const ProgrammeSettings* findProgramme(std::string_view id) const;
     const StationSettings* findStation(std::string_view id) const;
+    const MulticastGroupSettings* findGroup(std::string_view id) const;
 };
 
 /// Reads and validates `file`. Throws ConfigError (or loa::Error if the file can't be read).

@@ -18,23 +18,41 @@ namespace {
 std::span<const uint8_t> bytesOf(std::string_view s) {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
+
+constexpr std::string_view kSalt = "loa/srtp/v1";
+
+std::vector<uint8_t> deriveKey(std::span<const uint8_t> secret, std::string_view kind, std::string_view id,
+                               SrtpProfile profile) {
+    std::string infoText(kind);
+    infoText += ':';
+    infoText += info(profile).configName;
+    infoText += ':';
+    infoText += id;
+    return hkdfSha256(secret, bytesOf(kSalt), bytesOf(infoText), keyMaterialLength(profile));
+}
+
+uint32_t deriveSsrc(std::span<const uint8_t> secret, std::string_view kind, std::string_view id) {
+    const std::string infoText = std::string(kind) + ":" + std::string(id);
+    const auto b = hkdfSha256(secret, bytesOf(kSalt), bytesOf(infoText), 4);
+    return uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+}
 }  // namespace
 
 std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, std::string_view stationId,
                                       SrtpProfile profile) {
-    static constexpr std::string_view kSalt = "loa/srtp/v1";
-    std::string infoText = "station:";
-    infoText += info(profile).configName;
-    infoText += ':';
-    infoText += stationId;
-    return hkdfSha256(gatewaySecret, bytesOf(kSalt), bytesOf(infoText), keyMaterialLength(profile));
+    return deriveKey(gatewaySecret, "station", stationId, profile);
+}
+
+std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId, SrtpProfile profile) {
+    return deriveKey(gatewaySecret, "group", groupId, profile);
+}
+
+uint32_t deriveGroupSsrc(std::span<const uint8_t> gatewaySecret, std::string_view groupId) {
+    return deriveSsrc(gatewaySecret, "group-ssrc", groupId);
 }
 
 uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_view stationId) {
-    static constexpr std::string_view kSalt = "loa/srtp/v1";
-    const std::string infoText = "ssrc:" + std::string(stationId);
-    const auto b = hkdfSha256(gatewaySecret, bytesOf(kSalt), bytesOf(infoText), 4);
-    return uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+    return deriveSsrc(gatewaySecret, "ssrc", stationId);
 }
 
 std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {

@@ -17,6 +17,11 @@ namespace loa {
 std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, std::string_view stationId,
                                       SrtpProfile profile);
 
+/// A multicast group's master key || salt: as deriveStationKey, with info "group:" + profile + ":" + id.
+std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId, SrtpProfile profile);
+/// A multicast group's SSRC: as deriveStationSsrc, with info "group-ssrc:" + id.
+uint32_t deriveGroupSsrc(std::span<const uint8_t> gatewaySecret, std::string_view groupId);
+
 /// The station's SSRC: HKDF-SHA256(secret, salt "loa/srtp/v1", info "ssrc:" + id), 4 bytes.
 /// Stable, so that its SDP can name it (a=ssrc) for receivers such as GStreamer's srtpdec.
 uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_view stationId);

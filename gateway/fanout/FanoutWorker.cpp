@@ -1,0 +1,317 @@
+#include "fanout/FanoutWorker.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <future>
+
+#include "crypto/Hkdf.hpp"
+#include "rtp/RtpPacket.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "fanout";
+using Clock = std::chrono::steady_clock;
+
+void sleepUntil(Clock::time_point when) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+}
+}  // namespace
+
+std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, const SocketAddress& address, int fd,
+                                             uint32_t ssrc, SrtpSession srtp) {
+    uint32_t offset = 0;
+    secureRandom({reinterpret_cast<uint8_t*>(&offset), sizeof offset});
+    auto d = std::make_unique<Destination>(Destination{std::move(id), programme, address, fd, address.isMulticast(),
+                                                       std::move(srtp), ssrc, 0, offset, false, 0, {}});
+    return d;
+}
+
+FanoutWorker::FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing,
+                           const RolloverReservation& reservation)
+    : index_(index),
+      extensionId_(extensionId),
+      pacing_(pacing),
+      reservation_(reservation),
+      slots_(std::max(1u, pacing.slots)),
+      highestRoc_(reservation.start()) {
+    jobs_.reserve(FrameQueue::kCapacity);
+}
+
+FanoutWorker::~FanoutWorker() { stop(); }
+
+void FanoutWorker::start() {
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
+    const std::string name = "loa-fanout-" + std::to_string(index_);
+    pthread_setname_np(thread_.native_handle(), name.c_str());
+}
+
+void FanoutWorker::stop() {
+    running_ = false;
+    wake();
+    if (thread_.joinable()) thread_.join();
+}
+
+clockid_t FanoutWorker::cpuClock() const {
+    clockid_t id = CLOCK_THREAD_CPUTIME_ID;
+    pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &id);
+    return id;
+}
+
+void FanoutWorker::wake() {
+    wakeups_.fetch_add(1, std::memory_order_release);
+    wakeups_.notify_one();
+}
+
+void FanoutWorker::post(size_t programme, const FramePtr& frame, uint8_t payloadType) {
+    if (!frames_.push({programme, payloadType, frame})) {
+        stats_.droppedFrames.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    wake();
+}
+
+void FanoutWorker::add(std::unique_ptr<Destination> destination) {
+    {
+        std::lock_guard lock(commandsMutex_);
+        commands_.push_back({std::move(destination), {}, {}});
+        commandsPending_ = true;
+    }
+    wake();
+}
+
+void FanoutWorker::remove(const std::string& id) {
+    {
+        std::lock_guard lock(commandsMutex_);
+        commands_.push_back({nullptr, id, {}});
+        commandsPending_ = true;
+    }
+    wake();
+}
+
+std::vector<DestinationStatus> FanoutWorker::snapshot() {
+    auto promise = std::make_shared<std::promise<std::vector<DestinationStatus>>>();
+    auto result = promise->get_future();
+    {
+        std::lock_guard lock(commandsMutex_);
+        commands_.push_back({nullptr, {}, [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
+        commandsPending_ = true;
+    }
+    wake();
+    if (!running_ || result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+        // Not running: the caller owns the only other reference to the worker's state.
+        if (!running_) applyCommands();
+        if (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return {};
+    }
+    return result.get();
+}
+
+void FanoutWorker::applyCommands() {
+    std::vector<Command> commands;
+    {
+        std::lock_guard lock(commandsMutex_);
+        commands.swap(commands_);
+        commandsPending_ = false;
+    }
+    for (auto& c : commands) {
+        if (!c.remove.empty()) removeNow(c.remove);
+        if (c.add) addNow(std::move(c.add));
+        if (c.snapshot) {
+            std::vector<DestinationStatus> out;
+            out.reserve(where_.size());
+            for (const auto& slot : slots_) {
+                for (const auto& d : slot) {
+                    out.push_back({d->id, index_, d->slot, d->multicast, d->address, d->ssrc, d->nextIndex, d->counters});
+                }
+            }
+            c.snapshot(std::move(out));
+        }
+    }
+}
+
+void FanoutWorker::addNow(std::unique_ptr<Destination> d) {
+    removeNow(d->id);  // adding an id again replaces it
+    // A destination new to this run starts at the run's first rollover counter (above every
+    // earlier run's); one removed and added again starts above the last it used, so it never
+    // repeats a packet index under its key.
+    const auto last = lastRoc_.find(d->id);
+    const uint32_t roc = last == lastRoc_.end() ? reservation_.start() : last->second + 1;
+    d->nextIndex = uint64_t{roc} << 16;
+    if (d->srtp.setRolloverCounter(d->ssrc, roc) != SrtpResult::ok) {
+        LOA_LOG(error, kTag) << d->id << ": cannot set its SRTP rollover counter";
+    }
+    if (roc > highestRoc_.load(std::memory_order_relaxed)) highestRoc_.store(roc, std::memory_order_relaxed);
+    // The least loaded slot: a destination keeps its slot, hence its timing, for good.
+    const auto slot = static_cast<unsigned>(
+        std::min_element(slots_.begin(), slots_.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); }) -
+        slots_.begin());
+    d->slot = slot;
+    where_[d->id] = {slot, slots_[slot].size()};
+    slots_[slot].push_back(std::move(d));
+    stats_.destinations.store(where_.size(), std::memory_order_relaxed);
+}
+
+void FanoutWorker::removeNow(const std::string& id) {
+    const auto it = where_.find(id);
+    if (it == where_.end()) return;
+    auto [slot, position] = it->second;
+    auto& list = slots_[slot];
+    lastRoc_[id] = static_cast<uint32_t>(list[position]->nextIndex >> 16);
+    if (position + 1 != list.size()) {
+        list[position] = std::move(list.back());
+        where_[list[position]->id].second = position;
+    }
+    list.pop_back();
+    where_.erase(it);
+    stats_.destinations.store(where_.size(), std::memory_order_relaxed);
+}
+
+void FanoutWorker::takeFrames() {
+    while (auto item = frames_.pop()) {
+        // A programme's next frame before its previous one is all out: finish that one now.
+        for (auto& job : jobs_) {
+            if (job.item.programme == item->programme && job.nextSlot < slots_.size()) {
+                while (job.nextSlot < slots_.size()) sendSlot(job, job.nextSlot++);
+                stats_.lateFrames.fetch_add(1, std::memory_order_relaxed);
+                stats_.spread.record(Clock::now() - job.ready);
+            }
+        }
+        std::erase_if(jobs_, [&](const Job& j) { return j.nextSlot >= slots_.size(); });
+        const auto ready = item->frame->ready.time_since_epoch().count() ? item->frame->ready : Clock::now();
+        jobs_.push_back({std::move(*item), ready, 0});
+        stats_.frames.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+Clock::time_point FanoutWorker::slotTime(const Job& job, unsigned slot) const {
+    return job.ready + pacing_.window * slot / slots_.size();
+}
+
+Clock::time_point FanoutWorker::sendDueSlots() {
+    auto next = Clock::time_point::max();
+    const auto now = Clock::now();
+    for (auto& job : jobs_) {
+        while (job.nextSlot < slots_.size() && slotTime(job, job.nextSlot) <= now) sendSlot(job, job.nextSlot++);
+        if (job.nextSlot < slots_.size()) {
+            next = std::min(next, slotTime(job, job.nextSlot));
+        } else {
+            stats_.spread.record(Clock::now() - job.ready);
+        }
+    }
+    std::erase_if(jobs_, [&](const Job& j) { return j.nextSlot >= slots_.size(); });
+    return next;
+}
+
+void FanoutWorker::run() {
+    while (running_) {
+        const uint32_t seen = wakeups_.load(std::memory_order_acquire);
+        if (commandsPending_.load(std::memory_order_acquire)) applyCommands();
+        takeFrames();
+        const auto next = sendDueSlots();
+        if (!running_) break;
+        if (next == Clock::time_point::max()) {
+            wakeups_.wait(seen, std::memory_order_acquire);  // idle until a frame or a command
+        } else {
+            // Sleep to the next slot; a new frame or command meanwhile waits at most one slot.
+            sleepUntil(next);
+        }
+    }
+    applyCommands();  // answer pending snapshots
+}
+
+void FanoutWorker::sendSlot(Job& job, unsigned slot) {
+    for (auto& d : slots_[slot]) {
+        if (d->programme == job.item.programme) queuePacket(*d, job);
+    }
+    flush();
+}
+
+void FanoutWorker::queuePacket(Destination& d, const Job& job) {
+    const EncodedFrame& frame = *job.item.frame;
+    const auto roc = static_cast<uint32_t>(d.nextIndex >> 16);
+    if (roc >= reservation_.limit()) {
+        ++d.counters.indexLimit;  // never reuse an index: hold back until the reservation grows
+        return;
+    }
+    RtpHeader header;
+    header.payloadType = job.item.payloadType;
+    header.extensionId = extensionId_;
+    header.info.priority = static_cast<uint8_t>(frame.priority);
+    header.info.rolloverCounter = roc;
+    header.ssrc = d.ssrc;
+    header.sequence = static_cast<uint16_t>(d.nextIndex);
+    header.timestamp = d.timestampOffset + frame.timestamp;
+    header.marker = !d.sentFirst;
+    const size_t headerSize = rtpHeaderSize(header);
+    if (headerSize + frame.payload.size() + 16 > kMaxPacket) return;  // the encoder never makes these (mtu 1400)
+
+    if (d.fd != batchFd_ && queued_ > 0) flush();
+    batchFd_ = d.fd;
+    auto& buffer = buffers_[queued_];
+    writeRtpHeader(header, buffer);
+    std::memcpy(buffer.data() + headerSize, frame.payload.data(), frame.payload.size());
+    size_t length = headerSize + frame.payload.size();
+    if (d.srtp.protectRtp(buffer, length) != SrtpResult::ok) {
+        ++d.counters.protectErrors;
+        return;
+    }
+    // The index is spent once protected: the stream stays contiguous even if the send below
+    // fails, which a receiver then sees as loss, not as a jump.
+    ++d.nextIndex;
+    d.sentFirst = true;
+    if (roc > highestRoc_.load(std::memory_order_relaxed)) highestRoc_.store(roc, std::memory_order_relaxed);
+
+    iovecs_[queued_] = {buffer.data(), length};
+    messages_[queued_] = {};
+    messages_[queued_].msg_hdr.msg_name = const_cast<sockaddr*>(d.address.sockaddrPtr());
+    messages_[queued_].msg_hdr.msg_namelen = d.address.length();
+    messages_[queued_].msg_hdr.msg_iov = &iovecs_[queued_];
+    messages_[queued_].msg_hdr.msg_iovlen = 1;
+    owners_[queued_] = &d;
+    if (++queued_ == kBatch) flush();
+}
+
+void FanoutWorker::flush() {
+    size_t done = 0;
+    uint64_t packets = 0, bytes = 0;
+    while (done < queued_) {
+        const int sent = ::sendmmsg(batchFd_, messages_.data() + done, static_cast<unsigned>(queued_ - done), MSG_DONTWAIT);
+        if (sent > 0) {
+            for (size_t i = done; i < done + static_cast<size_t>(sent); ++i) {
+                ++owners_[i]->counters.packets;
+                owners_[i]->counters.bytes += iovecs_[i].iov_len;
+                bytes += iovecs_[i].iov_len;
+            }
+            packets += static_cast<uint64_t>(sent);
+            done += static_cast<size_t>(sent);
+            continue;
+        }
+        // The message at `done` could not be sent: count it against its destination, go on.
+        const int err = errno;
+        Destination& d = *owners_[done];
+        if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+            ++d.counters.wouldBlock;
+            stats_.wouldBlock.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            ++d.counters.sendErrors;
+            stats_.sendErrors.fetch_add(1, std::memory_order_relaxed);
+            uint64_t suppressed = 0;
+            if (errorLog_.allow(suppressed)) {
+                LOA_LOG(warn, kTag) << "send to " << d.id << " at " << d.address.toString()
+                                    << " failed: " << std::strerror(err) << " (" << suppressed << " suppressed)";
+            }
+        }
+        ++done;
+    }
+    stats_.packets.fetch_add(packets, std::memory_order_relaxed);
+    stats_.bytes.fetch_add(bytes, std::memory_order_relaxed);
+    queued_ = 0;
+}
+
+}  // namespace loa
