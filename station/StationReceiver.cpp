@@ -30,9 +30,10 @@ std::string ReceiverStats::toJson() const {
     return o.str();
 }
 
-StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink sink)
+StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink sink,
+                                 const SocketAddress* multicastInterface)
     : stream_(stream),
-      socket_(stream.destination),
+      socket_(stream.destination, stream.destination.isMulticast()),
       srtp_(SrtpSession::Direction::inbound, stream.profile, stream.keyMaterial),
       sink_(std::move(sink)),
       channels_(stream.channels),
@@ -42,6 +43,7 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
     decoder_ = opus_decoder_create(48000, channels_, &error);
     if (error != OPUS_OK) throw Error(std::string("cannot create Opus decoder: ") + opus_strerror(error));
     socket_.setBufferSizes(1 << 20, 1 << 20);
+    if (stream.destination.isMulticast()) socket_.joinMulticast(stream.destination, multicastInterface);
 }
 
 StationReceiver::~StationReceiver() {

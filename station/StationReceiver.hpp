@@ -42,8 +42,10 @@ class StationReceiver {
 public:
     using Sink = std::function<void(std::span<const float>)>;
 
-    /// `stream` gives the key, payload type, channels and the address to listen on.
-    StationReceiver(const StationStream& stream, int jitterMs, Sink sink);
+    /// `stream` gives the key, payload type, channels and the address to listen on; for a
+    /// multicast group, the receiver joins it on the interface with address `multicastInterface`.
+    StationReceiver(const StationStream& stream, int jitterMs, Sink sink,
+                    const SocketAddress* multicastInterface = nullptr);
     ~StationReceiver();
 
     /// Runs until `deadline` or until `stop` becomes true.

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ constexpr const char* kUsage = R"(usage:
   loa-station --listen ADDR:PORT --key BASE64 [--profile NAME] [--channels 1|2] [--payload-type PT] [options]
 options:
   --listen ADDR:PORT   address to receive on (overrides the SDP's)
+  --interface ADDR     for a multicast group: join it on the interface with this IPv4 address
   --wav FILE           write the decoded audio to a WAV file
   --play               play through the default audio device
   --jitter-ms N        jitter buffer delay (default 60)
@@ -45,7 +47,7 @@ std::string readFile(const std::string& path) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    std::string sdpFile, listen, key, wav, statsFile, profileName = "aes-cm-128-hmac-sha1-80";
+    std::string sdpFile, listen, key, wav, statsFile, interface, profileName = "aes-cm-128-hmac-sha1-80";
     int channels = 1, payloadType = 96, jitterMs = 60;
     double duration = 0;
     bool play = false;
@@ -113,10 +115,18 @@ int main(int argc, char** argv) {
         std::unique_ptr<loa::AudioOutput> audioOut;
         if (!wav.empty()) wavOut = std::make_unique<loa::WavWriter>(wav, 48000, stream.channels);
         if (play) audioOut = std::make_unique<loa::AudioOutput>(48000, stream.channels);
-        loa::StationReceiver receiver(stream, jitterMs, [&](std::span<const float> pcm) {
-            if (wavOut) wavOut->write(pcm);
-            if (audioOut) audioOut->write(pcm);
-        });
+        std::optional<loa::SocketAddress> multicastInterface;
+        if (!interface.empty()) {
+            multicastInterface = loa::SocketAddress::parse(interface + ":0");
+            if (!multicastInterface) throw loa::Error("--interface expects an IPv4 address, got '" + interface + "'");
+        }
+        loa::StationReceiver receiver(
+            stream, jitterMs,
+            [&](std::span<const float> pcm) {
+                if (wavOut) wavOut->write(pcm);
+                if (audioOut) audioOut->write(pcm);
+            },
+            multicastInterface ? &*multicastInterface : nullptr);
 
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, onSignal);

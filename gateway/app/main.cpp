@@ -27,9 +27,9 @@ constexpr const char* kUsage = R"(usage:
       run the gateway (SIGHUP reloads FILE, SIGTERM stops)
   loa-gateway --check-config FILE
       validate FILE and exit: 0 if valid, 1 with the error otherwise
-  loa-gateway keys --config FILE --station ID [--sdp] [--state-dir DIR]
-      print the station's SRTP key (SDES inline, base64) and the SDP of its stream;
-      with --sdp print only the SDP, ready for a player or loa-station --sdp
+  loa-gateway keys --config FILE (--station ID | --group ID) [--sdp] [--state-dir DIR]
+      print the station's (or multicast group's) SRTP key (SDES inline, base64), SSRC and the
+      SDP of its stream; with --sdp print only the SDP, ready for a player or loa-station --sdp
   loa-gateway --version
 )";
 
@@ -38,6 +38,7 @@ struct Options {
     std::string config;
     std::string stateDir;
     std::string station;
+    std::string group;
     std::string logLevel;
     bool sdpOnly = false;
 };
@@ -77,7 +78,7 @@ std::optional<Options> parseArgs(int argc, char** argv) {
             throw loa::Error("unknown argument '" + a + "'");
     }
     if ((o.command == "run" || o.command == "keys") && o.config.empty()) throw loa::Error("--config FILE is required");
-    if (o.command == "keys" && o.station.empty()) throw loa::Error("keys needs --station ID");
+    if (o.command == "keys" && o.station.empty() == o.group.empty()) throw loa::Error("keys needs --station ID or --group ID");
     return o;
 }
 
@@ -89,27 +90,40 @@ loa::Settings load(const Options& o) {
 
 int printKeys(const Options& o) {
     const auto settings = load(o);
-    const auto* station = settings.findStation(o.station);
-    if (!station) throw loa::Error("no station '" + o.station + "' in " + o.config);
-    const auto* programme = settings.findProgramme(station->programme);
     const auto secret = loa::loadOrCreateSecret(settings.gateway.secretFile());
     loa::StationStream stream;
-    stream.stationId = station->id;
+    std::string programmeId;
+    if (!o.station.empty()) {
+        const auto* station = settings.findStation(o.station);
+        if (!station) throw loa::Error("no station '" + o.station + "' in " + o.config);
+        programmeId = station->programme;
+        stream.stationId = station->id;
+        stream.destination = station->address;
+        stream.profile = station->profile;
+        stream.keyMaterial = loa::stationKeyMaterial(*station, secret);
+        stream.ssrc = loa::deriveStationSsrc(secret, station->id);
+    } else {
+        const auto* group = settings.findGroup(o.group);
+        if (!group) throw loa::Error("no multicast group '" + o.group + "' in " + o.config);
+        programmeId = group->programme;
+        stream.stationId = loa::groupDestinationId(group->id);
+        stream.destination = group->address;
+        stream.profile = group->profile;
+        stream.keyMaterial = loa::groupKeyMaterial(*group, secret);
+        stream.ssrc = loa::deriveGroupSsrc(secret, group->id);
+    }
+    const auto* programme = settings.findProgramme(programmeId);
     stream.programmeName = programme->name;
-    stream.destination = station->address;
     stream.payloadType = programme->payloadType;
     stream.channels = programme->encoder.channels;
     stream.frameMs = programme->encoder.frameMs;
     stream.priorityExtensionId = settings.gateway.priorityExtensionId;
-    stream.profile = station->profile;
-    stream.keyMaterial = loa::stationKeyMaterial(*station, secret);
-    stream.ssrc = loa::deriveStationSsrc(secret, station->id);
     if (!o.sdpOnly) {
-        std::cout << "station: " << station->id << "\n"
-                  << "profile: " << loa::info(station->profile).sdesName << "\n"
+        std::cout << (o.station.empty() ? "group: " : "station: ") << (o.station.empty() ? o.group : o.station) << "\n"
+                  << "profile: " << loa::info(stream.profile).sdesName << "\n"
                   << "key: " << loa::base64Encode(stream.keyMaterial) << "\n"
                   << "ssrc: " << stream.ssrc << "\n"
-                  << "crypto: " << loa::cryptoAttribute(station->profile, stream.keyMaterial) << "\n\n";
+                  << "crypto: " << loa::cryptoAttribute(stream.profile, stream.keyMaterial) << "\n\n";
     }
     std::cout << loa::makeStationSdp(stream);
     return 0;

@@ -28,7 +28,7 @@ std::filesystem::path writeSdp(const std::filesystem::path& dir, const std::file
 }
 }  // namespace
 
-TEST(EndToEnd, ExampleConfigServesItsThreeStations) {
+TEST(EndToEnd, ExampleConfigServesItsThreeStationsAndItsMulticastGroup) {
     TempDir dir;
     const auto config = sourceDir() / "config/example.yaml";
     const std::vector<std::string> ids = {"commune-001", "commune-002", "commune-003"};

@@ -130,6 +130,36 @@ TEST(Settings, CrossReferencesAreChecked) {
                 "no such file");
 }
 
+TEST(Settings, FanoutAndMulticastGroups) {
+    const auto s = parseSettings(validYaml() + R"(multicast_groups:
+  - id: district-1
+    programme: national
+    address: 239.255.1.1:5100
+    interface: 127.0.0.1
+    ttl: 8
+)", "/etc/loa/test.yaml");
+    ASSERT_EQ(s.multicastGroups.size(), 1u);
+    EXPECT_EQ(s.multicastGroups[0].ttl, 8);
+    EXPECT_EQ(s.multicastGroups[0].address.port(), 5100);
+    ASSERT_TRUE(s.multicastGroups[0].interface);
+    EXPECT_EQ(s.multicastGroups[0].interface->host(), "127.0.0.1");
+    EXPECT_EQ(s.gateway.fanout.workers, 0);  // one per core
+    EXPECT_EQ(s.gateway.fanout.pacingMs, 10);
+
+    const auto tuned = parseSettings(replace(validYaml(), "  media:\n", "  fanout:\n    workers: 3\n    pacing_ms: 0\n  media:\n"),
+                                     "/etc/loa/test.yaml");
+    EXPECT_EQ(tuned.gateway.fanout.workers, 3);
+    EXPECT_EQ(tuned.gateway.fanout.pacingMs, 0);
+
+    const std::string group = "multicast_groups:\n  - id: g\n    programme: national\n    address: ";
+    expectError(validYaml() + group + "127.0.0.1:5100\n", 27, "multicast_groups[0].address", "IPv4 multicast group");
+    expectError(validYaml() + group + "239.1.1.1:5100\n    ttl: 0\n", 28, "multicast_groups[0].ttl", "from 1 to 255");
+    expectError(validYaml() + group + "239.1.1.1:5100\n    interface: eth0\n", 28, "multicast_groups[0].interface",
+                "IPv4 address of an interface");
+    expectError(replace(validYaml(), "  media:\n", "  fanout:\n    slots: 0\n  media:\n"), 5, "gateway.fanout.slots",
+                "from 1 to 100");
+}
+
 TEST(Settings, BrokenDocuments) {
     expectError("", 1, "(document)", "empty");
     expectError("gateway: [1, 2\n", 2, "(document)", "not valid YAML");
