@@ -16,6 +16,9 @@ struct EncodedFrame {
     uint64_t index = 0;            ///< frame number since the programme started
     PriorityLevel priority = PriorityLevel::scheduled;
     std::chrono::steady_clock::time_point ready;  ///< when the encoder handed it over
+    /// The programme clock's deadline for this frame: the fan-out paces its slots from here, so
+    /// the encoder's own timing noise does not reach the stations. Unset: pace from `ready`.
+    std::chrono::steady_clock::time_point due;
 };
 
 using FramePtr = std::shared_ptr<const EncodedFrame>;

@@ -21,7 +21,7 @@ void Programme::stop() {
     encoder_.reset();
 }
 
-void Programme::tick(std::vector<FramePtr>& out) {
+void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline) {
     const size_t got = source_.read(pcm_);
     std::fill(pcm_.begin() + static_cast<std::ptrdiff_t>(got), pcm_.end(), 0.0f);
     const auto now = std::chrono::steady_clock::now();
@@ -49,6 +49,7 @@ void Programme::tick(std::vector<FramePtr>& out) {
         frame->index = framesOut_++;
         frame->priority = PriorityLevel::scheduled;
         frame->ready = now;
+        frame->due = deadline;
         timestamp_ += static_cast<uint32_t>(settings_.encoder.samplesPerFrame());
         out.push_back(std::move(frame));
     }

@@ -23,8 +23,9 @@ public:
     void start();
     void stop();
     /// One tick of the frame clock: reads a frame of audio (silence for what the source lacks),
-    /// encodes it, and appends the frames the encoder has finished to `out`.
-    void tick(std::vector<FramePtr>& out);
+    /// encodes it, and appends the frames the encoder has finished to `out`, marked due at
+    /// `deadline` (the frame clock's tick).
+    void tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline = {});
 
     uint64_t framesEncoded() const { return framesOut_; }
     uint64_t encoderRestarts() const { return encoderRestarts_; }

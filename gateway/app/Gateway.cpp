@@ -64,7 +64,9 @@ std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::
     return deriveGroupKey(gatewaySecret, group.id, group.profile);
 }
 
-std::string groupDestinationId(const std::string& groupId) { return "group:" + groupId; }
+std::string groupDestinationId(const std::string& groupId) {
+    return "group:" + groupId;
+}
 
 Gateway::Gateway(Settings settings)
     : settings_(std::move(settings)),
@@ -74,8 +76,10 @@ Gateway::Gateway(Settings settings)
       engine_(reservation_, fanoutOptions(settings_.gateway)) {
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
-    for (const auto& p : settings_.programmes) programmes_.push_back(std::make_unique<Programme>(p));
-    for (const auto& s : settings_.stations) engine_.add(destinationFor(s));
+    for (const auto& p : settings_.programmes)
+        programmes_.push_back(std::make_unique<Programme>(p));
+    for (const auto& s : settings_.stations)
+        engine_.add(destinationFor(s));
     groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
     for (const auto& g : settings_.multicastGroups) {
         auto& socket = groupSockets_.emplace_back(g.interface ? *g.interface : *SocketAddress::parse("0.0.0.0:0"));
@@ -90,7 +94,9 @@ Gateway::Gateway(Settings settings)
                         << ", SRTP rollover counters from " << reservation_.start();
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+    stop();
+}
 
 size_t Gateway::programmeIndex(const std::string& id) const {
     const auto& programmes = settings_.programmes;
@@ -114,7 +120,8 @@ std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSetting
 
 void Gateway::start() {
     engine_.start();
-    for (auto& p : programmes_) p->start();
+    for (auto& p : programmes_)
+        p->start();
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
 }
@@ -122,7 +129,8 @@ void Gateway::start() {
 void Gateway::stop() {
     running_ = false;
     if (media_.joinable()) media_.join();
-    for (auto& p : programmes_) p->stop();
+    for (auto& p : programmes_)
+        p->stop();
     engine_.stop();
 }
 
@@ -132,7 +140,8 @@ std::string Gateway::reload(const Settings& next) {
     if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
         n.priorityExtensionId != g.priorityExtensionId || n.fanout.workers != g.fanout.workers ||
         n.fanout.pacingMs != g.fanout.pacingMs || n.fanout.slots != g.fanout.slots) {
-        throw Error("the gateway section changed (id, state_dir, media, priority_extension_id or fanout): restart to apply");
+        throw Error(
+            "the gateway section changed (id, state_dir, media, priority_extension_id or fanout): restart to apply");
     }
     if (!sameProgrammes(settings_.programmes, next.programmes)) {
         throw Error("the programmes changed: restart the gateway to apply");
@@ -160,14 +169,18 @@ std::string Gateway::reload(const Settings& next) {
     }
     log::setLevel(n.logLevel);
     settings_ = next;
-    for (const auto& id : removals) engine_.remove(id);
-    for (auto& d : additions) engine_.add(std::move(d));
+    for (const auto& id : removals)
+        engine_.remove(id);
+    for (auto& d : additions)
+        engine_.add(std::move(d));
     std::ostringstream summary;
     summary << added << " station(s) added, " << changed << " changed, " << removed << " removed";
     return summary.str();
 }
 
-void Gateway::maintain() { reservation_.extendIfNeeded(engine_.highestRolloverCounter()); }
+void Gateway::maintain() {
+    reservation_.extendIfNeeded(engine_.highestRolloverCounter());
+}
 
 void Gateway::mediaLoop() {
     std::vector<Clock::time_point> deadlines(programmes_.size(), Clock::now());
@@ -179,14 +192,16 @@ void Gateway::mediaLoop() {
         auto& programme = *programmes_[i];
         if (Clock::now() - deadlines[i] > kResyncAfter) {
             ++resyncs_;
-            LOA_LOG(warn, kTag) << programme.settings().id << ": frame clock fell "
-                                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
-                                << " ms behind; resynchronised";
+            LOA_LOG(warn, kTag)
+                << programme.settings().id << ": frame clock fell "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
+                << " ms behind; resynchronised";
             deadlines[i] = Clock::now();
         }
         frames.clear();
-        programme.tick(frames);
-        for (const auto& f : frames) engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
+        programme.tick(frames, deadlines[i]);
+        for (const auto& f : frames)
+            engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
         deadlines[i] += programme.framePeriod();
         ticks_.fetch_add(1, std::memory_order_relaxed);
         if (Clock::now() >= nextSummary) {

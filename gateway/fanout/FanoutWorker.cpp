@@ -27,8 +27,8 @@ std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, c
                                              uint32_t ssrc, SrtpSession srtp) {
     uint32_t offset = 0;
     secureRandom({reinterpret_cast<uint8_t*>(&offset), sizeof offset});
-    auto d = std::make_unique<Destination>(Destination{std::move(id), programme, address, fd, address.isMulticast(),
-                                                       std::move(srtp), ssrc, 0, offset, false, 0, {}});
+    auto d = std::make_unique<Destination>(Destination{
+        std::move(id), programme, address, fd, address.isMulticast(), std::move(srtp), ssrc, 0, offset, false, 0, {}});
     return d;
 }
 
@@ -43,7 +43,9 @@ FanoutWorker::FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pac
     jobs_.reserve(FrameQueue::kCapacity);
 }
 
-FanoutWorker::~FanoutWorker() { stop(); }
+FanoutWorker::~FanoutWorker() {
+    stop();
+}
 
 void FanoutWorker::start() {
     running_ = true;
@@ -100,7 +102,8 @@ std::vector<DestinationStatus> FanoutWorker::snapshot() {
     auto result = promise->get_future();
     {
         std::lock_guard lock(commandsMutex_);
-        commands_.push_back({nullptr, {}, [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
+        commands_.push_back(
+            {nullptr, {}, [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
         commandsPending_ = true;
     }
     wake();
@@ -127,7 +130,8 @@ void FanoutWorker::applyCommands() {
             out.reserve(where_.size());
             for (const auto& slot : slots_) {
                 for (const auto& d : slot) {
-                    out.push_back({d->id, index_, d->slot, d->multicast, d->address, d->ssrc, d->nextIndex, d->counters});
+                    out.push_back(
+                        {d->id, index_, d->slot, d->multicast, d->address, d->ssrc, d->nextIndex, d->counters});
                 }
             }
             c.snapshot(std::move(out));
@@ -148,9 +152,10 @@ void FanoutWorker::addNow(std::unique_ptr<Destination> d) {
     }
     if (roc > highestRoc_.load(std::memory_order_relaxed)) highestRoc_.store(roc, std::memory_order_relaxed);
     // The least loaded slot: a destination keeps its slot, hence its timing, for good.
-    const auto slot = static_cast<unsigned>(
-        std::min_element(slots_.begin(), slots_.end(), [](const auto& a, const auto& b) { return a.size() < b.size(); }) -
-        slots_.begin());
+    const auto slot =
+        static_cast<unsigned>(std::min_element(slots_.begin(), slots_.end(),
+                                               [](const auto& a, const auto& b) { return a.size() < b.size(); }) -
+                              slots_.begin());
     d->slot = slot;
     where_[d->id] = {slot, slots_[slot].size()};
     slots_[slot].push_back(std::move(d));
@@ -177,27 +182,31 @@ void FanoutWorker::takeFrames() {
         // A programme's next frame before its previous one is all out: finish that one now.
         for (auto& job : jobs_) {
             if (job.item.programme == item->programme && job.nextSlot < slots_.size()) {
-                while (job.nextSlot < slots_.size()) sendSlot(job, job.nextSlot++);
+                while (job.nextSlot < slots_.size())
+                    sendSlot(job, job.nextSlot++);
                 stats_.lateFrames.fetch_add(1, std::memory_order_relaxed);
                 stats_.spread.record(Clock::now() - job.ready);
             }
         }
         std::erase_if(jobs_, [&](const Job& j) { return j.nextSlot >= slots_.size(); });
-        const auto ready = item->frame->ready.time_since_epoch().count() ? item->frame->ready : Clock::now();
-        jobs_.push_back({std::move(*item), ready, 0});
+        const auto& f = *item->frame;
+        const auto ready = f.ready.time_since_epoch().count() ? f.ready : Clock::now();
+        const auto anchor = f.due.time_since_epoch().count() ? f.due : ready;
+        jobs_.push_back({std::move(*item), ready, anchor, 0});
         stats_.frames.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
 Clock::time_point FanoutWorker::slotTime(const Job& job, unsigned slot) const {
-    return job.ready + pacing_.window * slot / slots_.size();
+    return job.anchor + pacing_.window * slot / slots_.size();
 }
 
 Clock::time_point FanoutWorker::sendDueSlots() {
     auto next = Clock::time_point::max();
     const auto now = Clock::now();
     for (auto& job : jobs_) {
-        while (job.nextSlot < slots_.size() && slotTime(job, job.nextSlot) <= now) sendSlot(job, job.nextSlot++);
+        while (job.nextSlot < slots_.size() && slotTime(job, job.nextSlot) <= now)
+            sendSlot(job, job.nextSlot++);
         if (job.nextSlot < slots_.size()) {
             next = std::min(next, slotTime(job, job.nextSlot));
         } else {
@@ -281,7 +290,8 @@ void FanoutWorker::flush() {
     size_t done = 0;
     uint64_t packets = 0, bytes = 0;
     while (done < queued_) {
-        const int sent = ::sendmmsg(batchFd_, messages_.data() + done, static_cast<unsigned>(queued_ - done), MSG_DONTWAIT);
+        const int sent =
+            ::sendmmsg(batchFd_, messages_.data() + done, static_cast<unsigned>(queued_ - done), MSG_DONTWAIT);
         if (sent > 0) {
             for (size_t i = done; i < done + static_cast<size_t>(sent); ++i) {
                 ++owners_[i]->counters.packets;

@@ -44,7 +44,7 @@ struct WorkerStats {
     std::atomic<uint64_t> lateFrames{0};     ///< a frame arrived before the previous one was all sent
     std::atomic<uint64_t> droppedFrames{0};  ///< the worker's queue was full
     std::atomic<uint64_t> destinations{0};
-    LatencyHistogram spread;                 ///< frame ready to its last packet sent
+    LatencyHistogram spread;  ///< frame ready to its last packet sent
 };
 
 class FanoutWorker {
@@ -73,7 +73,8 @@ public:
 private:
     struct Job {
         QueuedFrame item;
-        std::chrono::steady_clock::time_point ready;
+        std::chrono::steady_clock::time_point ready;   ///< for the spread figure
+        std::chrono::steady_clock::time_point anchor;  ///< slot 0's time
         unsigned nextSlot = 0;
     };
     struct Command {

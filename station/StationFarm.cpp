@@ -1,0 +1,127 @@
+#include "StationFarm.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstring>
+
+#include "common/Error.hpp"
+#include "rtp/RtpPacket.hpp"
+
+namespace loa {
+namespace {
+uint32_t ipv4Of(const SocketAddress& a) {
+    return ntohl(reinterpret_cast<const sockaddr_in*>(a.sockaddrPtr())->sin_addr.s_addr);
+}
+}  // namespace
+
+StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t extensionId,
+                         std::chrono::nanoseconds frame)
+    : socket_(*SocketAddress::parse("0.0.0.0:" + std::to_string(port))),
+      stations_(std::move(stations)),
+      counters_(stations_.size()),
+      sessions_(stations_.size()),
+      highest_(stations_.size()),
+      lastArrival_(stations_.size()),
+      extensionId_(extensionId),
+      frame_(frame) {
+    const int one = 1;
+    if (::setsockopt(socket_.fd(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0 ||
+        ::setsockopt(socket_.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
+        throwSystemError("cannot enable IP_PKTINFO/SO_TIMESTAMPNS", errno);
+    }
+    socket_.setBufferSizes(1 << 20, 32 << 20);
+    for (size_t i = 0; i < stations_.size(); ++i) {
+        byAddress_[ipv4Of(stations_[i].address)] = i;
+        if (!stations_[i].key.empty()) {
+            sessions_[i] =
+                std::make_unique<SrtpSession>(SrtpSession::Direction::inbound, stations_[i].profile, stations_[i].key);
+        }
+    }
+}
+
+void StationFarm::run(std::chrono::steady_clock::time_point deadline) {
+    constexpr size_t kBatch = 64;
+    static thread_local std::array<std::array<uint8_t, 2048>, kBatch> buffers;
+    static thread_local std::array<std::array<char, 128>, kBatch> controls;
+    std::array<iovec, kBatch> iovecs{};
+    std::array<mmsghdr, kBatch> messages{};
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd pfd{socket_.fd(), POLLIN, 0};
+        if (::poll(&pfd, 1, 50) <= 0) continue;
+        for (size_t i = 0; i < kBatch; ++i) {
+            iovecs[i] = {buffers[i].data(), buffers[i].size()};
+            messages[i] = {};
+            messages[i].msg_hdr.msg_iov = &iovecs[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+            messages[i].msg_hdr.msg_control = controls[i].data();
+            messages[i].msg_hdr.msg_controllen = controls[i].size();
+        }
+        const int n = ::recvmmsg(socket_.fd(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+        for (int m = 0; m < n; ++m) {
+            uint32_t destination = 0;
+            std::chrono::nanoseconds when{};
+            for (cmsghdr* c = CMSG_FIRSTHDR(&messages[m].msg_hdr); c; c = CMSG_NXTHDR(&messages[m].msg_hdr, c)) {
+                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                    in_pktinfo info;
+                    std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                    destination = ntohl(info.ipi_addr.s_addr);
+                } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    timespec ts;
+                    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    when = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+                }
+            }
+            handle({buffers[m].data(), messages[m].msg_len}, destination, when);
+        }
+    }
+}
+
+void StationFarm::handle(std::span<uint8_t> packet, uint32_t destination, std::chrono::nanoseconds when) {
+    const auto it = byAddress_.find(destination);
+    const auto header = RtpPacket::parse(packet);
+    if (it == byAddress_.end() || !header) {
+        ++strays_;
+        return;
+    }
+    const size_t i = it->second;
+    Counters& c = counters_[i];
+    ++c.received;
+    c.ssrc = header->ssrc();
+
+    const uint16_t seq = header->sequence();
+    if (highest_[i]) {
+        const auto delta = static_cast<int16_t>(static_cast<uint16_t>(seq - *highest_[i]));
+        if (delta > 0) {
+            c.missing += static_cast<uint64_t>(delta - 1);
+            highest_[i] = seq;
+        } else {
+            ++c.outOfOrder;
+        }
+    } else {
+        highest_[i] = seq;
+    }
+    if (lastArrival_[i].count() != 0 && when.count() != 0) {
+        const auto interval = when - lastArrival_[i];
+        jitter_.record(interval > frame_ ? interval - frame_ : frame_ - interval);
+    }
+    lastArrival_[i] = when;
+
+    if (auto& srtp = sessions_[i]) {
+        if (auto ext = header->oneByteExtension(extensionId_); ext && ext->size() >= StreamInfo::kSize) {
+            const uint32_t roc = StreamInfo::parse(*ext)->rolloverCounter;
+            if (srtp->rolloverCounter(c.ssrc) != roc) srtp->setRolloverCounter(c.ssrc, roc);
+        }
+        size_t length = packet.size();
+        if (srtp->unprotectRtp(packet, length) == SrtpResult::ok) {
+            ++c.authenticated;
+        } else {
+            ++c.authFailures;
+        }
+    }
+}
+
+}  // namespace loa

@@ -1,0 +1,64 @@
+// A few hundred stations through the real gateway: every one hears a continuous, authentic
+// stream, and one that cannot be reached disturbs none of them.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "Harness.hpp"
+#include "Process.hpp"
+#include "StationFarm.hpp"
+#include "TestData.hpp"
+#include "common/Base64.hpp"
+#include "srtp/StationKeys.hpp"
+
+using namespace loa;
+using namespace loa::test;
+using namespace std::chrono_literals;
+
+TEST(FanoutScale, ThreeHundredStationsHearContinuousAuthenticStreams) {
+    TempDir dir;
+    constexpr int kStations = 300;
+    const uint16_t port = freeUdpPort();
+    std::ofstream config(dir.path() / "gateway.yaml");
+    config << "gateway:\n  id: scale\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << freeUdpPort() << "\n"
+           << "programmes:\n  - id: national\n    playlist:\n      files:\n        - "
+           << (sourceDir() / "config/segments/a440.flac").string() << "\nstations:\n";
+    std::vector<std::string> addresses;
+    for (int i = 0; i < kStations; ++i) {
+        addresses.push_back("127.3." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
+        config << "  - id: st-" << i << "\n    programme: national\n    address: " << addresses.back() << ":" << port
+               << "\n    srtp_profile: " << (i % 2 ? "aead-aes-128-gcm" : "aes-cm-128-hmac-sha1-80") << "\n";
+    }
+    // Nobody listens at this one's port: its packets are refused by the kernel.
+    config << "  - id: unreachable\n    programme: national\n    address: 127.0.0.1:" << freeUdpPort() << "\n";
+    config.close();
+
+    stationKeys(dir.path() / "gateway.yaml", "st-0", true);  // creates the gateway secret
+    const auto secret = *hexDecode(Process::slurp(dir.path() / "state/secret").substr(0, 64));
+    std::vector<StationFarm::Station> stations;
+    for (int i = 0; i < kStations; ++i) {
+        const auto profile = i % 2 ? SrtpProfile::aeadAes128Gcm : SrtpProfile::aesCm128HmacSha1_80;
+        stations.push_back({*SocketAddress::parse(addresses[static_cast<size_t>(i)] + ":" + std::to_string(port)),
+                            deriveStationKey(secret, "st-" + std::to_string(i), profile), profile});
+    }
+    StationFarm farm(port, stations, 1);
+    Process gateway({LOA_GATEWAY_BIN, "--config", (dir.path() / "gateway.yaml").string()}, dir.path() / "gw.out",
+                    dir.path() / "gw.log");
+    farm.run(std::chrono::steady_clock::now() + 4500ms);
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+
+    for (int i = 0; i < kStations; ++i) {
+        const auto& c = farm.counters()[static_cast<size_t>(i)];
+        SCOPED_TRACE("station st-" + std::to_string(i));
+        EXPECT_GE(c.received, 150u);  // ~4 s at 50 packets/s after start-up
+        EXPECT_EQ(c.missing, 0u);
+        EXPECT_EQ(c.outOfOrder, 0u);
+        EXPECT_EQ(c.authFailures, 0u);
+        EXPECT_EQ(c.authenticated, c.received);
+        EXPECT_EQ(c.ssrc, deriveStationSsrc(secret, "st-" + std::to_string(i)));
+    }
+    EXPECT_EQ(farm.strays(), 0u);
+    // Send jitter is the bench's to measure (loa-bench fanout), not a pass/fail here.
+}
