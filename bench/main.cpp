@@ -1,21 +1,31 @@
-// loa-bench: Loa's benchmarks. They print numbers; targets live in their docs, not in tests.
+// loa-bench: Loa's benchmarks. They print numbers; targets live in bench/README.md, not in tests.
 
+#include <unistd.h>
+
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "FanoutBench.hpp"
+#include "GstRuntime.hpp"
 #include "SrtpBench.hpp"
 
 namespace {
 constexpr const char* kUsage = R"(usage:
+  loa-bench fanout [--stations 100,1000,2000,5000,10000] [--seconds 30] [--workers 0]
+                   [--modes floor,loa-cm80,loa-gcm,loa-multicast,gstreamer] [--out bench/results]
+                   [--layout ports|addresses] [--pacing-ms 10]
+      the fan-out engine against plain sendmmsg and stock GStreamer, on loopback; writes
+      fanout.json, fanout.md and fanout.png (with gnuplot) into --out
   loa-bench srtp [--sessions 1,100,1000,10000] [--seconds-per-point 1.5] [--json FILE]
       CPU per srtp_protect (172-byte packets, AES_CM_128_HMAC_SHA1_80) and memory per session,
       for Loa's OpenSSL libsrtp and Debian's NSS libsrtp2 in the same run
 )";
 
-std::vector<size_t> parseList(const std::string& text) {
+std::vector<size_t> numbers(const std::string& text) {
     std::vector<size_t> out;
     std::stringstream in(text);
     std::string item;
@@ -23,32 +33,77 @@ std::vector<size_t> parseList(const std::string& text) {
         out.push_back(std::stoul(item));
     return out;
 }
+std::vector<std::string> words(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ','))
+        out.push_back(item);
+    return out;
+}
+std::string selfPath() {
+    char buf[PATH_MAX] = {};
+    const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "loa-bench";
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || std::strcmp(argv[1], "srtp") != 0) {
-        std::fputs(kUsage, argc < 2 ? stdout : stderr);
-        return argc < 2 ? 0 : 2;
+    if (argc < 2) {
+        std::fputs(kUsage, stdout);
+        return 0;
     }
-    std::vector<size_t> sessions = {1, 100, 1000, 10000};
-    double seconds = 1.5;
-    std::string json;
+    const std::string command = argv[1];
+    std::vector<std::string> args(argv + 2, argv + argc);
     try {
-        for (int i = 2; i < argc; ++i) {
-            const std::string a = argv[i];
-            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-            if (a == "--sessions")
-                sessions = parseList(argv[++i]);
-            else if (a == "--seconds-per-point")
-                seconds = std::stod(argv[++i]);
-            else if (a == "--json")
-                json = argv[++i];
-            else
-                throw std::invalid_argument("unknown argument " + a);
+        if (command == "receive") return loa::bench::runReceiver(args);
+        if (command == "gst-baseline") {
+            loa::gst::ensureInitialised();
+            return loa::bench::runGstBaseline(args);
         }
+        if (args.size() % 2 != 0) throw std::invalid_argument(args.back() + " needs a value");
+        if (command == "srtp") {
+            std::vector<size_t> sessions = {1, 100, 1000, 10000};
+            double seconds = 1.5;
+            std::string json;
+            for (size_t i = 0; i < args.size(); i += 2) {
+                if (args[i] == "--sessions")
+                    sessions = numbers(args[i + 1]);
+                else if (args[i] == "--seconds-per-point")
+                    seconds = std::stod(args[i + 1]);
+                else if (args[i] == "--json")
+                    json = args[i + 1];
+                else
+                    throw std::invalid_argument("unknown argument " + args[i]);
+            }
+            return loa::bench::runSrtpBench(sessions, seconds, json);
+        }
+        if (command == "fanout") {
+            loa::bench::FanoutBenchOptions o;
+            o.self = selfPath();
+            for (size_t i = 0; i < args.size(); i += 2) {
+                if (args[i] == "--stations")
+                    o.stations = numbers(args[i + 1]);
+                else if (args[i] == "--seconds")
+                    o.seconds = std::stod(args[i + 1]);
+                else if (args[i] == "--workers")
+                    o.workers = static_cast<unsigned>(std::stoul(args[i + 1]));
+                else if (args[i] == "--modes")
+                    o.modes = words(args[i + 1]);
+                else if (args[i] == "--out")
+                    o.outDir = args[i + 1];
+                else if (args[i] == "--layout")
+                    o.layout = args[i + 1];
+                else if (args[i] == "--pacing-ms")
+                    o.pacingMs = static_cast<unsigned>(std::stoul(args[i + 1]));
+                else
+                    throw std::invalid_argument("unknown argument " + args[i]);
+            }
+            return loa::bench::runFanoutBench(o);
+        }
+        throw std::invalid_argument("unknown command " + command);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "loa-bench: %s\n%s", e.what(), kUsage);
         return 2;
     }
-    return loa::bench::runSrtpBench(sessions, seconds, json);
 }

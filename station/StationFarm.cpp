@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstring>
@@ -20,8 +22,27 @@ uint32_t ipv4Of(const SocketAddress& a) {
 
 StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t extensionId,
                          std::chrono::nanoseconds frame)
-    : socket_(*SocketAddress::parse("0.0.0.0:" + std::to_string(port))),
-      stations_(std::move(stations)),
+    : stations_(std::move(stations)),
+      counters_(stations_.size()),
+      sessions_(stations_.size()),
+      highest_(stations_.size()),
+      lastArrival_(stations_.size()),
+      extensionId_(extensionId),
+      frame_(frame) {
+    shared_.emplace(*SocketAddress::parse("0.0.0.0:" + std::to_string(port)));
+    const int one = 1;
+    if (::setsockopt(shared_->fd(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0 ||
+        ::setsockopt(shared_->fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
+        throwSystemError("cannot enable IP_PKTINFO/SO_TIMESTAMPNS", errno);
+    }
+    shared_->setBufferSizes(1 << 20, 32 << 20);
+    for (size_t i = 0; i < stations_.size(); ++i)
+        byAddress_[ipv4Of(stations_[i].address)] = i;
+    prepareSessions();
+}
+
+StationFarm::StationFarm(std::vector<Station> stations, uint8_t extensionId, std::chrono::nanoseconds frame)
+    : stations_(std::move(stations)),
       counters_(stations_.size()),
       sessions_(stations_.size()),
       highest_(stations_.size()),
@@ -29,13 +50,20 @@ StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t e
       extensionId_(extensionId),
       frame_(frame) {
     const int one = 1;
-    if (::setsockopt(socket_.fd(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0 ||
-        ::setsockopt(socket_.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
-        throwSystemError("cannot enable IP_PKTINFO/SO_TIMESTAMPNS", errno);
+    own_.reserve(stations_.size());
+    for (auto& s : stations_) {
+        auto& socket = own_.emplace_back(s.address);
+        if (::setsockopt(socket.fd(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
+            throwSystemError("cannot enable SO_TIMESTAMPNS", errno);
+        }
+        socket.setBufferSizes(1 << 16, 1 << 18);
+        s.address = socket.localAddress();
     }
-    socket_.setBufferSizes(1 << 20, 32 << 20);
+    prepareSessions();
+}
+
+void StationFarm::prepareSessions() {
     for (size_t i = 0; i < stations_.size(); ++i) {
-        byAddress_[ipv4Of(stations_[i].address)] = i;
         if (!stations_[i].key.empty()) {
             sessions_[i] =
                 std::make_unique<SrtpSession>(SrtpSession::Direction::inbound, stations_[i].profile, stations_[i].key);
@@ -44,50 +72,91 @@ StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t e
 }
 
 void StationFarm::run(std::chrono::steady_clock::time_point deadline) {
+    if (shared_) {
+        runShared(deadline);
+    } else {
+        runOwnSockets(deadline);
+    }
+}
+
+void StationFarm::runShared(std::chrono::steady_clock::time_point deadline) {
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd pfd{shared_->fd(), POLLIN, 0};
+        if (::poll(&pfd, 1, 50) > 0) receiveBatch(shared_->fd(), -1);
+    }
+}
+
+void StationFarm::runOwnSockets(std::chrono::steady_clock::time_point deadline) {
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) throwSystemError("epoll_create1", errno);
+    for (size_t i = 0; i < own_.size(); ++i) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, own_[i].fd(), &ev);
+    }
+    std::vector<epoll_event> events(512);
+    while (std::chrono::steady_clock::now() < deadline) {
+        const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+        for (int e = 0; e < n; ++e) {
+            const auto i = static_cast<long>(events[static_cast<size_t>(e)].data.u64);
+            receiveBatch(own_[static_cast<size_t>(i)].fd(), i);
+        }
+    }
+    ::close(ep);
+}
+
+void StationFarm::receiveBatch(int fd, long station) {
     constexpr size_t kBatch = 64;
     static thread_local std::array<std::array<uint8_t, 2048>, kBatch> buffers;
     static thread_local std::array<std::array<char, 128>, kBatch> controls;
     std::array<iovec, kBatch> iovecs{};
     std::array<mmsghdr, kBatch> messages{};
-    while (std::chrono::steady_clock::now() < deadline) {
-        pollfd pfd{socket_.fd(), POLLIN, 0};
-        if (::poll(&pfd, 1, 50) <= 0) continue;
-        for (size_t i = 0; i < kBatch; ++i) {
-            iovecs[i] = {buffers[i].data(), buffers[i].size()};
-            messages[i] = {};
-            messages[i].msg_hdr.msg_iov = &iovecs[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
-            messages[i].msg_hdr.msg_control = controls[i].data();
-            messages[i].msg_hdr.msg_controllen = controls[i].size();
-        }
-        const int n = ::recvmmsg(socket_.fd(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
-        for (int m = 0; m < n; ++m) {
-            uint32_t destination = 0;
-            std::chrono::nanoseconds when{};
-            for (cmsghdr* c = CMSG_FIRSTHDR(&messages[m].msg_hdr); c; c = CMSG_NXTHDR(&messages[m].msg_hdr, c)) {
-                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                    in_pktinfo info;
-                    std::memcpy(&info, CMSG_DATA(c), sizeof info);
-                    destination = ntohl(info.ipi_addr.s_addr);
-                } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                    timespec ts;
-                    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-                    when = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-                }
+    const size_t batch = station < 0 ? kBatch : 8;
+    for (size_t i = 0; i < batch; ++i) {
+        iovecs[i] = {buffers[i].data(), buffers[i].size()};
+        messages[i] = {};
+        messages[i].msg_hdr.msg_iov = &iovecs[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_control = controls[i].data();
+        messages[i].msg_hdr.msg_controllen = controls[i].size();
+    }
+    const int n = ::recvmmsg(fd, messages.data(), static_cast<unsigned>(batch), MSG_DONTWAIT, nullptr);
+    for (int m = 0; m < n; ++m) {
+        uint32_t destination = 0;
+        std::chrono::nanoseconds when{};
+        for (cmsghdr* c = CMSG_FIRSTHDR(&messages[m].msg_hdr); c; c = CMSG_NXTHDR(&messages[m].msg_hdr, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                destination = ntohl(info.ipi_addr.s_addr);
+            } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                timespec ts;
+                std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                when = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
             }
-            handle({buffers[m].data(), messages[m].msg_len}, destination, when);
         }
+        size_t index;
+        if (station >= 0) {
+            index = static_cast<size_t>(station);
+        } else {
+            const auto it = byAddress_.find(destination);
+            if (it == byAddress_.end()) {
+                ++strays_;
+                continue;
+            }
+            index = it->second;
+        }
+        handle({buffers[m].data(), messages[m].msg_len}, index, when);
     }
 }
 
-void StationFarm::handle(std::span<uint8_t> packet, uint32_t destination, std::chrono::nanoseconds when) {
-    const auto it = byAddress_.find(destination);
+void StationFarm::handle(std::span<uint8_t> packet, size_t i, std::chrono::nanoseconds when) {
     const auto header = RtpPacket::parse(packet);
-    if (it == byAddress_.end() || !header) {
+    if (!header) {
         ++strays_;
         return;
     }
-    const size_t i = it->second;
     Counters& c = counters_[i];
     ++c.received;
     c.ssrc = header->ssrc();

@@ -1,9 +1,11 @@
 #pragma once
-// Many stations' receivers in one process, for tests and benchmarks at national scale. Every
-// station is a distinct loopback address (127.x.y.z) on one shared port, so a single socket
-// takes all their streams with recvmmsg and IP_PKTINFO tells whose each packet is. For every
-// station it checks sequence continuity; for a sample it also authenticates and decrypts with
-// the station's key; from kernel receive timestamps it measures each station's send jitter.
+// Many stations' receivers in one process, for tests and benchmarks at national scale, in one
+// of two layouts: every station its own socket and port (as real stations are: the sender's
+// kernel delivers to each socket), or every station a distinct loopback address (127.x.y.z) on
+// one shared port, taken by a single socket with recvmmsg, IP_PKTINFO telling whose each packet
+// is (cheap for the receiver). For every station it checks sequence continuity; for a sample
+// it also authenticates and decrypts with the station's key; from kernel receive timestamps it
+// measures each station's send jitter.
 
 #include <chrono>
 #include <cstdint>
@@ -34,9 +36,16 @@ public:
         uint32_t ssrc = 0;
     };
 
-    /// Binds 0.0.0.0:`port` (throws loa::Error if it cannot). `frame` is the expected interval.
+    /// Shared port: binds 0.0.0.0:`port` (throws loa::Error if it cannot). `frame` is the
+    /// expected interval between a station's packets.
     StationFarm(uint16_t port, std::vector<Station> stations, uint8_t extensionId,
                 std::chrono::nanoseconds frame = std::chrono::milliseconds(20));
+    /// A socket per station: binds each station's address (port 0: the kernel picks one, and
+    /// stations() tells which).
+    StationFarm(std::vector<Station> stations, uint8_t extensionId,
+                std::chrono::nanoseconds frame = std::chrono::milliseconds(20));
+
+    const std::vector<Station>& stations() const { return stations_; }
 
     /// Receives until `deadline`.
     void run(std::chrono::steady_clock::time_point deadline);
@@ -47,9 +56,16 @@ public:
     uint64_t strays() const { return strays_; }  ///< packets for no known station, or not RTP
 
 private:
-    void handle(std::span<uint8_t> packet, uint32_t destination, std::chrono::nanoseconds when);
+    void prepareSessions();
+    void runShared(std::chrono::steady_clock::time_point deadline);
+    void runOwnSockets(std::chrono::steady_clock::time_point deadline);
+    /// Receives a batch from `fd`; calls handle() with the station index from `station`, or
+    /// from the packet's destination address when `station` is negative.
+    void receiveBatch(int fd, long station);
+    void handle(std::span<uint8_t> packet, size_t station, std::chrono::nanoseconds when);
 
-    UdpSocket socket_;
+    std::optional<UdpSocket> shared_;
+    std::vector<UdpSocket> own_;
     std::vector<Station> stations_;
     std::vector<Counters> counters_;
     std::vector<std::unique_ptr<SrtpSession>> sessions_;

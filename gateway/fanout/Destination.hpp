@@ -25,14 +25,14 @@ struct Destination {
     std::string id;
     size_t programme = 0;  ///< index of the programme it follows
     SocketAddress address;
-    int fd = -1;           ///< the socket to send on (the media socket, or a multicast group's)
+    int fd = -1;  ///< the socket to send on (the media socket, or a multicast group's)
     bool multicast = false;
     SrtpSession srtp;
     uint32_t ssrc = 0;
     uint64_t nextIndex = 0;        ///< SRTP packet index of the next packet: ROC << 16 | sequence
     uint32_t timestampOffset = 0;  ///< added to the programme's media clock
     bool sentFirst = false;
-    unsigned slot = 0;             ///< pacing slot within the frame interval
+    unsigned slot = 0;  ///< pacing slot within the frame interval
     DestinationCounters counters;
 };
 

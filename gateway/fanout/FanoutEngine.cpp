@@ -13,18 +13,23 @@ FanoutEngine::FanoutEngine(const RolloverReservation& reservation, FanoutOptions
     }
 }
 
-FanoutEngine::~FanoutEngine() { stop(); }
+FanoutEngine::~FanoutEngine() {
+    stop();
+}
 
 void FanoutEngine::start() {
-    for (auto& w : workers_) w->start();
+    for (auto& w : workers_)
+        w->start();
 }
 
 void FanoutEngine::stop() {
-    for (auto& w : workers_) w->stop();
+    for (auto& w : workers_)
+        w->stop();
 }
 
 void FanoutEngine::publish(size_t programme, const FramePtr& frame, uint8_t payloadType) {
-    for (auto& w : workers_) w->post(programme, frame, payloadType);
+    for (auto& w : workers_)
+        w->post(programme, frame, payloadType);
 }
 
 FanoutWorker& FanoutEngine::workerFor(const std::string& id) {
@@ -36,7 +41,9 @@ void FanoutEngine::add(std::unique_ptr<Destination> destination) {
     w.add(std::move(destination));
 }
 
-void FanoutEngine::remove(const std::string& id) { workerFor(id).remove(id); }
+void FanoutEngine::remove(const std::string& id) {
+    workerFor(id).remove(id);
+}
 
 std::vector<DestinationStatus> FanoutEngine::destinations() {
     std::vector<DestinationStatus> all;
@@ -65,7 +72,8 @@ FanoutTotals FanoutEngine::totals() const {
 
 uint32_t FanoutEngine::highestRolloverCounter() const {
     uint32_t highest = 0;
-    for (const auto& w : workers_) highest = std::max(highest, w->highestRolloverCounter());
+    for (const auto& w : workers_)
+        highest = std::max(highest, w->highestRolloverCounter());
     return highest;
 }
 

@@ -1,6 +1,7 @@
 #include "fanout/FanoutWorker.hpp"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -151,11 +152,13 @@ void FanoutWorker::addNow(std::unique_ptr<Destination> d) {
         LOA_LOG(error, kTag) << d->id << ": cannot set its SRTP rollover counter";
     }
     if (roc > highestRoc_.load(std::memory_order_relaxed)) highestRoc_.store(roc, std::memory_order_relaxed);
-    // The least loaded slot: a destination keeps its slot, hence its timing, for good.
-    const auto slot =
-        static_cast<unsigned>(std::min_element(slots_.begin(), slots_.end(),
-                                               [](const auto& a, const auto& b) { return a.size() < b.size(); }) -
-                              slots_.begin());
+    // The first slot not yet holding a full batch, else the least loaded; a destination keeps
+    // its slot, hence its timing, for good.
+    const auto bySize = [](const auto& a, const auto& b) { return a.size() < b.size(); };
+    auto chosen =
+        std::find_if(slots_.begin(), slots_.end(), [&](const auto& s) { return s.size() < pacing_.fillPerSlot; });
+    if (chosen == slots_.end()) chosen = std::min_element(slots_.begin(), slots_.end(), bySize);
+    const auto slot = static_cast<unsigned>(chosen - slots_.begin());
     d->slot = slot;
     where_[d->id] = {slot, slots_[slot].size()};
     slots_[slot].push_back(std::move(d));
@@ -205,8 +208,10 @@ Clock::time_point FanoutWorker::sendDueSlots() {
     auto next = Clock::time_point::max();
     const auto now = Clock::now();
     for (auto& job : jobs_) {
-        while (job.nextSlot < slots_.size() && slotTime(job, job.nextSlot) <= now)
+        // An empty slot costs no wake-up: it is passed over as soon as it comes up.
+        while (job.nextSlot < slots_.size() && (slots_[job.nextSlot].empty() || slotTime(job, job.nextSlot) <= now)) {
             sendSlot(job, job.nextSlot++);
+        }
         if (job.nextSlot < slots_.size()) {
             next = std::min(next, slotTime(job, job.nextSlot));
         } else {
@@ -218,6 +223,7 @@ Clock::time_point FanoutWorker::sendDueSlots() {
 }
 
 void FanoutWorker::run() {
+    tid_.store(static_cast<pid_t>(::gettid()), std::memory_order_release);
     while (running_) {
         const uint32_t seen = wakeups_.load(std::memory_order_acquire);
         if (commandsPending_.load(std::memory_order_acquire)) applyCommands();

@@ -32,6 +32,11 @@ namespace loa {
 struct FanoutPacing {
     std::chrono::nanoseconds window{std::chrono::milliseconds(10)};  ///< spread a frame over this; 0 = at once
     unsigned slots = 10;                                             ///< fixed slots within the window
+    /// A slot takes this many destinations (one sendmmsg batch) before the next slot is used;
+    /// once all have as many, the least loaded slot takes the next. Few destinations thus go
+    /// in one or two batches (each wake-up costs more than the packets it would pace), many are
+    /// spread evenly.
+    unsigned fillPerSlot = 64;
 };
 
 /// Figures a worker publishes for any thread to read.
@@ -69,6 +74,8 @@ public:
     uint32_t highestRolloverCounter() const { return highestRoc_.load(std::memory_order_relaxed); }
     /// The CPU-time clock of the worker's thread (for benchmarks).
     clockid_t cpuClock() const;
+    /// The worker thread's kernel id, once running (for /proc/self/task/TID).
+    pid_t threadId() const { return tid_.load(std::memory_order_acquire); }
 
 private:
     struct Job {
@@ -124,6 +131,7 @@ private:
     std::atomic<bool> commandsPending_{false};
     std::atomic<uint32_t> wakeups_{0};
     std::atomic<bool> running_{false};
+    std::atomic<pid_t> tid_{0};
     std::atomic<uint32_t> highestRoc_{0};
     WorkerStats stats_;
     std::thread thread_;

@@ -22,7 +22,8 @@ public:
     }
     uint64_t count() const {
         uint64_t n = 0;
-        for (const auto& b : bins_) n += b.load(std::memory_order_relaxed);
+        for (const auto& b : bins_)
+            n += b.load(std::memory_order_relaxed);
         return n;
     }
     /// The upper edge of the bin holding the q-quantile (0 < q <= 1); 0 if empty.

@@ -122,7 +122,8 @@ srtp_policy_t makePolicy(SrtpProfile profile, const uint8_t* key, srtp_ssrc_t ss
 }
 }  // namespace
 
-SrtpSession::SrtpSession(Direction direction, SrtpProfile profile, std::span<const uint8_t> keyMaterial)
+SrtpSession::SrtpSession(Direction direction, SrtpProfile profile, std::span<const uint8_t> keyMaterial,
+                         std::optional<uint32_t> ssrc)
     : profile_(profile), direction_(direction) {
     initLibSrtp();
     if (keyMaterial.size() != keyMaterialLength(profile)) {
@@ -130,8 +131,9 @@ SrtpSession::SrtpSession(Direction direction, SrtpProfile profile, std::span<con
                     std::to_string(keyMaterialLength(profile)) + " bytes, got " + std::to_string(keyMaterial.size()));
     }
     std::copy(keyMaterial.begin(), keyMaterial.end(), key_.begin());
-    srtp_ssrc_t any{direction == Direction::outbound ? ssrc_any_outbound : ssrc_any_inbound, 0};
-    const srtp_policy_t policy = makePolicy(profile, key_.data(), any);
+    const srtp_ssrc_t which = ssrc ? srtp_ssrc_t{ssrc_specific, *ssrc}
+                                   : srtp_ssrc_t{direction == Direction::outbound ? ssrc_any_outbound : ssrc_any_inbound, 0};
+    const srtp_policy_t policy = makePolicy(profile, key_.data(), which);
     srtp_t session = nullptr;
     const auto status = srtp_create(&session, &policy);
     if (status != srtp_err_status_ok) throw Error(std::string("cannot create SRTP session: ") + describe(status));

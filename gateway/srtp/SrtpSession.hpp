@@ -25,9 +25,12 @@ class SrtpSession {
 public:
     enum class Direction { outbound, inbound };
 
-    /// `keyMaterial` is master key || master salt (keyMaterialLength(profile) bytes).
-    /// Throws loa::Error for a wrong key length or if libsrtp refuses the policy.
-    SrtpSession(Direction direction, SrtpProfile profile, std::span<const uint8_t> keyMaterial);
+    /// `keyMaterial` is master key || master salt (keyMaterialLength(profile) bytes). With
+    /// `ssrc`, the session holds that one stream only (a sender's case: half the memory and no
+    /// template lookup per packet); without, it takes any SSRC. Throws loa::Error for a wrong
+    /// key length or if libsrtp refuses the policy.
+    SrtpSession(Direction direction, SrtpProfile profile, std::span<const uint8_t> keyMaterial,
+                std::optional<uint32_t> ssrc = std::nullopt);
     ~SrtpSession();
     SrtpSession(SrtpSession&& other) noexcept;
     SrtpSession& operator=(SrtpSession&& other) noexcept;

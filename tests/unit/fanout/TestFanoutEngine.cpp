@@ -111,11 +111,13 @@ protected:
     UdpSocket sender{*SocketAddress::parse("127.0.0.1:0")};
     std::unique_ptr<FanoutEngine> engine;
 
-    void make(unsigned workers, std::chrono::milliseconds window = 0ms, unsigned slots = 10) {
+    void make(unsigned workers, std::chrono::milliseconds window = 0ms, unsigned slots = 10,
+              unsigned fillPerSlot = 64) {
         FanoutOptions o;
         o.workers = workers;
         o.pacing.window = window;
         o.pacing.slots = slots;
+        o.pacing.fillPerSlot = fillPerSlot;
         engine = std::make_unique<FanoutEngine>(reservation, o);
         engine->start();
     }
@@ -123,7 +125,7 @@ protected:
                     int fd = -1) {
         engine->add(makeDestination(
             id, programme, to, fd < 0 ? sender.fd() : fd, ssrc,
-            SrtpSession(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyFor(key))));
+            SrtpSession(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyFor(key), ssrc)));
     }
     /// Publishes frames [from, to), one per `gap`, then waits until the engine sent `expectPackets` in all.
     void publish(uint64_t from, uint64_t to, uint64_t expectPackets, std::chrono::milliseconds gap = 1ms,
@@ -240,7 +242,7 @@ TEST_F(FanoutEngineTest, AnUnreachableStationDoesNotDisturbTheOthers) {
 }
 
 TEST_F(FanoutEngineTest, PacingSpreadsAFrameOverFixedSlots) {
-    make(1, 10ms, 10);
+    make(1, 10ms, 10, 1);  // one destination fills a slot: 50 stations spread over all 10
     std::vector<std::unique_ptr<Receiver>> receivers;
     for (int i = 0; i < 50; ++i) {
         receivers.push_back(std::make_unique<Receiver>(0));
@@ -277,6 +279,32 @@ TEST_F(FanoutEngineTest, PacingSpreadsAFrameOverFixedSlots) {
     // No slot is sent before its time, so a frame's last packet leaves at least 9 ms (slot 9 of
     // a 10 ms window) after the frame was ready: the frame was spread, not burst.
     EXPECT_GE(engine->worker(0).stats().spread.quantile(0.5), 9ms);
+}
+
+TEST_F(FanoutEngineTest, FewDestinationsGoInOneBatchManyAreSpread) {
+    make(1, 10ms, 10, 4);  // a slot takes 4 before the next is used
+    std::vector<std::unique_ptr<Receiver>> receivers;
+    auto slotsInUse = [&] {
+        std::map<unsigned, int> perSlot;
+        for (const auto& s : engine->destinations())
+            ++perSlot[s.slot];
+        return perSlot;
+    };
+    for (int i = 0; i < 6; ++i) {
+        receivers.push_back(std::make_unique<Receiver>(0));
+        addStation("st-" + std::to_string(i), 0, receivers.back()->address(), 0, static_cast<uint32_t>(i));
+    }
+    auto few = slotsInUse();
+    EXPECT_EQ(few.size(), 2u);  // 4 + 2: two wake-ups per frame, not six
+    EXPECT_EQ(few[0], 4);
+    for (int i = 6; i < 60; ++i) {
+        receivers.push_back(std::make_unique<Receiver>(0));
+        addStation("st-" + std::to_string(i), 0, receivers.back()->address(), 0, static_cast<uint32_t>(i));
+    }
+    auto many = slotsInUse();
+    EXPECT_EQ(many.size(), 10u);  // every slot filled to 4, then the least loaded: 6 each
+    for (const auto& [slot, n] : many)
+        EXPECT_EQ(n, 6) << "slot " << slot;
 }
 
 TEST_F(FanoutEngineTest, AMulticastGroupGetsOnePacketPerFrameWhateverItsMembers) {
