@@ -77,24 +77,6 @@ double clockSeconds(clockid_t id) {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-/// user and system CPU seconds of a thread of this process, or of a whole process (tid 0 = pid).
-std::pair<double, double> procCpu(pid_t pid, pid_t tid) {
-    const std::string path =
-        tid ? "/proc/self/task/" + std::to_string(tid) + "/stat" : "/proc/" + std::to_string(pid) + "/stat";
-    std::ifstream in(path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) return {0, 0};
-    std::istringstream fields(text.substr(close + 2));
-    std::string f;
-    std::vector<std::string> v;
-    while (fields >> f)
-        v.push_back(f);
-    if (v.size() < 13) return {0, 0};
-    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    return {std::stod(v[11]) / tick, std::stod(v[12]) / tick};  // utime, stime (fields 14, 15)
-}
-
 void sleepUntil(Clock::time_point when) {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
     timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
@@ -173,6 +155,10 @@ std::vector<uint64_t> jsonArray(const std::string& json, const std::string& key)
     return out;
 }
 
+double rate(uint64_t count, double seconds) {
+    return seconds > 0 ? static_cast<double>(count) / seconds : 0;
+}
+
 double ms(std::chrono::nanoseconds d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
@@ -182,10 +168,8 @@ struct SenderResult {
     double seconds = 0;
     uint64_t frames = 0;
     uint64_t packets = 0;
-    std::vector<uint64_t> sentPerStation;  ///< empty: every station got `expectedPerStation`
-    uint64_t expectedPerStation = 0;
-    double cpuSeconds = 0;  ///< sender threads, user + system
-    double userSeconds = 0;
+    uint64_t expectedPerStation = 0;                     ///< packets each station should have received
+    double cpuSeconds = 0;                               ///< sender threads, user + system (thread CPU clocks)
     double spreadP50 = 0, spreadP99 = 0, spreadMax = 0;  ///< ms
     uint64_t lateFrames = 0;
     double kibPerStation = 0;
@@ -222,7 +206,6 @@ SenderResult runFloor(const std::vector<SocketAddress>& to, size_t packetBytes, 
     std::vector<mmsghdr> msgs(kBatch);
     SenderResult r;
     const double cpu0 = clockSeconds(CLOCK_THREAD_CPUTIME_ID);
-    const auto ru0 = procCpu(0, static_cast<pid_t>(gettid()));
     const auto start = Clock::now();
     auto deadline = start;
     while (Clock::now() - start < std::chrono::duration<double>(seconds)) {
@@ -254,7 +237,6 @@ SenderResult runFloor(const std::vector<SocketAddress>& to, size_t packetBytes, 
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     r.expectedPerStation = r.frames;
     r.cpuSeconds = clockSeconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
-    r.userSeconds = procCpu(0, static_cast<pid_t>(gettid())).first - ru0.first;
     return r;
 }
 
@@ -276,8 +258,8 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
     UdpSocket groupSocket(loopback);
     groupSocket.setMulticastSending(1, &loopback, true);
 
-    const auto heap0 = heapBytes();
     FanoutEngine engine(reservation, options);
+    const auto heap0 = heapBytes();  // after the engine's own fixed buffers: per destination only
     const bool multicast = mode == "loa-multicast";
     const size_t destinations = multicast ? 1 : n;
     const auto profile = profileOf(mode);
@@ -296,20 +278,11 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
     // Heap in use, not RSS: RSS would count memory freed by an earlier point and reused here.
     r.kibPerStation = static_cast<double>(heapBytes() - heap0) / 1024.0 / static_cast<double>(destinations);
 
-    std::vector<pid_t> tids;
-    for (unsigned w = 0; w < engine.workerCount(); ++w)
-        tids.push_back(engine.worker(w).threadId());
     auto cpuNow = [&] {
-        std::pair<double, double> total{0, 0};
-        for (auto t : tids) {
-            const auto c = procCpu(0, t);
-            total.first += c.first;
-            total.second += c.second;
-        }
-        double precise = 0;
+        double total = 0;
         for (unsigned w = 0; w < engine.workerCount(); ++w)
-            precise += clockSeconds(engine.worker(w).cpuClock());
-        return std::make_pair(precise, total.first);
+            total += clockSeconds(engine.worker(w).cpuClock());
+        return total;
     };
     const auto cpu0 = cpuNow();
     std::vector<uint8_t> payload(o.payloadBytes, 0x5a);
@@ -330,8 +303,7 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
     std::this_thread::sleep_for(kFrame);  // the last frame's slots
     const auto cpu1 = cpuNow();
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.cpuSeconds = cpu1.first - cpu0.first;
-    r.userSeconds = cpu1.second - cpu0.second;
+    r.cpuSeconds = cpu1 - cpu0;
     const auto totals = engine.totals();
     r.packets = totals.packets;
     r.lateFrames = totals.lateFrames;
@@ -342,12 +314,9 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
         r.spreadP99 = std::max(r.spreadP99, ms(s.quantile(0.99)));
         r.spreadMax = std::max(r.spreadMax, ms(s.max()));
     }
-    r.expectedPerStation = r.packets;  // multicast: every member hears every packet
-    if (!multicast) {
-        r.sentPerStation.assign(n, 0);
-        for (const auto& d : engine.destinations())
-            r.sentPerStation[std::stoul(d.id.substr(3))] = d.counters.packets;
-    }
+    // Every station (or group member) should hear every frame: loss counts what the engine did
+    // not send in time as well as what the network dropped.
+    r.expectedPerStation = r.frames;
     engine.stop();
     std::filesystem::remove_all(dir);
     return r;
@@ -374,7 +343,6 @@ SenderResult runGstreamer(size_t n, const std::filesystem::path& targets, const 
     r.packets = r.frames * n;
     r.expectedPerStation = static_cast<uint64_t>(jsonNumber(text, "buffers_total"));
     r.cpuSeconds = jsonNumber(text, "cpu_seconds");
-    r.userSeconds = jsonNumber(text, "user_seconds");
     return r;
 }
 
@@ -440,7 +408,7 @@ Point runPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& se
     p.jitterP50 = jsonNumber(r, "jitter_p50_ms");
     p.jitterP99 = jsonNumber(r, "jitter_p99_ms");
     for (size_t i = 0; i < received.size(); ++i) {
-        const uint64_t expected = p.sent.sentPerStation.empty() ? p.sent.expectedPerStation : p.sent.sentPerStation[i];
+        const uint64_t expected = p.sent.expectedPerStation;
         const uint64_t lost = expected > received[i] ? expected - received[i] : 0;
         p.lossTotal += lost;
         p.lossMax = std::max(p.lossMax, lost);
@@ -450,21 +418,19 @@ Point runPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& se
 
 std::string pointJson(const Point& p) {
     const double perPacket = p.sent.packets ? p.sent.cpuSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
-    const double userPerPacket = p.sent.packets ? p.sent.userSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
     char buf[1024];
     std::snprintf(buf, sizeof buf,
                   "{\"mode\":\"%s\",\"stations\":%zu,\"seconds\":%.1f,\"frames\":%llu,\"packets_sent\":%llu,"
                   "\"pps_sent\":%.0f,\"packets_received\":%llu,\"pps_received\":%.0f,\"loss_total\":%llu,"
                   "\"loss_max_station\":%llu,\"sequence_gaps\":%llu,\"cpu_us_per_packet\":%.3f,"
-                  "\"cpu_user_us_per_packet\":%.3f,\"cpu_us_per_frame\":%.2f,\"jitter_p50_ms\":%.3f,"
+                  "\"cpu_us_per_frame\":%.2f,\"jitter_p50_ms\":%.3f,"
                   "\"jitter_p99_ms\":%.3f,\"spread_p50_ms\":%.2f,\"spread_p99_ms\":%.2f,\"spread_max_ms\":%.2f,"
                   "\"late_frames\":%llu,\"kib_per_station\":%.2f,\"srtp_verified\":%llu,\"srtp_failures\":%llu,"
                   "\"send_errors\":%llu}",
                   p.mode.c_str(), p.stations, p.sent.seconds, (unsigned long long)p.sent.frames,
-                  (unsigned long long)p.sent.packets, p.sent.seconds > 0 ? p.sent.packets / p.sent.seconds : 0,
-                  (unsigned long long)p.received, p.sent.seconds > 0 ? p.received / p.sent.seconds : 0,
-                  (unsigned long long)p.lossTotal, (unsigned long long)p.lossMax, (unsigned long long)p.missing,
-                  perPacket, userPerPacket,
+                  (unsigned long long)p.sent.packets, rate(p.sent.packets, p.sent.seconds),
+                  (unsigned long long)p.received, rate(p.received, p.sent.seconds), (unsigned long long)p.lossTotal,
+                  (unsigned long long)p.lossMax, (unsigned long long)p.missing, perPacket,
                   p.sent.frames ? p.sent.cpuSeconds * 1e6 / static_cast<double>(p.sent.frames) : 0, p.jitterP50,
                   p.jitterP99, p.sent.spreadP50, p.sent.spreadP99, p.sent.spreadMax,
                   (unsigned long long)p.sent.lateFrames, p.sent.kibPerStation, (unsigned long long)p.authenticated,
@@ -486,19 +452,17 @@ int runFanoutBench(const FanoutBenchOptions& o) {
     std::filesystem::create_directories(work);
 
     std::vector<Point> points;
-    std::printf("%-14s %8s %10s %10s %9s %9s %10s %10s %9s %9s %8s %8s\n", "mode", "stations", "pps sent", "pps recv",
-                "loss", "loss max", "cpu us/pk", "user us/pk", "jit p50", "jit p99", "spr p99", "KiB/st");
+    std::printf("%-14s %8s %10s %10s %9s %9s %10s %9s %9s %8s %8s\n", "mode", "stations", "pps sent", "pps recv",
+                "loss", "loss max", "cpu us/pk", "jit p50", "jit p99", "spr p99", "KiB/st");
     for (size_t n : o.stations) {
         for (const auto& mode : o.modes) {
             const Point p = runPoint(mode, n, secret, o, work);
             points.push_back(p);
             const double per = p.sent.packets ? p.sent.cpuSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
-            const double user = p.sent.packets ? p.sent.userSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
-            std::printf("%-14s %8zu %10.0f %10.0f %9llu %9llu %10.3f %10.3f %9.3f %9.3f %8.2f %8.2f\n", mode.c_str(), n,
-                        p.sent.seconds > 0 ? p.sent.packets / p.sent.seconds : 0,
-                        p.sent.seconds > 0 ? p.received / p.sent.seconds : 0, (unsigned long long)p.lossTotal,
-                        (unsigned long long)p.lossMax, per, user, p.jitterP50, p.jitterP99, p.sent.spreadP99,
-                        p.sent.kibPerStation);
+            std::printf("%-14s %8zu %10.0f %10.0f %9llu %9llu %10.3f %9.3f %9.3f %8.2f %8.2f\n", mode.c_str(), n,
+                        rate(p.sent.packets, p.sent.seconds), rate(p.received, p.sent.seconds),
+                        (unsigned long long)p.lossTotal, (unsigned long long)p.lossMax, per, p.jitterP50, p.jitterP99,
+                        p.sent.spreadP99, p.sent.kibPerStation);
             std::fflush(stdout);
         }
     }
@@ -507,8 +471,10 @@ int runFanoutBench(const FanoutBenchOptions& o) {
     std::string json = "{\"bench\":\"fanout\",\"seconds_per_point\":" + std::to_string(o.seconds) +
                        ",\"payload_bytes\":" + std::to_string(o.payloadBytes) +
                        ",\"cores\":" + std::to_string(std::thread::hardware_concurrency()) + ",\"points\":[";
-    for (size_t i = 0; i < points.size(); ++i)
-        json += (i ? "," : "") + pointJson(points[i]);
+    for (size_t i = 0; i < points.size(); ++i) {
+        if (i) json += ',';
+        json += pointJson(points[i]);
+    }
     json += "]}\n";
     std::ofstream(out / "fanout.json") << json;
 
@@ -525,7 +491,9 @@ int runFanoutBench(const FanoutBenchOptions& o) {
     dat << "# mode stations cpu_us_per_packet loss_percent\n";
     for (const auto& p : points) {
         const double per = p.sent.packets ? p.sent.cpuSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
-        const double ratio = floorCost.count(p.stations) && floorCost[p.stations] > 0 ? per / floorCost[p.stations] : 0;
+        const bool perFrame = p.mode == "loa-multicast";  // one packet per frame: not comparable per packet
+        const double ratio =
+            !perFrame && floorCost.count(p.stations) && floorCost[p.stations] > 0 ? per / floorCost[p.stations] : 0;
         const double lossPct =
             p.sent.packets ? 100.0 * static_cast<double>(p.lossTotal) /
                                  static_cast<double>(p.mode == "loa-multicast"
@@ -533,18 +501,17 @@ int runFanoutBench(const FanoutBenchOptions& o) {
                                                          : p.sent.packets)
                            : 0;
         char row[512];
-        std::snprintf(row, sizeof row,
-                      "| %s | %zu | %.0f | %.0f | %llu / %llu | %.3f%s | %s | %.3f / %.3f | %s | %s |\n",
-                      p.mode.c_str(), p.stations, p.sent.seconds > 0 ? p.sent.packets / p.sent.seconds : 0,
-                      p.sent.seconds > 0 ? p.received / p.sent.seconds : 0, (unsigned long long)p.lossTotal,
-                      (unsigned long long)p.lossMax, per, p.mode == "loa-multicast" ? " (per frame: 1 packet)" : "",
-                      ratio > 0 ? (std::to_string(ratio).substr(0, 4) + "×").c_str() : "–", p.jitterP50, p.jitterP99,
-                      p.mode.rfind("loa", 0) == 0 ? (std::to_string(p.sent.spreadP50).substr(0, 4) + " / " +
-                                                     std::to_string(p.sent.spreadP99).substr(0, 4) + " / " +
-                                                     std::to_string(p.sent.spreadMax).substr(0, 5))
-                                                        .c_str()
-                                                  : "–",
-                      p.mode.rfind("loa", 0) == 0 ? std::to_string(p.sent.kibPerStation).substr(0, 4).c_str() : "–");
+        std::snprintf(
+            row, sizeof row, "| %s | %zu | %.0f | %.0f | %llu / %llu | %.3f%s | %s | %.3f / %.3f | %s | %s |\n",
+            p.mode.c_str(), p.stations, rate(p.sent.packets, p.sent.seconds), rate(p.received, p.sent.seconds),
+            (unsigned long long)p.lossTotal, (unsigned long long)p.lossMax, per, perFrame ? " per frame" : "",
+            ratio > 0 ? (std::to_string(ratio).substr(0, 4) + "×").c_str() : "–", p.jitterP50, p.jitterP99,
+            p.mode.rfind("loa", 0) == 0 ? (std::to_string(p.sent.spreadP50).substr(0, 4) + " / " +
+                                           std::to_string(p.sent.spreadP99).substr(0, 4) + " / " +
+                                           std::to_string(p.sent.spreadMax).substr(0, 5))
+                                              .c_str()
+                                        : "–",
+            p.mode.rfind("loa", 0) == 0 && !perFrame ? std::to_string(p.sent.kibPerStation).substr(0, 4).c_str() : "–");
         md << row;
         dat << p.mode << " " << p.stations << " " << per << " " << lossPct << "\n";
     }

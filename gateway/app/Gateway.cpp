@@ -211,7 +211,7 @@ void Gateway::mediaLoop() {
     }
 }
 
-void Gateway::logSummary() const {
+void Gateway::logSummary() {
     for (const auto& p : programmes_) {
         const auto& c = p->source().counters();
         LOA_LOG(info, kTag) << "programme " << p->settings().id << ": " << p->framesEncoded() << " frames, "
@@ -223,13 +223,24 @@ void Gateway::logSummary() const {
                         << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock << " would-block, "
                         << t.lateFrames << " late frames, " << t.droppedFrames << " dropped frames, " << resyncs_
                         << " clock resyncs";
+    const auto now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - lastSummary_).count();
+    lastWorkerPackets_.resize(engine_.workerCount(), 0);
     for (unsigned w = 0; w < engine_.workerCount(); ++w) {
-        const auto& spread = engine_.worker(w).stats().spread;
+        const auto& stats = engine_.worker(w).stats();
+        const auto& spread = stats.spread;
+        const uint64_t packets = stats.packets.load(std::memory_order_relaxed);
+        const double pps = lastSummary_.time_since_epoch().count() && elapsed > 0
+                               ? static_cast<double>(packets - lastWorkerPackets_[w]) / elapsed
+                               : 0;
+        lastWorkerPackets_[w] = packets;
         using Ms = std::chrono::duration<double, std::milli>;
-        LOA_LOG(info, kTag) << "fan-out worker " << w << ": spread p50 " << Ms(spread.quantile(0.5)).count()
-                            << " ms, p99 " << Ms(spread.quantile(0.99)).count() << " ms, max "
-                            << Ms(spread.max()).count() << " ms";
+        LOA_LOG(info, kTag) << "fan-out worker " << w << ": " << stats.destinations.load() << " destinations, "
+                            << static_cast<uint64_t>(pps) << " packets/s, " << stats.lateFrames.load()
+                            << " late frames, spread p50 " << Ms(spread.quantile(0.5)).count() << " ms, p99 "
+                            << Ms(spread.quantile(0.99)).count() << " ms, max " << Ms(spread.max()).count() << " ms";
     }
+    lastSummary_ = now;
 }
 
 }  // namespace loa

@@ -55,7 +55,7 @@ private:
     std::unique_ptr<Destination> destinationFor(const StationSettings& station) const;
     std::unique_ptr<Destination> destinationFor(const MulticastGroupSettings& group, int fd) const;
     size_t programmeIndex(const std::string& id) const;
-    void logSummary() const;
+    void logSummary();
 
     Settings settings_;
     std::vector<uint8_t> secret_;
@@ -69,6 +69,8 @@ private:
     std::atomic<bool> running_{false};
     std::atomic<uint64_t> ticks_{0};
     uint64_t resyncs_ = 0;
+    std::vector<uint64_t> lastWorkerPackets_;  // for packets/s in the summary
+    std::chrono::steady_clock::time_point lastSummary_{};
 };
 
 }  // namespace loa
