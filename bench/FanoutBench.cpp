@@ -494,12 +494,10 @@ int runFanoutBench(const FanoutBenchOptions& o) {
         const bool perFrame = p.mode == "loa-multicast";  // one packet per frame: not comparable per packet
         const double ratio =
             !perFrame && floorCost.count(p.stations) && floorCost[p.stations] > 0 ? per / floorCost[p.stations] : 0;
-        const double lossPct =
-            p.sent.packets ? 100.0 * static_cast<double>(p.lossTotal) /
-                                 static_cast<double>(p.mode == "loa-multicast"
-                                                         ? p.sent.frames * std::min(p.stations, o.multicastMembers)
-                                                         : p.sent.packets)
-                           : 0;
+        // Loss as a share of what was owed: every frame to every station (or group member).
+        const uint64_t members = p.mode == "loa-multicast" ? std::min(p.stations, o.multicastMembers) : p.stations;
+        const double owed = static_cast<double>(p.sent.frames * members);
+        const double lossPct = owed > 0 ? 100.0 * static_cast<double>(p.lossTotal) / owed : 0;
         char row[512];
         std::snprintf(
             row, sizeof row, "| %s | %zu | %.0f | %.0f | %llu / %llu | %.3f%s | %s | %.3f / %.3f | %s | %s |\n",
