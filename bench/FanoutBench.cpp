@@ -267,10 +267,9 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
         const auto id = multicast ? std::string("group:bench") : stationId(i);
         const auto key = multicast ? deriveGroupKey(secret, "bench", profile) : deriveStationKey(secret, id, profile);
         const uint32_t ssrc = multicast ? deriveGroupSsrc(secret, "bench") : deriveStationSsrc(secret, id);
-        engine.add(makeDestination(id, 0,
-                                   multicast ? *SocketAddress::parse("239.255.77.1:" + std::to_string(port)) : to[i],
-                                   multicast ? groupSocket.fd() : socket.fd(), ssrc,
-                                   SrtpSession(SrtpSession::Direction::outbound, profile, key, ssrc)));
+        engine.add(makeDestination(
+            id, 0, multicast ? *SocketAddress::parse("239.255.77.1:" + std::to_string(port)) : to[i],
+            multicast ? groupSocket.fd() : socket.fd(), ssrc, profile, key, mode != "loa-cm80-libsrtp"));
     }
     engine.start();
     engine.destinations();  // every add applied

@@ -9,7 +9,7 @@ namespace loa::bench {
 
 struct FanoutBenchOptions {
     std::vector<size_t> stations = {100, 1000, 2000, 5000, 10000};
-    std::vector<std::string> modes = {"floor", "loa-cm80", "loa-gcm", "loa-multicast", "gstreamer"};
+    std::vector<std::string> modes = {"floor", "loa-cm80", "loa-cm80-libsrtp", "loa-gcm", "loa-multicast", "gstreamer"};
     double seconds = 30;
     unsigned workers = 0;
     unsigned pacingMs = 10;          ///< the engine's pacing window (gateway.fanout.pacing_ms)

@@ -16,7 +16,7 @@
 namespace {
 constexpr const char* kUsage = R"(usage:
   loa-bench fanout [--stations 100,1000,2000,5000,10000] [--seconds 30] [--workers 0]
-                   [--modes floor,loa-cm80,loa-gcm,loa-multicast,gstreamer] [--out bench/results]
+                   [--modes floor,loa-cm80,loa-cm80-libsrtp,loa-gcm,loa-multicast,gstreamer] [--out bench/results]
                    [--layout ports|addresses] [--pacing-ms 10]
       the fan-out engine against plain sendmmsg and stock GStreamer, on loopback; writes
       fanout.json, fanout.md and fanout.png (with gnuplot) into --out

@@ -106,16 +106,14 @@ size_t Gateway::programmeIndex(const std::string& id) const {
 
 std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& station) const {
     const uint32_t ssrc = deriveStationSsrc(secret_, station.id);
-    return makeDestination(
-        station.id, programmeIndex(station.programme), station.address, socket_.fd(), ssrc,
-        SrtpSession(SrtpSession::Direction::outbound, station.profile, stationKeyMaterial(station, secret_), ssrc));
+    return makeDestination(station.id, programmeIndex(station.programme), station.address, socket_.fd(), ssrc,
+                           station.profile, stationKeyMaterial(station, secret_));
 }
 
 std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSettings& group, int fd) const {
     const uint32_t ssrc = deriveGroupSsrc(secret_, group.id);
-    return makeDestination(
-        groupDestinationId(group.id), programmeIndex(group.programme), group.address, fd, ssrc,
-        SrtpSession(SrtpSession::Direction::outbound, group.profile, groupKeyMaterial(group, secret_), ssrc));
+    return makeDestination(groupDestinationId(group.id), programmeIndex(group.programme), group.address, fd, ssrc,
+                           group.profile, groupKeyMaterial(group, secret_));
 }
 
 void Gateway::start() {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "net/SocketAddress.hpp"
-#include "srtp/SrtpSession.hpp"
+#include "srtp/SrtpSender.hpp"
 
 namespace loa {
 
@@ -27,7 +27,7 @@ struct Destination {
     SocketAddress address;
     int fd = -1;  ///< the socket to send on (the media socket, or a multicast group's)
     bool multicast = false;
-    SrtpSession srtp;
+    SrtpSender srtp;
     uint32_t ssrc = 0;
     uint64_t nextIndex = 0;        ///< SRTP packet index of the next packet: ROC << 16 | sequence
     uint32_t timestampOffset = 0;  ///< added to the programme's media clock
@@ -48,8 +48,10 @@ struct DestinationStatus {
     DestinationCounters counters;
 };
 
-/// A destination with the given SSRC, a random timestamp offset; its index is set when added.
+/// A destination with the given SSRC and key, a random timestamp offset; its packet index is set
+/// when a worker adds it. Throws loa::Error for a key of the wrong length.
 std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, const SocketAddress& address, int fd,
-                                             uint32_t ssrc, SrtpSession srtp);
+                                             uint32_t ssrc, SrtpProfile profile, std::span<const uint8_t> key,
+                                             bool allowFastPath = true);
 
 }  // namespace loa

@@ -25,12 +25,22 @@ void sleepUntil(Clock::time_point when) {
 }  // namespace
 
 std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, const SocketAddress& address, int fd,
-                                             uint32_t ssrc, SrtpSession srtp) {
+                                             uint32_t ssrc, SrtpProfile profile, std::span<const uint8_t> key,
+                                             bool allowFastPath) {
     uint32_t offset = 0;
     secureRandom({reinterpret_cast<uint8_t*>(&offset), sizeof offset});
-    auto d = std::make_unique<Destination>(Destination{
-        std::move(id), programme, address, fd, address.isMulticast(), std::move(srtp), ssrc, 0, offset, false, 0, {}});
-    return d;
+    return std::make_unique<Destination>(Destination{std::move(id),
+                                                     programme,
+                                                     address,
+                                                     fd,
+                                                     address.isMulticast(),
+                                                     SrtpSender(profile, key, ssrc, allowFastPath),
+                                                     ssrc,
+                                                     0,
+                                                     offset,
+                                                     false,
+                                                     0,
+                                                     {}});
 }
 
 FanoutWorker::FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing,
@@ -148,9 +158,7 @@ void FanoutWorker::addNow(std::unique_ptr<Destination> d) {
     const auto last = lastRoc_.find(d->id);
     const uint32_t roc = last == lastRoc_.end() ? reservation_.start() : last->second + 1;
     d->nextIndex = uint64_t{roc} << 16;
-    if (d->srtp.setRolloverCounter(d->ssrc, roc) != SrtpResult::ok) {
-        LOA_LOG(error, kTag) << d->id << ": cannot set its SRTP rollover counter";
-    }
+    d->srtp.startAt(roc);
     if (roc > highestRoc_.load(std::memory_order_relaxed)) highestRoc_.store(roc, std::memory_order_relaxed);
     // The first slot not yet holding a full batch, else the least loaded; a destination keeps
     // its slot, hence its timing, for good.
@@ -272,7 +280,8 @@ void FanoutWorker::queuePacket(Destination& d, const Job& job) {
     writeRtpHeader(header, buffer);
     std::memcpy(buffer.data() + headerSize, frame.payload.data(), frame.payload.size());
     size_t length = headerSize + frame.payload.size();
-    if (d.srtp.protectRtp(buffer, length) != SrtpResult::ok) {
+    length = d.srtp.protect(buffer, length, d.nextIndex);
+    if (length == 0) {
         ++d.counters.protectErrors;
         return;
     }

@@ -131,8 +131,9 @@ SrtpSession::SrtpSession(Direction direction, SrtpProfile profile, std::span<con
                     std::to_string(keyMaterialLength(profile)) + " bytes, got " + std::to_string(keyMaterial.size()));
     }
     std::copy(keyMaterial.begin(), keyMaterial.end(), key_.begin());
-    const srtp_ssrc_t which = ssrc ? srtp_ssrc_t{ssrc_specific, *ssrc}
-                                   : srtp_ssrc_t{direction == Direction::outbound ? ssrc_any_outbound : ssrc_any_inbound, 0};
+    const srtp_ssrc_t which =
+        ssrc ? srtp_ssrc_t{ssrc_specific, *ssrc}
+             : srtp_ssrc_t{direction == Direction::outbound ? ssrc_any_outbound : ssrc_any_inbound, 0};
     const srtp_policy_t policy = makePolicy(profile, key_.data(), which);
     srtp_t session = nullptr;
     const auto status = srtp_create(&session, &policy);

@@ -43,7 +43,8 @@ std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, st
     return deriveKey(gatewaySecret, "station", stationId, profile);
 }
 
-std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId, SrtpProfile profile) {
+std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId,
+                                    SrtpProfile profile) {
     return deriveKey(gatewaySecret, "group", groupId, profile);
 }
 

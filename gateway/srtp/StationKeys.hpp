@@ -18,7 +18,8 @@ std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, st
                                       SrtpProfile profile);
 
 /// A multicast group's master key || salt: as deriveStationKey, with info "group:" + profile + ":" + id.
-std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId, SrtpProfile profile);
+std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId,
+                                    SrtpProfile profile);
 /// A multicast group's SSRC: as deriveStationSsrc, with info "group-ssrc:" + id.
 uint32_t deriveGroupSsrc(std::span<const uint8_t> gatewaySecret, std::string_view groupId);
 

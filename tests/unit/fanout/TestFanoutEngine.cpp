@@ -110,6 +110,7 @@ protected:
     RolloverReservation reservation{dir.path() / "rollover", 64};
     UdpSocket sender{*SocketAddress::parse("127.0.0.1:0")};
     std::unique_ptr<FanoutEngine> engine;
+    bool fastPath = true;  ///< AES-NI fast path where the CPU has it; false: libsrtp
 
     void make(unsigned workers, std::chrono::milliseconds window = 0ms, unsigned slots = 10,
               unsigned fillPerSlot = 64) {
@@ -123,9 +124,8 @@ protected:
     }
     void addStation(const std::string& id, size_t programme, const SocketAddress& to, int key, uint32_t ssrc,
                     int fd = -1) {
-        engine->add(makeDestination(
-            id, programme, to, fd < 0 ? sender.fd() : fd, ssrc,
-            SrtpSession(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyFor(key), ssrc)));
+        engine->add(makeDestination(id, programme, to, fd < 0 ? sender.fd() : fd, ssrc,
+                                    SrtpProfile::aesCm128HmacSha1_80, keyFor(key), fastPath));
     }
     /// Publishes frames [from, to), one per `gap`, then waits until the engine sent `expectPackets` in all.
     void publish(uint64_t from, uint64_t to, uint64_t expectPackets, std::chrono::milliseconds gap = 1ms,
@@ -143,6 +143,19 @@ protected:
         }
     }
 };
+
+TEST_F(FanoutEngineTest, WithLibsrtpEachStationSeesOneContinuousStreamOfItsOwnAcrossWorkers) {
+    fastPath = false;
+    make(2);
+    std::vector<std::unique_ptr<Receiver>> receivers;
+    for (int i = 0; i < 6; ++i) {
+        receivers.push_back(std::make_unique<Receiver>(i));
+        addStation("st-" + std::to_string(i), 0, receivers.back()->address(), i, 2000u + static_cast<uint32_t>(i));
+    }
+    publish(0, 20, 6 * 20);
+    for (int i = 0; i < 6; ++i)
+        expectContinuous(receivers[static_cast<size_t>(i)]->drain(), 20, 2000u + static_cast<uint32_t>(i));
+}
 
 TEST_F(FanoutEngineTest, EachStationSeesOneContinuousStreamOfItsOwnAcrossWorkers) {
     make(2);
@@ -272,7 +285,9 @@ TEST_F(FanoutEngineTest, PacingSpreadsAFrameOverFixedSlots) {
     for (size_t f = 0; f < arrivals.size(); ++f) {
         for (size_t i = 0; i < slots.size(); ++i) {
             for (size_t j = 0; j < slots.size(); ++j) {
-                if (slots[i] < slots[j]) EXPECT_LE(arrivals[f][i], arrivals[f][j]) << "frame " << f;
+                if (slots[i] < slots[j]) {
+                    EXPECT_LE(arrivals[f][i], arrivals[f][j]) << "frame " << f;
+                }
             }
         }
     }
