@@ -25,6 +25,7 @@
 #include "GstRuntime.hpp"
 #include "StationFarm.hpp"
 #include "common/Base64.hpp"
+#include "common/Clock.hpp"
 #include "common/Error.hpp"
 #include "crypto/Hkdf.hpp"
 #include "fanout/FanoutEngine.hpp"
@@ -75,13 +76,6 @@ double clockSeconds(clockid_t id) {
     timespec ts{};
     clock_gettime(id, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-void sleepUntil(Clock::time_point when) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-    }
 }
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& log) {

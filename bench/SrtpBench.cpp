@@ -46,6 +46,32 @@ long rssKiB() {
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/// Protects 172-byte RTP packets (12-byte header, 160-byte payload) round robin over `sessions`
+/// for up to `budgetSeconds` of CPU; `protect(session, packet, sequence)` does one. Returns CPU
+/// µs per packet and sets `packets`.
+template <class Protect>
+double timeProtects(size_t sessions, double budgetSeconds, Protect protect, size_t& packets) {
+    std::vector<uint16_t> seq(sessions, 0);
+    uint8_t packet[256];
+    packets = 0;
+    const double start = cpuSeconds();
+    double now = start;
+    while (now - start < budgetSeconds && packets < 2'000'000) {
+        for (int burst = 0; burst < 64; ++burst, ++packets) {
+            const size_t s = packets % sessions;
+            std::memset(packet, 0, sizeof packet);
+            packet[0] = 0x80;
+            packet[1] = 96;
+            packet[2] = static_cast<uint8_t>(seq[s] >> 8);
+            packet[3] = static_cast<uint8_t>(seq[s]);
+            packet[11] = static_cast<uint8_t>(s);
+            protect(s, packet, seq[s]++);
+        }
+        now = cpuSeconds();
+    }
+    return (now - start) * 1e6 / static_cast<double>(packets);
+}
+
 struct Point {
     size_t sessions;
     double usPerProtect;
@@ -74,32 +100,17 @@ Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
     }
     const long rssAfter = rssKiB();
 
-    // 172-byte RTP packets (12-byte header, 160-byte payload), round robin over the sessions.
-    std::vector<uint16_t> seq(sessions, 0);
-    uint8_t packet[256];
     size_t packets = 0;
-    const double start = cpuSeconds();
-    double now = start;
-    while (now - start < budgetSeconds && packets < 2'000'000) {
-        for (int burst = 0; burst < 64; ++burst, ++packets) {
-            const size_t s = packets % sessions;
-            std::memset(packet, 0, sizeof packet);
-            packet[0] = 0x80;
-            packet[1] = 96;
-            packet[2] = static_cast<uint8_t>(seq[s] >> 8);
-            packet[3] = static_cast<uint8_t>(seq[s]);
-            packet[11] = static_cast<uint8_t>(s);
-            ++seq[s];
+    const double us = timeProtects(
+        sessions, budgetSeconds,
+        [&](size_t s, uint8_t* packet, uint16_t) {
             int len = 172;
             api.protect(live[s], packet, &len);
-        }
-        now = cpuSeconds();
-    }
-    const double elapsed = now - start;
+        },
+        packets);
     for (auto* s : live)
         api.dealloc(s);
-    return {sessions, elapsed * 1e6 / static_cast<double>(packets),
-            static_cast<double>(rssAfter - rssBefore) / static_cast<double>(sessions), packets};
+    return {sessions, us, static_cast<double>(rssAfter - rssBefore) / static_cast<double>(sessions), packets};
 }
 
 }  // namespace
@@ -152,25 +163,13 @@ int runSrtpBench(const std::vector<size_t>& sessionCounts, double budgetSeconds,
                 live.push_back(std::make_unique<FastSrtpSender>(std::span<const uint8_t>(key, sizeof key)));
             }
             const long heapAfter = static_cast<long>(mallinfo2().uordblks + mallinfo2().hblkhd);
-            std::vector<uint16_t> seq(n, 0);
-            uint8_t packet[256];
             size_t packets = 0;
-            const double start = cpuSeconds();
-            double now = start;
-            while (now - start < budgetSeconds && packets < 2'000'000) {
-                for (int burst = 0; burst < 64; ++burst, ++packets) {
-                    const size_t s = packets % n;
-                    std::memset(packet, 0, sizeof packet);
-                    packet[0] = 0x80;
-                    packet[1] = 96;
-                    packet[2] = static_cast<uint8_t>(seq[s] >> 8);
-                    packet[3] = static_cast<uint8_t>(seq[s]);
-                    live[s]->protect(packet, 172, static_cast<uint32_t>(s), seq[s]);
-                    ++seq[s];
-                }
-                now = cpuSeconds();
-            }
-            const double us = (now - start) * 1e6 / static_cast<double>(packets);
+            const double us = timeProtects(
+                n, budgetSeconds,
+                [&](size_t s, uint8_t* packet, uint16_t sequence) {
+                    live[s]->protect({packet, 256}, 172, static_cast<uint32_t>(s), sequence);
+                },
+                packets);
             const double kib = static_cast<double>(heapAfter - heapBefore) / 1024.0 / static_cast<double>(n);
             std::printf("%-40s %10zu %14.3f %14.2f %10zu\n", "loa sender fast path (AES-NI)", n, us, kib, packets);
             char row[256];

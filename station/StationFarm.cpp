@@ -20,8 +20,8 @@ uint32_t ipv4Of(const SocketAddress& a) {
 }
 }  // namespace
 
-StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t extensionId,
-                         std::chrono::nanoseconds frame)
+StationFarm::StationFarm(std::vector<Station> stations, uint8_t extensionId, std::chrono::nanoseconds frame,
+                         std::nullptr_t)
     : stations_(std::move(stations)),
       counters_(stations_.size()),
       sessions_(stations_.size()),
@@ -29,6 +29,17 @@ StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t e
       lastArrival_(stations_.size()),
       extensionId_(extensionId),
       frame_(frame) {
+    for (size_t i = 0; i < stations_.size(); ++i) {
+        if (!stations_[i].key.empty()) {
+            sessions_[i] =
+                std::make_unique<SrtpSession>(SrtpSession::Direction::inbound, stations_[i].profile, stations_[i].key);
+        }
+    }
+}
+
+StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t extensionId,
+                         std::chrono::nanoseconds frame)
+    : StationFarm(std::move(stations), extensionId, frame, nullptr) {
     shared_.emplace(*SocketAddress::parse("0.0.0.0:" + std::to_string(port)));
     const int one = 1;
     if (::setsockopt(shared_->fd(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0 ||
@@ -38,17 +49,10 @@ StationFarm::StationFarm(uint16_t port, std::vector<Station> stations, uint8_t e
     shared_->setBufferSizes(1 << 20, 32 << 20);
     for (size_t i = 0; i < stations_.size(); ++i)
         byAddress_[ipv4Of(stations_[i].address)] = i;
-    prepareSessions();
 }
 
 StationFarm::StationFarm(std::vector<Station> stations, uint8_t extensionId, std::chrono::nanoseconds frame)
-    : stations_(std::move(stations)),
-      counters_(stations_.size()),
-      sessions_(stations_.size()),
-      highest_(stations_.size()),
-      lastArrival_(stations_.size()),
-      extensionId_(extensionId),
-      frame_(frame) {
+    : StationFarm(std::move(stations), extensionId, frame, nullptr) {
     const int one = 1;
     own_.reserve(stations_.size());
     for (auto& s : stations_) {
@@ -58,16 +62,6 @@ StationFarm::StationFarm(std::vector<Station> stations, uint8_t extensionId, std
         }
         socket.setBufferSizes(1 << 16, 1 << 18);
         s.address = socket.localAddress();
-    }
-    prepareSessions();
-}
-
-void StationFarm::prepareSessions() {
-    for (size_t i = 0; i < stations_.size(); ++i) {
-        if (!stations_[i].key.empty()) {
-            sessions_[i] =
-                std::make_unique<SrtpSession>(SrtpSession::Direction::inbound, stations_[i].profile, stations_[i].key);
-        }
     }
 }
 

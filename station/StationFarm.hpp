@@ -8,6 +8,7 @@
 // measures each station's send jitter.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -56,7 +57,8 @@ public:
     uint64_t strays() const { return strays_; }  ///< packets for no known station, or not RTP
 
 private:
-    void prepareSessions();
+    /// The state both layouts share: counters and, for stations with a key, SRTP sessions.
+    StationFarm(std::vector<Station> stations, uint8_t extensionId, std::chrono::nanoseconds frame, std::nullptr_t);
     void runShared(std::chrono::steady_clock::time_point deadline);
     void runOwnSockets(std::chrono::steady_clock::time_point deadline);
     /// Receives a batch from `fd`; calls handle() with the station index from `station`, or

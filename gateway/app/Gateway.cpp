@@ -6,6 +6,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "common/Clock.hpp"
 #include "common/Log.hpp"
 #include "srtp/StationKeys.hpp"
 
@@ -35,13 +36,6 @@ bool sameGroups(const std::vector<MulticastGroupSettings>& a, const std::vector<
 
 bool sameStation(const StationSettings& a, const StationSettings& b) {
     return a.programme == b.programme && a.address == b.address && a.profile == b.profile && a.key == b.key;
-}
-
-void sleepUntil(Clock::time_point when) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-    }
 }
 
 FanoutOptions fanoutOptions(const GatewaySettings& g) {

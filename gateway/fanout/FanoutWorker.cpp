@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 
+#include "common/Clock.hpp"
 #include "crypto/Hkdf.hpp"
 #include "rtp/RtpPacket.hpp"
 
@@ -16,12 +17,6 @@ namespace {
 constexpr std::string_view kTag = "fanout";
 using Clock = std::chrono::steady_clock;
 
-void sleepUntil(Clock::time_point when) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-    }
-}
 }  // namespace
 
 std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, const SocketAddress& address, int fd,
