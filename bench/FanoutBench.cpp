@@ -246,6 +246,7 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
     options.workers = o.workers;
     options.extensionId = kExtensionId;
     options.pacing.window = std::chrono::milliseconds(o.pacingMs);
+    options.pacing.fillPerSlot = o.fillPerSlot;
     UdpSocket socket(*SocketAddress::parse("127.0.0.1:0"));
     socket.setBufferSizes(4 << 20, 1 << 20);
     const auto loopback = *SocketAddress::parse("127.0.0.1:0");

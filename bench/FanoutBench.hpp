@@ -13,6 +13,7 @@ struct FanoutBenchOptions {
     double seconds = 30;
     unsigned workers = 0;
     unsigned pacingMs = 10;          ///< the engine's pacing window (gateway.fanout.pacing_ms)
+    unsigned fillPerSlot = 64;       ///< destinations a pacing slot takes before the next is used
     size_t payloadBytes = 100;       ///< Opus payload per frame (32 kb/s in 20 ms is ~80-100 bytes)
     size_t multicastMembers = 1000;  ///< receivers joined to the group, at most
     std::string outDir = "bench/results";

@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kUsage = R"(usage:
   loa-bench fanout [--stations 100,1000,2000,5000,10000] [--seconds 30] [--workers 0]
                    [--modes floor,loa-cm80,loa-cm80-libsrtp,loa-gcm,loa-multicast,gstreamer] [--out bench/results]
-                   [--layout ports|addresses] [--pacing-ms 10]
+                   [--layout ports|addresses] [--pacing-ms 10] [--fill 64]
       the fan-out engine against plain sendmmsg and stock GStreamer, on loopback; writes
       fanout.json, fanout.md and fanout.png (with gnuplot) into --out
   loa-bench srtp [--sessions 1,100,1000,10000] [--seconds-per-point 1.5] [--json FILE]
@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
                     o.layout = args[i + 1];
                 else if (args[i] == "--pacing-ms")
                     o.pacingMs = static_cast<unsigned>(std::stoul(args[i + 1]));
+                else if (args[i] == "--fill")
+                    o.fillPerSlot = static_cast<unsigned>(std::stoul(args[i + 1]));
                 else
                     throw std::invalid_argument("unknown argument " + args[i]);
             }
