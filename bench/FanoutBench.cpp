@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "GstRuntime.hpp"
+#include "Measure.hpp"
 #include "StationFarm.hpp"
 #include "common/Base64.hpp"
 #include "common/Clock.hpp"
@@ -30,6 +31,7 @@
 #include "crypto/Hkdf.hpp"
 #include "fanout/FanoutEngine.hpp"
 #include "rtp/RtpPacket.hpp"
+#include "srtp/SenderRollover.hpp"
 #include "srtp/StationKeys.hpp"
 
 extern char** environ;
@@ -64,18 +66,6 @@ std::map<std::string, std::string> parseArgs(const std::vector<std::string>& arg
     for (size_t i = 0; i + 1 < args.size(); i += 2)
         out[args[i]] = args[i + 1];
     return out;
-}
-
-/// Bytes allocated and in use on the heap (glibc), small and large allocations alike.
-long heapBytes() {
-    const struct mallinfo2 m = mallinfo2();
-    return static_cast<long>(m.uordblks + m.hblkhd);
-}
-
-double clockSeconds(clockid_t id) {
-    timespec ts{};
-    clock_gettime(id, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
@@ -572,12 +562,9 @@ int runReceiver(const std::vector<std::string>& argv) {
                     if (last[i]) missing += static_cast<uint16_t>(h->sequence() - *last[i] - 1);
                     last[i] = h->sequence();
                     if (i == 0) {
-                        if (auto ext = h->oneByteExtension(kExtensionId); ext && ext->size() >= StreamInfo::kSize) {
-                            const uint32_t roc = StreamInfo::parse(*ext)->rolloverCounter;
-                            if (srtp.rolloverCounter(h->ssrc()) != roc) srtp.setRolloverCounter(h->ssrc(), roc);
-                        }
                         size_t l = static_cast<size_t>(len);
-                        (srtp.unprotectRtp({buf, sizeof buf}, l) == SrtpResult::ok ? authenticated : failures)++;
+                        const auto r = unprotectRtpFollowingSender(srtp, {buf, sizeof buf}, l, kExtensionId);
+                        (r == SrtpResult::ok ? authenticated : failures)++;
                     }
                 }
             }

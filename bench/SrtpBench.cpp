@@ -3,7 +3,6 @@
 // dlopen so its symbols never mix with the static build's).
 
 #include <dlfcn.h>
-#include <malloc.h>
 #include <srtp2/srtp.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "Measure.hpp"
 #include "SrtpBench.hpp"
 #include "srtp/FastSrtpSender.hpp"
 
@@ -34,16 +34,7 @@ struct SrtpApi {
 };
 
 double cpuSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-long rssKiB() {
-    std::ifstream statm("/proc/self/statm");
-    long size = 0, resident = 0;
-    statm >> size >> resident;
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+    return clockSeconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /// Protects 172-byte RTP packets (12-byte header, 160-byte payload) round robin over `sessions`
@@ -80,7 +71,7 @@ struct Point {
 };
 
 Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
-    const long rssBefore = rssKiB();
+    const long heapBefore = heapBytes();
     std::vector<srtp_t> live(sessions);
     for (size_t i = 0; i < sessions; ++i) {
         srtp_policy_t policy;
@@ -98,7 +89,7 @@ Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
             return {sessions, 0, 0, 0};
         }
     }
-    const long rssAfter = rssKiB();
+    const long heapAfter = heapBytes();
 
     size_t packets = 0;
     const double us = timeProtects(
@@ -110,7 +101,8 @@ Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
         packets);
     for (auto* s : live)
         api.dealloc(s);
-    return {sessions, us, static_cast<double>(rssAfter - rssBefore) / static_cast<double>(sessions), packets};
+    return {sessions, us, static_cast<double>(heapAfter - heapBefore) / 1024.0 / static_cast<double>(sessions),
+            packets};
 }
 
 }  // namespace
@@ -154,7 +146,7 @@ int runSrtpBench(const std::vector<size_t>& sessionCounts, double budgetSeconds,
     // Loa's sender fast path over the same packets and session counts.
     if (FastSrtpSender::supported()) {
         for (size_t n : sessionCounts) {
-            const long heapBefore = static_cast<long>(mallinfo2().uordblks + mallinfo2().hblkhd);
+            const long heapBefore = heapBytes();
             std::vector<std::unique_ptr<FastSrtpSender>> live;
             for (size_t i = 0; i < n; ++i) {
                 uint8_t key[30];
@@ -162,7 +154,7 @@ int runSrtpBench(const std::vector<size_t>& sessionCounts, double budgetSeconds,
                     key[k] = static_cast<uint8_t>(i * 31 + k);
                 live.push_back(std::make_unique<FastSrtpSender>(std::span<const uint8_t>(key, sizeof key)));
             }
-            const long heapAfter = static_cast<long>(mallinfo2().uordblks + mallinfo2().hblkhd);
+            const long heapAfter = heapBytes();
             size_t packets = 0;
             const double us = timeProtects(
                 n, budgetSeconds,

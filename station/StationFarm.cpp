@@ -12,6 +12,7 @@
 
 #include "common/Error.hpp"
 #include "rtp/RtpPacket.hpp"
+#include "srtp/SenderRollover.hpp"
 
 namespace loa {
 namespace {
@@ -174,16 +175,9 @@ void StationFarm::handle(std::span<uint8_t> packet, size_t i, std::chrono::nanos
     lastArrival_[i] = when;
 
     if (auto& srtp = sessions_[i]) {
-        if (auto ext = header->oneByteExtension(extensionId_); ext && ext->size() >= StreamInfo::kSize) {
-            const uint32_t roc = StreamInfo::parse(*ext)->rolloverCounter;
-            if (srtp->rolloverCounter(c.ssrc) != roc) srtp->setRolloverCounter(c.ssrc, roc);
-        }
         size_t length = packet.size();
-        if (srtp->unprotectRtp(packet, length) == SrtpResult::ok) {
-            ++c.authenticated;
-        } else {
-            ++c.authFailures;
-        }
+        (unprotectRtpFollowingSender(*srtp, packet, length, extensionId_) == SrtpResult::ok ? c.authenticated
+                                                                                            : c.authFailures)++;
     }
 }
 

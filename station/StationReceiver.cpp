@@ -9,6 +9,7 @@
 #include "common/Error.hpp"
 #include "common/Log.hpp"
 #include "rtp/RtpPacket.hpp"
+#include "srtp/SenderRollover.hpp"
 
 namespace loa {
 namespace {
@@ -90,32 +91,18 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
         ++stats_.malformed;
         return;
     }
-    // The sender's rollover counter travels in the clear (and under the auth tag) in the
-    // stream-info extension: it lets this receiver join a stream in progress or follow a
-    // restarted gateway. A forged value only makes authentication fail.
-    std::optional<uint32_t> senderRoc;
-    if (auto ext = header->oneByteExtension(stream_.priorityExtensionId); ext && ext->size() >= StreamInfo::kSize) {
-        senderRoc = StreamInfo::parse(*ext)->rolloverCounter;
-    }
+    // The packet's own stream-info extension names the sender's rollover counter: this
+    // receiver can join a stream in progress or follow a restarted gateway.
     const uint32_t ssrc = header->ssrc();
-    const auto currentRoc = srtp_.rolloverCounter(ssrc);
-    if (senderRoc && !currentRoc) srtp_.setRolloverCounter(ssrc, *senderRoc);
-
-    uint8_t original[2048];
-    const size_t originalLength = std::min(packet.size(), sizeof original);
-    std::copy_n(packet.begin(), originalLength, original);
+    const auto before = srtp_.rolloverCounter(ssrc);
     size_t length = packet.size();
-    SrtpResult result = srtp_.unprotectRtp(packet, length);
-    if (result != SrtpResult::ok && senderRoc && currentRoc && *senderRoc != *currentRoc) {
-        srtp_.setRolloverCounter(ssrc, *senderRoc);
-        std::copy_n(original, originalLength, packet.begin());
-        length = originalLength;
-        result = srtp_.unprotectRtp(packet, length);
-        if (result == SrtpResult::ok) {
-            ++stats_.rolloverResyncs;
-            jitter_.reset();  // the sender restarted: a new stream from here
-            playing_ = false;
-        }
+    const SrtpResult result = unprotectRtpFollowingSender(srtp_, packet, length, stream_.priorityExtensionId);
+    if (const auto after = srtp_.rolloverCounter(ssrc);
+        result == SrtpResult::ok && before && after && (*after > *before + 1 || *after < *before)) {
+        // More than a sequence wrap: the sender restarted, and a new stream begins here.
+        ++stats_.rolloverResyncs;
+        jitter_.reset();
+        playing_ = false;
     }
     if (result != SrtpResult::ok) {
         ++stats_.decryptFailures;

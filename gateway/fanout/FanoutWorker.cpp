@@ -24,18 +24,15 @@ std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, c
                                              bool allowFastPath) {
     uint32_t offset = 0;
     secureRandom({reinterpret_cast<uint8_t*>(&offset), sizeof offset});
-    return std::make_unique<Destination>(Destination{std::move(id),
-                                                     programme,
-                                                     address,
-                                                     fd,
-                                                     address.isMulticast(),
-                                                     SrtpSender(profile, key, ssrc, allowFastPath),
-                                                     ssrc,
-                                                     0,
-                                                     offset,
-                                                     false,
-                                                     0,
-                                                     {}});
+    return std::make_unique<Destination>(Destination{.id = std::move(id),
+                                                     .programme = programme,
+                                                     .address = address,
+                                                     .fd = fd,
+                                                     .multicast = address.isMulticast(),
+                                                     .srtp = SrtpSender(profile, key, ssrc, allowFastPath),
+                                                     .ssrc = ssrc,
+                                                     .timestampOffset = offset,
+                                                     .counters = {}});
 }
 
 FanoutWorker::FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing,
@@ -85,34 +82,27 @@ void FanoutWorker::post(size_t programme, const FramePtr& frame, uint8_t payload
     wake();
 }
 
-void FanoutWorker::add(std::unique_ptr<Destination> destination) {
+void FanoutWorker::enqueue(Command command) {
     {
         std::lock_guard lock(commandsMutex_);
-        commands_.push_back({std::move(destination), {}, {}});
+        commands_.push_back(std::move(command));
         commandsPending_ = true;
     }
     wake();
 }
 
+void FanoutWorker::add(std::unique_ptr<Destination> destination) {
+    enqueue({std::move(destination), {}, {}});
+}
+
 void FanoutWorker::remove(const std::string& id) {
-    {
-        std::lock_guard lock(commandsMutex_);
-        commands_.push_back({nullptr, id, {}});
-        commandsPending_ = true;
-    }
-    wake();
+    enqueue({nullptr, id, {}});
 }
 
 std::vector<DestinationStatus> FanoutWorker::snapshot() {
     auto promise = std::make_shared<std::promise<std::vector<DestinationStatus>>>();
     auto result = promise->get_future();
-    {
-        std::lock_guard lock(commandsMutex_);
-        commands_.push_back(
-            {nullptr, {}, [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
-        commandsPending_ = true;
-    }
-    wake();
+    enqueue({nullptr, {}, [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
     if (!running_ || result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
         // Not running: the caller owns the only other reference to the worker's state.
         if (!running_) applyCommands();

@@ -91,6 +91,8 @@ private:
     };
 
     void run();
+    /// Control threads: queues a command for the worker and wakes it.
+    void enqueue(Command command);
     void applyCommands();
     void addNow(std::unique_ptr<Destination> d);
     void removeNow(const std::string& id);

@@ -9,6 +9,7 @@
 #include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
 #include "rtp/RtpPacket.hpp"
+#include "srtp/SenderRollover.hpp"
 
 using namespace loa;
 using namespace std::chrono_literals;
@@ -62,14 +63,8 @@ struct Receiver {
                 }
             }
             size_t len = static_cast<size_t>(n);
-            // Follow the sender's rollover counter from the stream-info extension, as loa-station does.
-            if (auto header = RtpPacket::parse({buf, len})) {
-                if (auto ext = header->oneByteExtension(1); ext && ext->size() >= StreamInfo::kSize) {
-                    const uint32_t roc = StreamInfo::parse(*ext)->rolloverCounter;
-                    if (srtp.rolloverCounter(header->ssrc()) != roc) srtp.setRolloverCounter(header->ssrc(), roc);
-                }
-            }
-            if (srtp.unprotectRtp({buf, sizeof buf}, len) != SrtpResult::ok) {
+            // Following the sender's rollover counter, as loa-station does.
+            if (unprotectRtpFollowingSender(srtp, {buf, sizeof buf}, len, 1) != SrtpResult::ok) {
                 out.push_back({0, 0, 0, 0, false, when});
                 continue;
             }
