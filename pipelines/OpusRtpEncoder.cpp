@@ -11,6 +11,18 @@
 
 namespace loa {
 namespace {
+const char* audioType(OpusApplication a) {
+    switch (a) {
+        case OpusApplication::voip:
+            return "voice";
+        case OpusApplication::lowdelay:
+            return "restricted-lowdelay";
+        case OpusApplication::audio:
+            break;
+    }
+    return "generic";
+}
+
 std::string describe(const ProgrammeSettings& s) {
     const auto& e = s.encoder;
     return "appsrc name=src format=time is-live=false block=false "
@@ -18,7 +30,7 @@ std::string describe(const ProgrammeSettings& s) {
            std::to_string(e.channels) +
            " ! audioconvert dithering=none ! opusenc bitrate=" + std::to_string(e.bitrate) +
            " complexity=" + std::to_string(e.complexity) + " frame-size=" + std::to_string(e.frameMs) +
-           " ! rtpopuspay pt=" + std::to_string(s.payloadType) +
+           " audio-type=" + audioType(e.application) + " ! rtpopuspay pt=" + std::to_string(s.payloadType) +
            " mtu=1400"
            " ! appsink name=sink sync=false max-buffers=64 drop=false";
 }

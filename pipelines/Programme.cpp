@@ -1,41 +1,118 @@
 #include "Programme.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "common/Log.hpp"
 
 namespace loa {
+namespace {
+constexpr std::string_view kTag = "programme";
 
-Programme::Programme(const ProgrammeSettings& settings)
+std::vector<ScheduleEntry> entriesOf(const std::string& programme, const std::vector<ScheduleEntry>& schedule) {
+    std::vector<ScheduleEntry> mine;
+    std::copy_if(schedule.begin(), schedule.end(), std::back_inserter(mine),
+                 [&](const auto& e) { return e.programme == programme; });
+    return mine;
+}
+}  // namespace
+
+Programme::Programme(const ProgrammeSettings& settings, uint8_t extensionId, const std::vector<ScheduleEntry>& schedule,
+                     WallClock wall)
     : settings_(settings),
-      source_(settings.id, settings.playlist, settings.encoder.channels),
-      pcm_(static_cast<size_t>(settings.encoder.samplesPerFrame() * settings.encoder.channels)) {}
+      wall_(std::move(wall)),
+      bus_(settings.id, settings.encoder.channels, settings.encoder.samplesPerFrame(), settings.crossfadeMs),
+      pcm_(static_cast<size_t>(settings.encoder.samplesPerFrame() * settings.encoder.channels)) {
+    const int channels = settings.encoder.channels;
+    const int frame = settings.encoder.samplesPerFrame();
+    // Sources in order of priority; the bus breaks ties by this order.
+    if (settings.upstream) {
+        upstreamIngest_ = std::make_unique<RtpIngest>(settings.id + "/upstream", *settings.upstream, extensionId);
+        upstream_ = &static_cast<LiveSource&>(bus_.add(std::make_unique<LiveSource>(
+            "upstream", PriorityLevel::upstream, *settings.upstream, channels, frame, upstreamIngest_.get())));
+    }
+    if (settings.live) {
+        liveIngest_ = std::make_unique<RtpIngest>(settings.id + "/live", *settings.live, extensionId);
+        live_ = &static_cast<LiveSource&>(bus_.add(std::make_unique<LiveSource>(
+            "live", PriorityLevel::live, *settings.live, channels, frame, liveIngest_.get())));
+    }
+    if (settings.playlist) {
+        segments_.push_back(&static_cast<SegmentSource&>(bus_.add(std::make_unique<SegmentSource>(
+            settings.id, "playlist", PriorityLevel::scheduled, 0, *settings.playlist, channels))));
+    }
+    if (settings.filler) {
+        segments_.push_back(&static_cast<SegmentSource&>(bus_.add(std::make_unique<SegmentSource>(
+            settings.id, "filler", PriorityLevel::filler, 0, *settings.filler, channels))));
+    }
+    bus_.add(std::make_unique<SilenceSource>());
+    pendingSchedule_ = entriesOf(settings.id, schedule);
+}
+
+Programme::~Programme() {
+    stop();
+}
 
 void Programme::start() {
     encoder_ = std::make_unique<OpusRtpEncoder>(settings_);
-    source_.start();
+    for (auto* s : segments_)
+        s->start();
+    if (liveIngest_) liveIngest_->start();
+    if (upstreamIngest_) upstreamIngest_->start();
 }
 
 void Programme::stop() {
-    source_.stop();
+    if (liveIngest_) liveIngest_->stop();
+    if (upstreamIngest_) upstreamIngest_->stop();
     encoder_.reset();
 }
 
+void Programme::setSchedule(const std::vector<ScheduleEntry>& schedule) {
+    std::lock_guard lock(scheduleMutex_);
+    pendingSchedule_ = entriesOf(settings_.id, schedule);
+}
+
+void Programme::applySchedule() {
+    std::optional<std::vector<ScheduleEntry>> next;
+    {
+        std::unique_lock lock(scheduleMutex_, std::try_to_lock);  // never wait on the clock thread
+        if (!lock.owns_lock() || !pendingSchedule_) return;
+        next.swap(pendingSchedule_);
+    }
+    for (const auto& old : entries_) {
+        const auto it = std::find(next->begin(), next->end(), old);
+        if (it == next->end()) bus_.remove(old.id);
+    }
+    for (const auto& e : *next) {
+        if (std::find(entries_.begin(), entries_.end(), e) != entries_.end()) continue;
+        bus_.remove(e.id);  // a changed entry starts afresh
+        bus_.add(std::make_unique<ScheduledSource>(settings_.id, e, settings_.encoder.channels, wall_));
+    }
+    entries_ = std::move(*next);
+}
+
+std::optional<std::chrono::steady_clock::time_point> Programme::anchor() const {
+    for (const auto* feed :
+         {upstream_ && upstream_->level() == PriorityLevel::emergency ? upstream_ : nullptr, live_, upstream_}) {
+        if (feed && feed->receiving()) return feed->idealTick();
+    }
+    return std::nullopt;
+}
+
 void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline) {
-    const size_t got = source_.read(pcm_);
-    std::fill(pcm_.begin() + static_cast<std::ptrdiff_t>(got), pcm_.end(), 0.0f);
+    applySchedule();
+    const PriorityLevel level = bus_.mix(pcm_, deadline);
     const auto now = std::chrono::steady_clock::now();
     if (!encoder_->error().empty()) {
         // A broken encoder is rebuilt (at most once a second); the stations' streams stay
         // continuous because their headers come from the fan-out, not from the encoder.
         if (now < encoderRetry_) return;
-        LOA_LOG(error, "programme") << settings_.id << ": encoder failed (" << encoder_->error() << "); restarting it";
+        LOA_LOG(error, kTag) << settings_.id << ": encoder failed (" << encoder_->error() << "); restarting it";
         encoderRetry_ = now + std::chrono::seconds(1);
         ++encoderRestarts_;
         try {
             encoder_ = std::make_unique<OpusRtpEncoder>(settings_);
         } catch (const std::exception& e) {
-            LOA_LOG(error, "programme") << settings_.id << ": cannot restart encoder: " << e.what();
+            LOA_LOG(error, kTag) << settings_.id << ": cannot restart encoder: " << e.what();
             return;
         }
     }
@@ -47,12 +124,31 @@ void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time
         frame->payload = std::move(payload);
         frame->timestamp = timestamp_;
         frame->index = framesOut_++;
-        frame->priority = PriorityLevel::scheduled;
+        frame->priority = level;
         frame->ready = now;
         frame->due = deadline;
         timestamp_ += static_cast<uint32_t>(settings_.encoder.samplesPerFrame());
         out.push_back(std::move(frame));
     }
+}
+
+std::string Programme::summary() const {
+    std::ostringstream o;
+    const auto& c = bus_.counters();
+    o << settings_.id << ": " << framesOut_ << " frames, on air " << (bus_.onAir() ? bus_.onAir()->id() : "-") << ", "
+      << c.switches << " switches (" << c.preemptions << " preemptions, " << c.yields << " yields)";
+    for (const auto* feed : {live_, upstream_}) {
+        if (!feed) continue;
+        const auto& f = feed->counters();
+        o << "; " << feed->id() << " " << feed->state() << ": " << f.decoded << " decoded, " << f.fecRecovered
+          << " FEC, " << f.concealed << " concealed, " << f.late << " late, " << f.duplicates << " duplicates, "
+          << f.skewDrops << "/" << f.skewInserts << " skew drops/inserts";
+    }
+    for (const auto* s : segments_) {
+        const auto& c2 = s->playlist().counters();
+        o << "; " << s->id() << ": " << c2.filesStarted.load() << " files, " << c2.fileErrors.load() << " errors";
+    }
+    return o.str();
 }
 
 }  // namespace loa

@@ -1,39 +1,77 @@
 #pragma once
-// One programme: its source of audio and its encoder, advanced one frame per clock tick.
+// One programme: its bus of sources (live feed, upstream, schedule, playlist, filler) and its
+// encoder, advanced one frame per tick of the programme clock. Encoded once for every station.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "EncodedFrame.hpp"
+#include "LiveSource.hpp"
 #include "OpusRtpEncoder.hpp"
-#include "PlaylistSource.hpp"
+#include "ProgrammeBus.hpp"
+#include "SegmentSource.hpp"
+#include "ingest/RtpIngest.hpp"
 #include "settings/Settings.hpp"
 
 namespace loa {
 
 class Programme {
 public:
-    explicit Programme(const ProgrammeSettings& settings);
+    using WallClock = ScheduledSource::WallClock;
+
+    /// Binds the ingest ports (throws loa::Error naming a port that cannot be bound). `schedule`
+    /// may hold entries of other programmes: this one takes its own.
+    Programme(
+        const ProgrammeSettings& settings, uint8_t extensionId, const std::vector<ScheduleEntry>& schedule,
+        WallClock wall = [] { return std::chrono::system_clock::now(); });
+    ~Programme();
 
     const ProgrammeSettings& settings() const { return settings_; }
     std::chrono::nanoseconds framePeriod() const { return std::chrono::milliseconds(settings_.encoder.frameMs); }
 
     void start();
     void stop();
-    /// One tick of the frame clock: reads a frame of audio (silence for what the source lacks),
-    /// encodes it, and appends the frames the encoder has finished to `out`, marked due at
-    /// `deadline` (the frame clock's tick).
+    /// One tick of the frame clock: mixes a frame on the bus, encodes it, and appends the frames
+    /// the encoder has finished to `out`, marked with the level on air and due at `deadline`.
     void tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline = {});
+
+    /// When the next tick should come for the live feed the programme clock follows (the
+    /// highest one receiving), if any: the clock aligns its frame grid with that feed.
+    std::optional<std::chrono::steady_clock::time_point> anchor() const;
+
+    /// Replaces this programme's schedule entries from `schedule`; applied at the next tick.
+    /// An entry that is unchanged keeps its state (it may be playing). Thread-safe.
+    void setSchedule(const std::vector<ScheduleEntry>& schedule);
 
     uint64_t framesEncoded() const { return framesOut_; }
     uint64_t encoderRestarts() const { return encoderRestarts_; }
-    const PlaylistSource& source() const { return source_; }
+    const ProgrammeBus& bus() const { return bus_; }
+    const LiveSource* live() const { return live_; }
+    const LiveSource* upstream() const { return upstream_; }
+    const RtpIngest* liveIngest() const { return liveIngest_.get(); }
+    const RtpIngest* upstreamIngest() const { return upstreamIngest_.get(); }
+    /// One line of counters for the gateway's summary log.
+    std::string summary() const;
 
 private:
+    void applySchedule();
+
     ProgrammeSettings settings_;
-    PlaylistSource source_;
+    WallClock wall_;
+    std::unique_ptr<RtpIngest> liveIngest_, upstreamIngest_;
+    ProgrammeBus bus_;
+    LiveSource* live_ = nullptr;
+    LiveSource* upstream_ = nullptr;
+    std::vector<SegmentSource*> segments_;
+    std::vector<ScheduleEntry> entries_;  ///< as on the bus
+
+    std::mutex scheduleMutex_;
+    std::optional<std::vector<ScheduleEntry>> pendingSchedule_;
+
     std::unique_ptr<OpusRtpEncoder> encoder_;
     std::vector<float> pcm_;
     std::vector<std::vector<uint8_t>> payloads_;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "JitterBuffer.hpp"
+#include "rtp/JitterBuffer.hpp"
 #include "net/UdpSocket.hpp"
 #include "sdp/StationSdp.hpp"
 #include "srtp/SrtpSession.hpp"

@@ -17,15 +17,8 @@ using Clock = std::chrono::steady_clock;
 /// Later than this behind the frame clock, the gateway stops catching up and resynchronises.
 constexpr auto kResyncAfter = std::chrono::milliseconds(200);
 constexpr auto kSummaryEvery = std::chrono::seconds(60);
-
-bool sameProgrammes(const std::vector<ProgrammeSettings>& a, const std::vector<ProgrammeSettings>& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-        return x.id == y.id && x.name == y.name && x.payloadType == y.payloadType &&
-               x.encoder.bitrate == y.encoder.bitrate && x.encoder.channels == y.encoder.channels &&
-               x.encoder.complexity == y.encoder.complexity && x.encoder.frameMs == y.encoder.frameMs &&
-               x.playlist.mode == y.playlist.mode && x.playlist.files == y.playlist.files;
-    });
-}
+/// How far one frame of a programme clock may move to follow its live feed (5% of 20 ms).
+constexpr std::chrono::nanoseconds kMaxClockStep = std::chrono::milliseconds(1);
 
 bool sameGroups(const std::vector<MulticastGroupSettings>& a, const std::vector<MulticastGroupSettings>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
@@ -71,7 +64,8 @@ Gateway::Gateway(Settings settings)
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
     for (const auto& p : settings_.programmes)
-        programmes_.push_back(std::make_unique<Programme>(p));
+        programmes_.push_back(
+            std::make_unique<Programme>(p, settings_.gateway.priorityExtensionId, settings_.schedule));
     for (const auto& s : settings_.stations)
         engine_.add(destinationFor(s));
     groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
@@ -131,11 +125,12 @@ std::string Gateway::reload(const Settings& next) {
     const auto& n = next.gateway;
     if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
         n.priorityExtensionId != g.priorityExtensionId || n.fanout.workers != g.fanout.workers ||
-        n.fanout.pacingMs != g.fanout.pacingMs || n.fanout.slots != g.fanout.slots) {
+        n.fanout.pacingMs != g.fanout.pacingMs || n.fanout.slots != g.fanout.slots || n.timezone != g.timezone) {
         throw Error(
-            "the gateway section changed (id, state_dir, media, priority_extension_id or fanout): restart to apply");
+            "the gateway section changed (id, state_dir, media, priority_extension_id, timezone or fanout): restart to "
+            "apply");
     }
-    if (!sameProgrammes(settings_.programmes, next.programmes)) {
+    if (settings_.programmes != next.programmes) {
         throw Error("the programmes changed: restart the gateway to apply");
     }
     if (!sameGroups(settings_.multicastGroups, next.multicastGroups)) {
@@ -160,13 +155,20 @@ std::string Gateway::reload(const Settings& next) {
         }
     }
     log::setLevel(n.logLevel);
+    const bool scheduleChanged = settings_.schedule != next.schedule;
     settings_ = next;
+    if (scheduleChanged) {
+        for (auto& p : programmes_)
+            p->setSchedule(settings_.schedule);
+    }
     for (const auto& id : removals)
         engine_.remove(id);
     for (auto& d : additions)
         engine_.add(std::move(d));
     std::ostringstream summary;
-    summary << added << " station(s) added, " << changed << " changed, " << removed << " removed";
+    summary << added << " station(s) added, " << changed << " changed, " << removed << " removed"
+            << (scheduleChanged ? "; schedule replaced (" + std::to_string(settings_.schedule.size()) + " entries)"
+                                : "");
     return summary.str();
 }
 
@@ -195,6 +197,12 @@ void Gateway::mediaLoop() {
         for (const auto& f : frames)
             engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
         deadlines[i] += programme.framePeriod();
+        if (const auto ideal = programme.anchor()) {
+            // Align the frame grid with the live feed's packet grid and follow its clock, a
+            // bounded step per frame: no frame of waiting, no drift, no growing delay.
+            deadlines[i] += std::clamp(std::chrono::duration_cast<std::chrono::nanoseconds>(*ideal - deadlines[i]),
+                                       -kMaxClockStep, kMaxClockStep);
+        }
         ticks_.fetch_add(1, std::memory_order_relaxed);
         if (Clock::now() >= nextSummary) {
             logSummary();
@@ -205,10 +213,7 @@ void Gateway::mediaLoop() {
 
 void Gateway::logSummary() {
     for (const auto& p : programmes_) {
-        const auto& c = p->source().counters();
-        LOA_LOG(info, kTag) << "programme " << p->settings().id << ": " << p->framesEncoded() << " frames, "
-                            << c.filesStarted.load() << " files started, " << c.fileErrors.load() << " file errors, "
-                            << c.underrunSamples.load() << " samples of underrun";
+        LOA_LOG(info, kTag) << "programme " << p->summary();
     }
     const auto t = engine_.totals();
     LOA_LOG(info, kTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, " << t.bytes

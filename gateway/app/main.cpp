@@ -15,6 +15,7 @@
 #include "app/SystemdNotify.hpp"
 #include "common/Base64.hpp"
 #include "common/Log.hpp"
+#include "pipelines/Schedule.hpp"
 #include "sdp/StationSdp.hpp"
 #include "settings/Settings.hpp"
 #include "srtp/StationKeys.hpp"
@@ -78,7 +79,8 @@ std::optional<Options> parseArgs(int argc, char** argv) {
             throw loa::Error("unknown argument '" + a + "'");
     }
     if ((o.command == "run" || o.command == "keys") && o.config.empty()) throw loa::Error("--config FILE is required");
-    if (o.command == "keys" && o.station.empty() == o.group.empty()) throw loa::Error("keys needs --station ID or --group ID");
+    if (o.command == "keys" && o.station.empty() == o.group.empty())
+        throw loa::Error("keys needs --station ID or --group ID");
     return o;
 }
 
@@ -148,6 +150,7 @@ int run(const Options& o) {
         loa::log::setLevel(level);
     }
 
+    loa::setProcessTimeZone(settings.gateway.timezone);  // before any thread starts
     loa::Gateway gateway(std::move(settings));
     gateway.start();
     loa::systemd::notify("READY=1\nSTATUS=serving");

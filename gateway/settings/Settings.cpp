@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -112,6 +113,29 @@ public:
         return static_cast<int>(value);
     }
 
+    double decimal(const std::string& key, double lo, double hi, double fallback) {
+        YAML::Node n = node(key, false);
+        if (!n) return fallback;
+        std::ostringstream expected;
+        expected << "expected a number from " << lo << " to " << hi;
+        double value = 0;
+        size_t used = 0;
+        if (n.IsScalar()) {
+            try {
+                value = std::stod(n.Scalar(), &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+        }
+        if (used == 0 || used != n.Scalar().size() || !(value >= lo && value <= hi))
+            fail(n, keyPath(key), expected.str() + ", got " + describeType(n));
+        return value;
+    }
+
+    bool boolean(const std::string& key, bool fallback) {
+        return choice<bool>(key, {{"true", true}, {"false", false}}, fallback);
+    }
+
     template <class T>
     T choice(const std::string& key, const std::vector<std::pair<std::string, T>>& options, std::optional<T> fallback) {
         YAML::Node n = node(key, !fallback);
@@ -198,6 +222,17 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
     } else {
         r.node("fanout", false);
     }
+    if (r.has("timezone")) {
+        g.timezone = r.string("timezone");
+        std::error_code ec;
+        if (g.timezone.find("..") != std::string::npos || g.timezone.front() == '/' ||
+            !std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / g.timezone, ec)) {
+            r.fail(r.node("timezone", true), r.keyPath("timezone"),
+                   "no such time zone '" + g.timezone + "' (expected an IANA name such as Asia/Ho_Chi_Minh)");
+        }
+    } else {
+        r.node("timezone", false);
+    }
     const std::string level = r.string("log_level", "info");
     if (!log::parseLevel(level, g.logLevel)) {
         r.fail(r.node("log_level", false), r.keyPath("log_level"),
@@ -207,38 +242,44 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
     return g;
 }
 
-ProgrammeSettings readProgramme(const Context& ctx, const YAML::Node& node, const std::string& path) {
-    MapReader r(ctx, node, path);
-    ProgrammeSettings p;
-    p.id = readId(r, "id");
-    p.name = r.string("name", p.id);
-    p.payloadType = r.integer("payload_type", 96, 127, 96);
-    if (r.has("encoder")) {
-        MapReader e(ctx, r.node("encoder", false), path + ".encoder");
-        p.encoder.bitrate = e.integer("bitrate", 6000, 510000, 32000);
-        p.encoder.channels = e.integer("channels", 1, 2, 1);
-        p.encoder.complexity = e.integer("complexity", 0, 10, 5);
-        p.encoder.frameMs = e.choice<int>("frame_ms", {{"10", 10}, {"20", 20}, {"40", 40}, {"60", 60}}, 20);
-        e.finish();
-    } else {
-        r.node("encoder", false);
-    }
-    MapReader pl(ctx, r.node("playlist", true), path + ".playlist");
-    p.playlist.mode = pl.choice<PlaylistMode>(
-        "mode", {{"loop", PlaylistMode::loop}, {"once", PlaylistMode::once}, {"shuffle", PlaylistMode::shuffle}},
-        PlaylistMode::loop);
-    forEachInList(pl, "files", true, [&](const YAML::Node& f, const std::string& fpath) {
-        if (!f.IsScalar() || f.Scalar().empty()) pl.fail(f, fpath, "expected a file path, got " + describeType(f));
+std::vector<std::filesystem::path> readFiles(const Context& ctx, MapReader& r) {
+    std::vector<std::filesystem::path> files;
+    forEachInList(r, "files", true, [&](const YAML::Node& f, const std::string& fpath) {
+        if (!f.IsScalar() || f.Scalar().empty()) r.fail(f, fpath, "expected a file path, got " + describeType(f));
         std::filesystem::path file = f.Scalar();
         if (!file.is_absolute()) file = (ctx.baseDir / file).lexically_normal();
         std::error_code ec;
-        if (!std::filesystem::is_regular_file(file, ec)) pl.fail(f, fpath, "no such file: " + file.string());
-        p.playlist.files.push_back(file);
+        if (!std::filesystem::is_regular_file(file, ec)) r.fail(f, fpath, "no such file: " + file.string());
+        files.push_back(file);
     });
-    if (p.playlist.files.empty()) pl.fail(pl.node("files", true), pl.keyPath("files"), "expected at least one file");
-    pl.finish();
+    if (files.empty()) r.fail(r.node("files", true), r.keyPath("files"), "expected at least one file");
+    return files;
+}
+
+std::optional<DuckSettings> readDuck(const Context& ctx, MapReader& r) {
+    if (!r.has("duck")) {
+        r.node("duck", false);
+        return std::nullopt;
+    }
+    MapReader d(ctx, r.node("duck", true), r.keyPath("duck"));
+    DuckSettings duck;
+    duck.gainDb = d.decimal("gain_db", -60, 0, duck.gainDb);
+    duck.attackMs = d.integer("attack_ms", 0, 10000, duck.attackMs);
+    duck.releaseMs = d.integer("release_ms", 0, 10000, duck.releaseMs);
+    d.finish();
+    return duck;
+}
+
+SegmentSettings readSegments(const Context& ctx, const YAML::Node& node, const std::string& path) {
+    MapReader r(ctx, node, path);
+    SegmentSettings s;
+    s.playlist.mode = r.choice<PlaylistMode>(
+        "mode", {{"loop", PlaylistMode::loop}, {"once", PlaylistMode::once}, {"shuffle", PlaylistMode::shuffle}},
+        PlaylistMode::loop);
+    s.playlist.files = readFiles(ctx, r);
+    s.gainDb = r.decimal("gain_db", -60, 20, 0);
     r.finish();
-    return p;
+    return s;
 }
 
 SrtpProfile readProfile(MapReader& r) {
@@ -261,6 +302,124 @@ std::optional<std::vector<uint8_t>> readKey(MapReader& r, SrtpProfile profile) {
     return key;
 }
 
+IngestSettings readIngest(const Context& ctx, const YAML::Node& node, const std::string& path) {
+    MapReader r(ctx, node, path);
+    IngestSettings in;
+    in.listen = r.address("listen");
+    in.payloadType = r.integer("payload_type", 96, 127, 96);
+    in.profile = readProfile(r);
+    in.key = readKey(r, in.profile);
+    in.allowPlainRtp = r.boolean("allow_plain_rtp", false);
+    if (!in.key && !in.allowPlainRtp) {
+        r.fail(node, r.keyPath("key"),
+               "missing: an ingest takes SRTP with a key (set allow_plain_rtp: true only for a trusted studio link)");
+    }
+    if (in.key && in.allowPlainRtp)
+        r.fail(r.node("allow_plain_rtp", false), r.keyPath("allow_plain_rtp"), "contradicts key");
+    in.jitterMs = r.integer("jitter_ms", 20, 200, in.jitterMs);
+    in.timeoutMs = r.integer("timeout_ms", 60, 60000, in.timeoutMs);
+    in.returnMs = r.integer("return_ms", 0, 600000, in.returnMs);
+    in.silenceDbfs = r.decimal("silence_dbfs", -120, 0, in.silenceDbfs);
+    in.silenceS = r.integer("silence_s", 0, 3600, in.silenceS);
+    in.ssrcTakeoverMs = r.integer("ssrc_takeover_ms", 0, 60000, in.ssrcTakeoverMs);
+    in.gainDb = r.decimal("gain_db", -60, 20, 0);
+    in.duck = readDuck(ctx, r);
+    r.finish();
+    return in;
+}
+
+ProgrammeSettings readProgramme(const Context& ctx, const YAML::Node& node, const std::string& path) {
+    MapReader r(ctx, node, path);
+    ProgrammeSettings p;
+    p.id = readId(r, "id");
+    p.name = r.string("name", p.id);
+    p.payloadType = r.integer("payload_type", 96, 127, 96);
+    if (r.has("encoder")) {
+        MapReader e(ctx, r.node("encoder", false), path + ".encoder");
+        p.encoder.bitrate = e.integer("bitrate", 6000, 510000, 32000);
+        p.encoder.channels = e.integer("channels", 1, 2, 1);
+        p.encoder.complexity = e.integer("complexity", 0, 10, 5);
+        p.encoder.frameMs = e.choice<int>("frame_ms", {{"10", 10}, {"20", 20}, {"40", 40}, {"60", 60}}, 20);
+        p.encoder.application = e.choice<OpusApplication>("application",
+                                                          {{"audio", OpusApplication::audio},
+                                                           {"voip", OpusApplication::voip},
+                                                           {"lowdelay", OpusApplication::lowdelay}},
+                                                          OpusApplication::audio);
+        e.finish();
+    } else {
+        r.node("encoder", false);
+    }
+    p.crossfadeMs = r.integer("crossfade_ms", 0, 5000, p.crossfadeMs);
+    if (r.has("live")) p.live = readIngest(ctx, r.node("live", true), path + ".live");
+    if (r.has("upstream")) p.upstream = readIngest(ctx, r.node("upstream", true), path + ".upstream");
+    if (r.has("playlist")) p.playlist = readSegments(ctx, r.node("playlist", true), path + ".playlist");
+    if (r.has("filler")) p.filler = readSegments(ctx, r.node("filler", true), path + ".filler");
+    for (const char* key : {"live", "upstream", "playlist", "filler"})
+        r.node(key, false);
+    if (p.live && p.upstream && p.live->listen == p.upstream->listen) {
+        r.fail(r.node("upstream", true), path + ".upstream.listen", "is the live feed's address too");
+    }
+    r.finish();
+    return p;
+}
+
+/// "HH:MM" or "HH:MM:SS" as seconds since midnight.
+std::optional<int> parseTimeOfDay(const std::string& text) {
+    int h = 0, m = 0, sec = 0;
+    char tail = 0;
+    const int n = std::sscanf(text.c_str(), "%2d:%2d:%2d%c", &h, &m, &sec, &tail);
+    if (n == 2 && std::sscanf(text.c_str(), "%2d:%2d%c", &h, &m, &tail) != 2) return std::nullopt;
+    if ((n != 2 && n != 3) || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) return std::nullopt;
+    return h * 3600 + m * 60 + sec;
+}
+
+std::optional<std::array<int, 3>> parseDate(const std::string& text) {
+    int y = 0, mo = 0, d = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || text.size() != 10) return std::nullopt;
+    static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 2000 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1]) return std::nullopt;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return std::nullopt;
+    return std::array<int, 3>{y, mo, d};
+}
+
+ScheduleEntry readScheduleEntry(const Context& ctx, const YAML::Node& node, const std::string& path) {
+    MapReader r(ctx, node, path);
+    ScheduleEntry e;
+    e.id = readId(r, "id");
+    e.programme = r.string("programme");
+    const std::string at = r.string("at");
+    const auto second = parseTimeOfDay(at);
+    if (!second)
+        r.fail(r.node("at", true), r.keyPath("at"), "expected a time of day HH:MM or HH:MM:SS, got '" + at + "'");
+    e.secondOfDay = *second;
+    static const std::vector<std::pair<std::string, int>> kWeekdays = {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3},
+                                                                       {"thu", 4}, {"fri", 5}, {"sat", 6}};
+    forEachInList(r, "days", false, [&](const YAML::Node& d, const std::string& dpath) {
+        const auto it = std::find_if(kWeekdays.begin(), kWeekdays.end(),
+                                     [&](const auto& w) { return d.IsScalar() && d.Scalar() == w.first; });
+        if (it == kWeekdays.end())
+            r.fail(d, dpath, "expected one of sun, mon, tue, wed, thu, fri, sat, got " + describeType(d));
+        e.weekdays |= static_cast<uint8_t>(1u << it->second);
+    });
+    if (r.has("date")) {
+        const std::string text = r.string("date");
+        e.date = parseDate(text);
+        if (!e.date) r.fail(r.node("date", true), r.keyPath("date"), "expected a date YYYY-MM-DD, got '" + text + "'");
+        if (e.weekdays) r.fail(r.node("date", true), r.keyPath("date"), "an entry has days or a date, not both");
+    } else {
+        r.node("date", false);
+    }
+    e.files = readFiles(ctx, r);
+    e.priority = r.choice<SchedulePriority>(
+        "priority", {{"normal", SchedulePriority::normal}, {"bulletin", SchedulePriority::bulletin}},
+        SchedulePriority::normal);
+    e.gainDb = r.decimal("gain_db", -60, 20, 0);
+    e.duck = readDuck(ctx, r);
+    r.finish();
+    return e;
+}
+
 MulticastGroupSettings readGroup(const Context& ctx, const YAML::Node& node, const std::string& path) {
     MapReader r(ctx, node, path);
     MulticastGroupSettings g;
@@ -269,13 +428,15 @@ MulticastGroupSettings readGroup(const Context& ctx, const YAML::Node& node, con
     g.programme = r.string("programme");
     g.address = r.address("address");
     if (g.address.family() != AF_INET || !g.address.isMulticast()) {
-        r.fail(r.node("address", true), r.keyPath("address"), "expected an IPv4 multicast group (224.0.0.0/4) and port");
+        r.fail(r.node("address", true), r.keyPath("address"),
+               "expected an IPv4 multicast group (224.0.0.0/4) and port");
     }
     if (r.has("interface")) {
         const std::string text = r.string("interface");
         g.interface = SocketAddress::parse(text + ":0");
         if (!g.interface || g.interface->family() != AF_INET) {
-            r.fail(r.node("interface", true), r.keyPath("interface"), "expected the IPv4 address of an interface, got '" + text + "'");
+            r.fail(r.node("interface", true), r.keyPath("interface"),
+                   "expected the IPv4 address of an interface, got '" + text + "'");
         }
     }
     g.ttl = r.integer("ttl", 1, 255, 1);
@@ -319,6 +480,12 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
     std::set<std::string> ids;
     forEachInList(top, "programmes", true, [&](const YAML::Node& n, const std::string& path) {
         auto p = readProgramme(ctx, n, path);
+        for (const auto* in : {p.live ? &*p.live : nullptr, p.upstream ? &*p.upstream : nullptr}) {
+            if (in && in->listen == s.gateway.mediaListen) {
+                top.fail(n, path + (in == &*p.live ? ".live" : ".upstream") + ".listen",
+                         "is the gateway's media address");
+            }
+        }
         if (!ids.insert(p.id).second) top.fail(n["id"], path + ".id", "duplicate programme id '" + p.id + "'");
         s.programmes.push_back(std::move(p));
     });
@@ -350,6 +517,15 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
             top.fail(n["programme"], path + ".programme", "no programme with id '" + g.programme + "'");
         }
         s.multicastGroups.push_back(std::move(g));
+    });
+    ids.clear();
+    forEachInList(top, "schedule", false, [&](const YAML::Node& n, const std::string& path) {
+        auto e = readScheduleEntry(ctx, n, path);
+        if (!ids.insert(e.id).second) top.fail(n["id"], path + ".id", "duplicate schedule entry id '" + e.id + "'");
+        if (!s.findProgramme(e.programme)) {
+            top.fail(n["programme"], path + ".programme", "no programme with id '" + e.programme + "'");
+        }
+        s.schedule.push_back(std::move(e));
     });
     top.finish();
     return s;

@@ -1,6 +1,7 @@
 #pragma once
 // The gateway's configuration, parsed from YAML into typed values (see config/example.yaml).
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -26,12 +27,43 @@ private:
     int line_;
 };
 
+/// Opus's coding mode: lowdelay (CELT only) looks ahead 2.5 ms instead of 6.5 ms.
+enum class OpusApplication { audio, voip, lowdelay };
+
 struct EncoderSettings {
     int bitrate = 32000;  ///< bits per second
     int channels = 1;     ///< 1 or 2
     int complexity = 5;   ///< 0..10
     int frameMs = 20;     ///< 10, 20, 40 or 60
+    OpusApplication application = OpusApplication::audio;
     int samplesPerFrame() const { return 48 * frameMs; }
+    bool operator==(const EncoderSettings&) const = default;
+};
+
+/// Playing over the source below instead of replacing it: the lower one is attenuated.
+struct DuckSettings {
+    double gainDb = -15;  ///< level of the source underneath while ducked
+    int attackMs = 100;   ///< ramp down
+    int releaseMs = 500;  ///< ramp back up
+    bool operator==(const DuckSettings&) const = default;
+};
+
+/// RTP or SRTP Opus arriving on a UDP port: the studio's live feed or a parent gateway's programme.
+struct IngestSettings {
+    SocketAddress listen;
+    int payloadType = 96;
+    SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
+    std::optional<std::vector<uint8_t>> key;  ///< master key || salt; none only with allowPlainRtp
+    bool allowPlainRtp = false;               ///< accept unauthenticated RTP (a trusted studio LAN only)
+    int jitterMs = 40;                        ///< buffer depth, 20..200
+    int timeoutMs = 500;                      ///< without packets this long, the source yields
+    int returnMs = 2000;                      ///< back and audible this long before it takes over again
+    double silenceDbfs = -50;                 ///< below this level the feed counts as silent...
+    int silenceS = 10;                        ///< ...and yields after this long (0: never)
+    int ssrcTakeoverMs = 1000;                ///< a new SSRC replaces the locked one after its silence
+    double gainDb = 0;
+    std::optional<DuckSettings> duck;
+    bool operator==(const IngestSettings&) const = default;
 };
 
 enum class PlaylistMode { loop, once, shuffle };
@@ -39,6 +71,14 @@ enum class PlaylistMode { loop, once, shuffle };
 struct PlaylistSettings {
     PlaylistMode mode = PlaylistMode::loop;
     std::vector<std::filesystem::path> files;  ///< absolute, resolved against the config file
+    bool operator==(const PlaylistSettings&) const = default;
+};
+
+/// Segments: a playlist at the scheduled level, or the filler loop.
+struct SegmentSettings {
+    PlaylistSettings playlist;
+    double gainDb = 0;
+    bool operator==(const SegmentSettings&) const = default;
 };
 
 struct ProgrammeSettings {
@@ -46,7 +86,29 @@ struct ProgrammeSettings {
     std::string name;
     int payloadType = 96;
     EncoderSettings encoder;
-    PlaylistSettings playlist;
+    int crossfadeMs = 50;                     ///< every switch between sources
+    std::optional<IngestSettings> live;       ///< the studio feed (priority live)
+    std::optional<IngestSettings> upstream;   ///< the parent gateway (priority upstream, or its own)
+    std::optional<SegmentSettings> playlist;  ///< continuous segments (priority scheduled)
+    std::optional<SegmentSettings> filler;    ///< none: silence
+    bool operator==(const ProgrammeSettings&) const = default;
+};
+
+enum class SchedulePriority { normal, bulletin };
+
+/// One entry of the schedule: files played once, at a time of day in the gateway's time zone,
+/// every day, on some weekdays, or on one date.
+struct ScheduleEntry {
+    std::string id;
+    std::string programme;
+    int secondOfDay = 0;
+    uint8_t weekdays = 0;                    ///< bit d for weekday d (0 = Sunday); 0 with no date: every day
+    std::optional<std::array<int, 3>> date;  ///< year, month, day: one-off
+    std::vector<std::filesystem::path> files;
+    SchedulePriority priority = SchedulePriority::normal;
+    double gainDb = 0;
+    std::optional<DuckSettings> duck;
+    bool operator==(const ScheduleEntry&) const = default;
 };
 
 struct StationSettings {
@@ -59,9 +121,9 @@ struct StationSettings {
 };
 
 struct FanoutSettings {
-    int workers = 0;     ///< 0: one per core
-    int pacingMs = 10;   ///< each frame is spread over this window; 0 sends it at once
-    int slots = 10;      ///< fixed pacing slots in the window
+    int workers = 0;    ///< 0: one per core
+    int pacingMs = 10;  ///< each frame is spread over this window; 0 sends it at once
+    int slots = 10;     ///< fixed pacing slots in the window
 };
 
 /// A multicast group: one packet per frame for all its receivers, under one group key.
@@ -69,8 +131,8 @@ struct MulticastGroupSettings {
     std::string id;
     std::string name;
     std::string programme;
-    SocketAddress address;                    ///< IPv4 multicast group and port
-    std::optional<SocketAddress> interface;   ///< IP address of the interface to send on (port 0)
+    SocketAddress address;                   ///< IPv4 multicast group and port
+    std::optional<SocketAddress> interface;  ///< IP address of the interface to send on (port 0)
     int ttl = 1;
     SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
     std::optional<std::vector<uint8_t>> key;  ///< master key || salt, when given in config
@@ -82,6 +144,7 @@ struct GatewaySettings {
     SocketAddress mediaListen;
     uint8_t priorityExtensionId = 1;
     log::Level logLevel = log::Level::info;
+    std::string timezone;  ///< IANA name for the schedule, e.g. Asia/Ho_Chi_Minh; empty: the system's
     FanoutSettings fanout;
     std::filesystem::path secretFile() const { return stateDir / "secret"; }
 };
@@ -92,6 +155,7 @@ struct Settings {
     std::vector<ProgrammeSettings> programmes;
     std::vector<StationSettings> stations;
     std::vector<MulticastGroupSettings> multicastGroups;
+    std::vector<ScheduleEntry> schedule;
 
     const ProgrammeSettings* findProgramme(std::string_view id) const;
     const StationSettings* findStation(std::string_view id) const;

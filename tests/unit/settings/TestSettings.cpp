@@ -70,7 +70,7 @@ TEST(Settings, ParsesAValidConfig) {
     EXPECT_EQ(s.programmes[0].encoder.bitrate, 24000);
     EXPECT_EQ(s.programmes[0].encoder.channels, 2);
     EXPECT_EQ(s.programmes[0].encoder.frameMs, 20);
-    EXPECT_EQ(s.programmes[0].playlist.mode, PlaylistMode::shuffle);
+    EXPECT_EQ(s.programmes[0].playlist->playlist.mode, PlaylistMode::shuffle);
     ASSERT_EQ(s.stations.size(), 2u);
     EXPECT_EQ(s.stations[1].address.family(), AF_INET6);
     EXPECT_EQ(s.stations[1].profile, SrtpProfile::aeadAes128Gcm);
@@ -82,7 +82,7 @@ TEST(Settings, ParsesAValidConfig) {
 TEST(Settings, TheBundledExampleIsValid) {
     const auto s = loadSettings(test::sourceDir() / "config/example.yaml");
     EXPECT_EQ(s.stations.size(), 3u);
-    for (const auto& f : s.programmes.at(0).playlist.files)
+    for (const auto& f : s.programmes.at(0).playlist->playlist.files)
         EXPECT_TRUE(std::filesystem::exists(f)) << f;
 }
 

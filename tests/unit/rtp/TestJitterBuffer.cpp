@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "JitterBuffer.hpp"
+#include "rtp/JitterBuffer.hpp"
 
 using namespace loa;
 

@@ -17,13 +17,16 @@ public:
 
     /// Stores a packet. `late`: its turn has already passed. `restarted`: the sequence jumped
     /// further than the buffer holds, either way (a new stream); the buffer restarted at it.
-    Insert insert(uint16_t sequence, std::span<const uint8_t> payload);
+    /// `tag` is a byte the caller keeps with the packet (a receiver keeps its priority there).
+    Insert insert(uint16_t sequence, std::span<const uint8_t> payload, uint8_t tag = 0);
     /// The payload due now (empty if that packet is missing), and the sequence advances.
     /// Returns nullopt before the first packet.
     std::optional<std::vector<uint8_t>> popNext();
     /// The payload that popNext() will return next, if it is here: after a missing packet, its
     /// successor carries the missing frame's Opus in-band FEC data.
     const std::vector<uint8_t>* peekNext() const;
+    /// The tag of the packet popNext() will return next, if it is here.
+    std::optional<uint8_t> peekNextTag() const;
     bool started() const { return started_; }
     /// Packets buffered from the next one due onward.
     size_t depth() const;
@@ -36,6 +39,7 @@ public:
 private:
     struct Slot {
         bool present = false;
+        uint8_t tag = 0;
         uint64_t sequence = 0;
         std::vector<uint8_t> payload;
     };

@@ -15,7 +15,7 @@ uint64_t JitterBuffer::unwrap(uint16_t sequence) const {
     return candidate;
 }
 
-JitterBuffer::Insert JitterBuffer::insert(uint16_t sequence, std::span<const uint8_t> payload) {
+JitterBuffer::Insert JitterBuffer::insert(uint16_t sequence, std::span<const uint8_t> payload, uint8_t tag) {
     Insert result = Insert::accepted;
     uint64_t ext;
     if (!started_) {
@@ -42,6 +42,7 @@ JitterBuffer::Insert JitterBuffer::insert(uint16_t sequence, std::span<const uin
     if (slot.present && slot.sequence == ext) return Insert::duplicate;
     slot.present = true;
     slot.sequence = ext;
+    slot.tag = tag;
     slot.payload.assign(payload.begin(), payload.end());
     if (ext > highest_) highest_ = ext;
     return result;
@@ -64,6 +65,13 @@ const std::vector<uint8_t>* JitterBuffer::peekNext() const {
     if (!started_) return nullptr;
     const Slot& slot = slots_[next_ % slots_.size()];
     return slot.present && slot.sequence == next_ ? &slot.payload : nullptr;
+}
+
+std::optional<uint8_t> JitterBuffer::peekNextTag() const {
+    if (!started_) return std::nullopt;
+    const Slot& slot = slots_[next_ % slots_.size()];
+    if (slot.present && slot.sequence == next_) return slot.tag;
+    return std::nullopt;
 }
 
 size_t JitterBuffer::depth() const {

@@ -1,0 +1,259 @@
+#include "LiveSource.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/Error.hpp"
+#include "common/Log.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "live";
+constexpr int kMaxPacketSamples = 5760;  // 120 ms at 48 kHz
+constexpr double kNsPerSample = 1e9 / 48000.0;
+/// Window of the smallest-offset estimate: two of these are kept.
+constexpr auto kOffsetWindow = std::chrono::seconds(1);
+/// Further than this off the feed's clock, the stream is started afresh rather than corrected.
+constexpr double kResyncNs = 1e9;
+
+double nsSince(BusSource::TimePoint t) {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+double dbfs(std::span<const float> pcm) {
+    double sum = 0;
+    for (float x : pcm)
+        sum += static_cast<double>(x) * x;
+    const double meanSquare = pcm.empty() ? 0 : sum / static_cast<double>(pcm.size());
+    return meanSquare > 1e-12 ? 10 * std::log10(meanSquare) : -120;
+}
+}  // namespace
+
+LiveSource::LiveSource(std::string id, PriorityLevel level, const IngestSettings& settings, int channels,
+                       int frameSamples, RtpIngest* ingest)
+    : BusSource(std::move(id), level, 0, settings.gainDb, settings.duck),
+      settings_(settings),
+      honourPriority_(level == PriorityLevel::upstream),
+      channels_(channels),
+      frameSamples_(frameSamples),
+      ingest_(ingest),
+      jitter_(256),
+      frame_(static_cast<size_t>(frameSamples * channels)),
+      scratch_(static_cast<size_t>(kMaxPacketSamples * channels)) {
+    int error = 0;
+    decoder_ = opus_decoder_create(48000, channels, &error);
+    if (error != OPUS_OK) throw Error(std::string("cannot create Opus decoder: ") + opus_strerror(error));
+    fifo_.reserve(static_cast<size_t>((kMaxPacketSamples + frameSamples) * channels * 2));
+    arrived_.reserve(64);
+}
+
+LiveSource::~LiveSource() {
+    opus_decoder_destroy(decoder_);
+}
+
+double LiveSource::rtpNs(uint64_t extendedTs) const {
+    return static_cast<double>(extendedTs - firstTs_) * kNsPerSample;
+}
+
+void LiveSource::resetStream() {
+    locked_ = false;
+    playing_ = false;
+    jitter_.reset();
+    fifo_.clear();
+    opus_decoder_ctl(decoder_, OPUS_RESET_STATE);
+    lastPriority_ = 0;
+}
+
+void LiveSource::accept(const IngestPacket& packet) {
+    // RTP time, extended past its 32-bit wrap relative to the newest packet.
+    uint64_t ts = 0;
+    if (locked_ && packet.ssrc == ssrc_) {
+        ts = highestTs_ + static_cast<uint64_t>(static_cast<int64_t>(
+                              static_cast<int32_t>(packet.timestamp - static_cast<uint32_t>(highestTs_))));
+    }
+    if (!locked_ || packet.ssrc != ssrc_) {
+        if (locked_) ++counters_.restarts;
+        resetStream();
+        locked_ = true;
+        ssrc_ = packet.ssrc;
+        ts = (uint64_t{1} << 32) | packet.timestamp;  // one cycle up: early wrap-back stays positive
+        firstTs_ = highestTs_ = nextTs_ = ts;
+        baseNs_ = windowMinNs_ = previousMinNs_ = nsSince(packet.arrival);
+        windowStart_ = packet.arrival;
+    }
+    const double offset = nsSince(packet.arrival) - rtpNs(ts);
+    if (packet.arrival - windowStart_ >= kOffsetWindow) {
+        previousMinNs_ = windowMinNs_;
+        windowMinNs_ = offset;
+        windowStart_ = packet.arrival;
+    } else {
+        windowMinNs_ = std::min(windowMinNs_, offset);
+    }
+    baseNs_ = std::min(previousMinNs_, windowMinNs_);
+    lastArrival_ = packet.arrival;
+
+    switch (jitter_.insert(packet.sequence, packet.payload, packet.priority)) {
+        case JitterBuffer::Insert::late:
+            ++counters_.late;
+            return;
+        case JitterBuffer::Insert::duplicate:
+            ++counters_.duplicates;
+            return;
+        case JitterBuffer::Insert::restarted:
+            // The sequence jumped: the sender restarted without changing SSRC. Start afresh.
+            ++counters_.restarts;
+            resetStream();
+            accept(packet);
+            return;
+        case JitterBuffer::Insert::accepted:
+            break;
+    }
+    highestTs_ = std::max(highestTs_, ts);
+}
+
+void LiveSource::decodeNext() {
+    const bool laterPacketsHere = jitter_.depth() > 0;
+    const auto tag = jitter_.peekNextTag();
+    const auto payload = jitter_.popNext();
+    int samples = 0;
+    if (payload && !payload->empty()) {
+        samples = opus_decode_float(decoder_, payload->data(), static_cast<opus_int32>(payload->size()),
+                                    scratch_.data(), kMaxPacketSamples, 0);
+        if (samples > 0) {
+            ++counters_.decoded;
+            packetSamples_ = samples;
+            if (tag) lastPriority_ = *tag;
+        }
+    } else if (const auto* next = jitter_.peekNext(); next && !next->empty()) {
+        ++counters_.lost;
+        samples = opus_decode_float(decoder_, next->data(), static_cast<opus_int32>(next->size()), scratch_.data(),
+                                    packetSamples_, 1);
+        if (samples > 0) ++counters_.fecRecovered;
+    } else {
+        ++(laterPacketsHere ? counters_.lost : counters_.underruns);
+        samples = opus_decode_float(decoder_, nullptr, 0, scratch_.data(), packetSamples_, 0);
+        if (samples > 0) ++counters_.concealed;
+    }
+    if (samples <= 0) {  // a payload the decoder refuses: silence for its turn
+        samples = packetSamples_;
+        std::fill_n(scratch_.begin(), samples * channels_, 0.0f);
+    }
+    fifo_.insert(fifo_.end(), scratch_.begin(), scratch_.begin() + samples * channels_);
+}
+
+void LiveSource::take(std::span<float> out) {
+    while (fifo_.size() < out.size())
+        decodeNext();
+    std::copy_n(fifo_.begin(), out.size(), out.begin());
+    fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(out.size()));
+    nextTs_ += static_cast<uint64_t>(frameSamples_);
+}
+
+std::optional<BusSource::TimePoint> LiveSource::idealTick() const {
+    if (!locked_) return std::nullopt;
+    const double ns = baseNs_ + rtpNs(nextTs_) + settings_.jitterMs * 1e6;
+    return TimePoint(std::chrono::nanoseconds(static_cast<int64_t>(ns)));
+}
+
+void LiveSource::prepare(TimePoint tick) {
+    if (ingest_) {
+        arrived_.clear();
+        ingest_->drain(arrived_);
+        for (const auto& p : arrived_)
+            accept(p);
+    }
+    std::fill(frame_.begin(), frame_.end(), 0.0f);
+    if (locked_ && tick - lastArrival_ > std::chrono::milliseconds(settings_.timeoutMs)) {
+        resetStream();  // the feed stopped: stop concealing and wait for it
+    }
+    if (locked_) {
+        const double frameNs = frameSamples_ * kNsPerSample;
+        double late = nsSince(tick) - nsSince(*idealTick());  // > 0: this frame is overdue
+        if (!playing_ && late >= -frameNs / 2) playing_ = true;
+        if (playing_ && std::abs(late) > kResyncNs) {
+            LOA_LOG(warn, kTag) << id() << ": " << static_cast<int64_t>(late / 1e6)
+                                << " ms off the feed's clock; starting afresh";
+            ++counters_.restarts;
+            resetStream();
+        } else if (playing_) {
+            // More than a frame off the feed's clock: drop or conceal one frame per tick until
+            // within half a frame. The anchor of the programme clock never gets here.
+            if (late > frameNs) {
+                while (late > frameNs / 2) {
+                    take(frame_);
+                    late -= frameNs;
+                    ++counters_.skewDrops;
+                }
+            }
+            if (late < -frameNs) {
+                const int samples = opus_decode_float(decoder_, nullptr, 0, frame_.data(), frameSamples_, 0);
+                if (samples != frameSamples_) std::fill(frame_.begin(), frame_.end(), 0.0f);
+                ++counters_.skewInserts;
+            } else {
+                take(frame_);
+            }
+        }
+    }
+    levelDbfs_ = playing_ ? dbfs(frame_) : -120;
+    updateAvailability(tick);
+}
+
+void LiveSource::updateAvailability(TimePoint tick) {
+    const int64_t frameNs = static_cast<int64_t>(frameSamples_ * kNsPerSample);
+    const bool audible = levelDbfs_ >= settings_.silenceDbfs;
+    const bool checkSilence = settings_.silenceS > 0;
+    silentNs_ = playing_ && !audible ? silentNs_ + frameNs : 0;
+    const bool good = playing_ && (!checkSilence || audible);
+    goodNs_ = good ? goodNs_ + frameNs : 0;
+    if (ok_) {
+        std::string reason;
+        if (!locked_) {
+            reason =
+                "no packets for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(tick - lastArrival_).count()) +
+                " ms";
+        } else if (checkSilence && silentNs_ >= int64_t{settings_.silenceS} * 1'000'000'000) {
+            reason = "silent (below " + std::to_string(static_cast<int>(settings_.silenceDbfs)) + " dBFS) for " +
+                     std::to_string(settings_.silenceS) + " s";
+        }
+        if (!reason.empty()) {
+            ok_ = false;
+            why_ = reason;
+            ++counters_.yields;
+            LOA_LOG(warn, kTag) << id() << ": yields: " << reason;
+        }
+    } else if (playing_ && goodNs_ >= int64_t{settings_.returnMs} * 1'000'000) {
+        ok_ = true;
+        ++counters_.returns;
+        LOA_LOG(info, kTag) << id() << ": available (" << settings_.returnMs << " ms of audio received)";
+    } else if (playing_) {
+        why_ = "returning: " + std::to_string(goodNs_ / 1'000'000) + " of " + std::to_string(settings_.returnMs) +
+               " ms heard";
+    } else if (!locked_ && why_.rfind("no packets", 0) != 0 && counters_.returns > 0) {
+        why_ = "no packets";
+    }
+}
+
+bool LiveSource::available() const {
+    // An upstream playing its own filler is idle: this gateway's schedule plays instead.
+    if (honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::filler)) return false;
+    return ok_;
+}
+
+PriorityLevel LiveSource::level() const {
+    if (honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::emergency))
+        return PriorityLevel::emergency;
+    return BusSource::level();
+}
+
+std::string LiveSource::state() const {
+    if (honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::filler))
+        return "upstream idle (filler)";
+    return ok_ ? "receiving" : why_;
+}
+
+void LiveSource::read(std::span<float> frame) {
+    std::copy_n(frame_.begin(), std::min(frame.size(), frame_.size()), frame.begin());
+}
+
+}  // namespace loa

@@ -1,0 +1,68 @@
+#pragma once
+// The programme bus: every frame, the highest available source goes on air (emergency > live >
+// upstream > scheduled, bulletins before normal segments > filler). A switch is a crossfade, a
+// ducking source plays over the one below it with that one attenuated, and every gain moves
+// sample by sample along a ramp: no click, no gap. A source the bus is not mixing is not read,
+// so a playlist resumes where it was; a live feed keeps its own clock and is never behind.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "BusSource.hpp"
+
+namespace loa {
+
+class ProgrammeBus {
+public:
+    struct Counters {
+        uint64_t switches = 0;     ///< changes of the source on air
+        uint64_t preemptions = 0;  ///< a higher source took over
+        uint64_t yields = 0;       ///< the source on air stopped being available
+    };
+
+    ProgrammeBus(std::string programmeId, int channels, int frameSamples, int crossfadeMs);
+
+    /// Adds a source (the bus owns it). Between frames only.
+    BusSource& add(std::unique_ptr<BusSource> source);
+    /// Removes the source with `id`, if present; it is faded out first only by the caller's
+    /// choice of timing (a removed source stops at once).
+    void remove(const std::string& id);
+    BusSource* find(const std::string& id);
+    template <class F>
+    void forEachSource(F&& f) const {
+        for (const auto& c : channels_)
+            f(*c.source);
+    }
+
+    /// Prepares every source, chooses, and mixes one frame (frameSamples × channels) into
+    /// `out`. Returns the level on air.
+    PriorityLevel mix(std::span<float> out, BusSource::TimePoint tick);
+
+    const BusSource* onAir() const { return onAir_; }
+    const Counters& counters() const { return counters_; }
+
+private:
+    struct Channel {
+        std::unique_ptr<BusSource> source;
+        float gain = 0;    ///< current, linear
+        float target = 0;  ///< where the ramp goes
+        float step = 0;    ///< per sample
+    };
+    void retarget(Channel& c, float target, int rampMs);
+    Channel* choose();
+
+    std::string programmeId_;
+    int channels_count_;
+    int frameSamples_;
+    int crossfadeMs_;
+    std::vector<Channel> channels_;
+    BusSource* onAir_ = nullptr;
+    const DuckSettings* ducking_ = nullptr;  ///< the ducker now on air, if any
+    std::vector<float> scratch_;
+    Counters counters_;
+};
+
+}  // namespace loa
