@@ -205,20 +205,16 @@ void LiveSource::updateAvailability(TimePoint tick) {
     silentNs_ = playing_ && !audible ? silentNs_ + frameNs : 0;
     const bool good = playing_ && (!checkSilence || audible);
     goodNs_ = good ? goodNs_ + frameNs : 0;
+    silenceSince_ = tick - lastArrival_;
     if (ok_) {
         std::string reason;
         if (!locked_) {
-            reason =
-                "no packets for " +
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(tick - lastArrival_).count()) +
-                " ms";
+            reason = state();
         } else if (checkSilence && silentNs_ >= int64_t{settings_.silenceS} * 1'000'000'000) {
-            reason = "silent (below " + std::to_string(static_cast<int>(settings_.silenceDbfs)) + " dBFS) for " +
-                     std::to_string(settings_.silenceS) + " s";
+            reason = state();
         }
         if (!reason.empty()) {
             ok_ = false;
-            why_ = reason;
             ++counters_.yields;
             LOA_LOG(warn, kTag) << id() << ": yields: " << reason;
         }
@@ -226,11 +222,6 @@ void LiveSource::updateAvailability(TimePoint tick) {
         ok_ = true;
         ++counters_.returns;
         LOA_LOG(info, kTag) << id() << ": available (" << settings_.returnMs << " ms of audio received)";
-    } else if (playing_) {
-        why_ = "returning: " + std::to_string(goodNs_ / 1'000'000) + " of " + std::to_string(settings_.returnMs) +
-               " ms heard";
-    } else if (!locked_ && why_.rfind("no packets", 0) != 0 && counters_.returns > 0) {
-        why_ = "no packets";
     }
 }
 
@@ -249,7 +240,18 @@ PriorityLevel LiveSource::level() const {
 std::string LiveSource::state() const {
     if (honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::filler))
         return "upstream idle (filler)";
-    return ok_ ? "receiving" : why_;
+    if (!locked_) {
+        if (lastArrival_ == TimePoint{}) return "waiting for packets";
+        return "no packets for " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silenceSince_).count()) + " ms";
+    }
+    if (settings_.silenceS > 0 && silentNs_ > 0) {
+        return "silent (below " + std::to_string(static_cast<int>(settings_.silenceDbfs)) + " dBFS) for " +
+               std::to_string(silentNs_ / 1'000'000) + " ms";
+    }
+    if (ok_) return "receiving";
+    return "returning: " + std::to_string(goodNs_ / 1'000'000) + " of " + std::to_string(settings_.returnMs) +
+           " ms heard";
 }
 
 void LiveSource::read(std::span<float> frame) {

@@ -93,8 +93,8 @@ private:
     double windowMinNs_ = 0, previousMinNs_ = 0;
     TimePoint windowStart_{}, lastArrival_{};
 
-    bool ok_ = false;  ///< holds (or may take) the air: receiving and audible, grace respected
-    std::string why_ = "not started";
+    bool ok_ = false;                          ///< holds (or may take) the air: receiving and audible, grace respected
+    std::chrono::nanoseconds silenceSince_{};  ///< since the last packet, at the last tick
     int64_t silentNs_ = 0;
     int64_t goodNs_ = 0;
     double levelDbfs_ = -120;

@@ -2,12 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "common/Log.hpp"
 
 namespace loa {
 namespace {
 constexpr std::string_view kTag = "bus";
+
+/// Equal-power fade curve: sin(g·π/2) rises as cos falls.
+float shaped(float g) {
+    return std::sin(g * std::numbers::pi_v<float> / 2);
+}
+float unshaped(float heard) {
+    return std::asin(heard) * 2 / std::numbers::pi_v<float>;
+}
 
 bool higher(const BusSource& a, const BusSource& b) {
     if (a.level() != b.level()) return a.level() < b.level();
@@ -90,7 +99,9 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
         }
     }
     const DuckSettings* duck = top && top->source->duck() ? &*top->source->duck() : nullptr;
-    const float duckGain = duck ? static_cast<float>(std::pow(10.0, duck->gainDb / 20.0)) : 1.0f;
+    // Ramps are linear in `gain`; what is heard is shaped(gain), so a crossfade of two unrelated
+    // sources keeps constant power. The duck level is set in that shaped scale.
+    const float duckGain = duck ? unshaped(static_cast<float>(std::pow(10.0, duck->gainDb / 20.0))) : 1.0f;
     for (auto& c : channels_) {
         if (&c == top) {
             // Back to full level from under a ducker: the ducker's release; otherwise a crossfade.
@@ -111,11 +122,12 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
         if (c.gain == 0 && c.target == 0) continue;  // silent and staying so: not read, paused
         c.source->read(scratch_);
         const float fixed = c.source->gain();
+        float g = shaped(c.gain) * fixed;
         for (size_t i = 0; i < frames; ++i) {
             if (c.gain != c.target) {
                 c.gain = c.gain < c.target ? std::min(c.target, c.gain + c.step) : std::max(c.target, c.gain - c.step);
+                g = shaped(c.gain) * fixed;
             }
-            const float g = c.gain * fixed;
             for (int ch = 0; ch < channels_count_; ++ch) {
                 const size_t k = i * static_cast<size_t>(channels_count_) + static_cast<size_t>(ch);
                 out[k] += g * scratch_[k];

@@ -137,7 +137,8 @@ TEST(Settings, FanoutAndMulticastGroups) {
     address: 239.255.1.1:5100
     interface: 127.0.0.1
     ttl: 8
-)", "/etc/loa/test.yaml");
+)",
+                                 "/etc/loa/test.yaml");
     ASSERT_EQ(s.multicastGroups.size(), 1u);
     EXPECT_EQ(s.multicastGroups[0].ttl, 8);
     EXPECT_EQ(s.multicastGroups[0].address.port(), 5100);
@@ -146,8 +147,9 @@ TEST(Settings, FanoutAndMulticastGroups) {
     EXPECT_EQ(s.gateway.fanout.workers, 0);  // one per core
     EXPECT_EQ(s.gateway.fanout.pacingMs, 10);
 
-    const auto tuned = parseSettings(replace(validYaml(), "  media:\n", "  fanout:\n    workers: 3\n    pacing_ms: 0\n  media:\n"),
-                                     "/etc/loa/test.yaml");
+    const auto tuned =
+        parseSettings(replace(validYaml(), "  media:\n", "  fanout:\n    workers: 3\n    pacing_ms: 0\n  media:\n"),
+                      "/etc/loa/test.yaml");
     EXPECT_EQ(tuned.gateway.fanout.workers, 3);
     EXPECT_EQ(tuned.gateway.fanout.pacingMs, 0);
 
@@ -166,4 +168,73 @@ TEST(Settings, BrokenDocuments) {
     expectError(replace(validYaml(), "  id: test-gw\n", "  id: test-gw\n  id: other\n"), 3, "gateway.id",
                 "duplicate key");
     EXPECT_THROW(loadSettings("/nonexistent/loa.yaml"), Error);
+}
+
+namespace {
+/// The valid config with a live feed, an upstream and a schedule entry added.
+std::string withSources(const std::string& liveExtra = "", const std::string& entryExtra = "") {
+    const std::string tone = (test::sourceDir() / "config/segments/tone-1khz.wav").string();
+    return replace(validYaml(), "    playlist:\n",
+                   "    crossfade_ms: 80\n"
+                   "    live:\n"
+                   "      listen: 127.0.0.1:6000\n"
+                   "      key: QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJC\n"
+                   "      jitter_ms: 20\n" +
+                       liveExtra +
+                       "    upstream:\n"
+                       "      listen: 127.0.0.1:6002\n"
+                       "      allow_plain_rtp: true\n"
+                       "    filler:\n"
+                       "      files: [" +
+                       tone +
+                       "]\n"
+                       "    playlist:\n") +
+           "schedule:\n"
+           "  - id: news\n"
+           "    programme: national\n"
+           "    at: \"06:30\"\n"
+           "    days: [mon, fri]\n"
+           "    priority: bulletin\n"
+           "    files: [" +
+           tone + "]\n" + entryExtra;
+}
+}  // namespace
+
+TEST(Settings, LiveFeedsFillerAndSchedule) {
+    const auto s = parseSettings(replace(withSources("      duck: {gain_db: -12, attack_ms: 30}\n"), "  media:\n",
+                                         "  timezone: Asia/Ho_Chi_Minh\n  media:\n"),
+                                 "/etc/loa/test.yaml");
+    const auto& p = s.programmes.at(0);
+    EXPECT_EQ(s.gateway.timezone, "Asia/Ho_Chi_Minh");
+    EXPECT_EQ(p.crossfadeMs, 80);
+    ASSERT_TRUE(p.live && p.upstream && p.filler && p.playlist);
+    EXPECT_EQ(p.live->listen.port(), 6000);
+    EXPECT_EQ(p.live->jitterMs, 20);
+    EXPECT_EQ(p.live->timeoutMs, 500);
+    ASSERT_TRUE(p.live->key);
+    ASSERT_TRUE(p.live->duck);
+    EXPECT_EQ(p.live->duck->gainDb, -12);
+    EXPECT_EQ(p.live->duck->attackMs, 30);
+    EXPECT_EQ(p.live->duck->releaseMs, 500);
+    EXPECT_TRUE(p.upstream->allowPlainRtp);
+    ASSERT_EQ(s.schedule.size(), 1u);
+    EXPECT_EQ(s.schedule[0].secondOfDay, 6 * 3600 + 30 * 60);
+    EXPECT_EQ(s.schedule[0].weekdays, (1u << 1) | (1u << 5));
+    EXPECT_EQ(s.schedule[0].priority, SchedulePriority::bulletin);
+}
+
+TEST(Settings, LiveFeedAndScheduleErrors) {
+    expectError(replace(withSources(), "      allow_plain_rtp: true\n", ""), 17, "programmes[0].upstream.key",
+                "allow_plain_rtp");
+    expectError(replace(withSources(), "jitter_ms: 20", "jitter_ms: 5"), 15, "programmes[0].live.jitter_ms",
+                "from 20 to 200");
+    expectError(replace(withSources(), "\"06:30\"", "\"6.30\""), 37, "schedule[0].at", "HH:MM");
+    expectError(replace(withSources(), "[mon, fri]", "[mon, fry]"), 38, "schedule[0].days[1]", "sun, mon");
+    expectError(withSources("", "    date: 2027-02-30\n"), 41, "schedule[0].date", "YYYY-MM-DD");
+    expectError(replace(withSources(), "programme: national\n    at:", "programme: regional\n    at:"), 36,
+                "schedule[0].programme", "no programme");
+    expectError(replace(withSources(), "127.0.0.1:6002", "127.0.0.1:5004"), 7, "programmes[0].upstream.listen",
+                "media address");
+    expectError(replace(validYaml(), "  media:\n", "  timezone: Mars/Olympus\n  media:\n"), 4, "gateway.timezone",
+                "no such time zone");
 }
