@@ -1,0 +1,247 @@
+// The programme bus with real processes on loopback: a GStreamer studio on the live ingest,
+// and a parent gateway relayed by a child gateway.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "Harness.hpp"
+#include "Process.hpp"
+#include "StudioSender.hpp"
+#include "TestData.hpp"
+#include "WavWriter.hpp"
+#include "common/Base64.hpp"
+
+using namespace loa::test;
+using namespace std::chrono_literals;
+
+namespace {
+std::string segment(const std::string& name) {
+    return (sourceDir() / "config/segments" / name).string();
+}
+
+std::vector<uint8_t> keyOf(uint8_t fill) {
+    return std::vector<uint8_t>(30, fill);
+}
+
+std::string b64(const std::vector<uint8_t>& key) {
+    return loa::base64Encode(key);
+}
+
+std::string header(const std::string& id, uint16_t mediaPort) {
+    return "gateway:\n  id: " + id + "\n  state_dir: state-" + id +
+           "\n  media:\n    listen: 127.0.0.1:" + std::to_string(mediaPort) + "\n";
+}
+
+/// An ingest section (live or upstream) with quick timeouts for tests.
+std::string ingest(const std::string& kind, uint16_t port, const std::vector<uint8_t>& key) {
+    return "    " + kind + ":\n      listen: 127.0.0.1:" + std::to_string(port) + "\n      key: " + b64(key) +
+           "\n      jitter_ms: 40\n      timeout_ms: 300\n      return_ms: 400\n      silence_s: 0\n";
+}
+
+std::filesystem::path write(const std::filesystem::path& file, const std::string& text) {
+    std::ofstream(file) << text;
+    return file;
+}
+
+std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const std::string& name, uint16_t port,
+                                      const std::vector<uint8_t>& key, double seconds) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--key", b64(key),
+                                 "--duration", std::to_string(seconds), "--wav", (dir / (name + ".wav")).string()},
+        dir / (name + ".json"), dir / (name + ".log"));
+}
+
+double powerAt(const std::vector<float>& a, size_t from, size_t count, double hz) {
+    const double coeff = 2.0 * std::cos(2.0 * M_PI * hz / 48000);
+    double s1 = 0, s2 = 0;
+    for (size_t i = from; i < from + count; ++i) {
+        const double s0 = a[i] + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+/// The tone (one of `tones`) that dominates each 100 ms of `audio`, runs of the same collapsed:
+/// (tone, number of windows). 0 names a window with none of them (silence, a crossfade).
+std::vector<std::pair<int, int>> toneRuns(const std::vector<float>& audio, const std::vector<int>& tones) {
+    std::vector<std::pair<int, int>> runs;
+    constexpr size_t kWindow = 4800;
+    for (size_t at = 0; at + kWindow <= audio.size(); at += kWindow) {
+        double total = 0;
+        for (size_t i = at; i < at + kWindow; ++i)
+            total += static_cast<double>(audio[i]) * audio[i];
+        int best = 0;
+        double bestPower = 0;
+        for (int hz : tones) {
+            const double p = powerAt(audio, at, kWindow, hz);
+            if (p > bestPower) {
+                bestPower = p;
+                best = hz;
+            }
+        }
+        // A pure tone's Goertzel power is about N/2 times its energy; demand most of it.
+        if (bestPower < 0.6 * total * kWindow / 2) best = 0;
+        if (!runs.empty() && runs.back().first == best) {
+            ++runs.back().second;
+        } else {
+            runs.emplace_back(best, 1);
+        }
+    }
+    return runs;
+}
+
+/// The tones of runs at least `minWindows` long, in order.
+std::vector<int> sequenceOf(const std::vector<std::pair<int, int>>& runs, int minWindows) {
+    std::vector<int> out;
+    for (const auto& [tone, windows] : runs) {
+        if (tone != 0 && windows >= minWindows && (out.empty() || out.back() != tone)) out.push_back(tone);
+    }
+    return out;
+}
+
+std::string describe(const std::vector<std::pair<int, int>>& runs) {
+    std::string s;
+    for (const auto& [tone, windows] : runs)
+        s += std::to_string(tone) + "×" + std::to_string(windows) + " ";
+    return s;
+}
+}  // namespace
+
+TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {
+    TempDir dir;
+    const uint16_t mediaPort = freeUdpPort(), livePort = freeUdpPort(), stationPort = freeUdpPort();
+    const auto studioKey = keyOf(0x5a), stationKey = keyOf(0x21);
+    const auto config = write(
+        dir.path() / "gw.yaml",
+        header("gw", mediaPort) + "programmes:\n  - id: national\n    crossfade_ms: 50\n" +
+            ingest("live", livePort, studioKey) + "    playlist:\n      files: [" + segment("tone-1khz.wav") +
+            "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" + std::to_string(stationPort) +
+            "\n    key: " + b64(stationKey) + "\n");
+    auto station = startStation(dir.path(), "st", stationPort, stationKey, 9.0);
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    std::this_thread::sleep_for(2s);
+    {
+        // An independent studio encoder: GStreamer's own opusenc and srtpenc.
+        Process studio({"gst-launch-1.0",
+                        "audiotestsrc",
+                        "is-live=true",
+                        "freq=600",
+                        "volume=0.3",
+                        "!",
+                        "audio/x-raw,rate=48000,channels=1",
+                        "!",
+                        "opusenc",
+                        "!",
+                        "rtpopuspay",
+                        "pt=96",
+                        "!",
+                        "srtpenc",
+                        "key=" + loa::hexEncode(studioKey),
+                        "rtp-cipher=aes-128-icm",
+                        "rtp-auth=hmac-sha1-80",
+                        "rtcp-cipher=aes-128-icm",
+                        "rtcp-auth=hmac-sha1-80",
+                        "!",
+                        "udpsink",
+                        "host=127.0.0.1",
+                        "port=" + std::to_string(livePort)},
+                       dir.path() / "studio.out", dir.path() / "studio.err");
+        std::this_thread::sleep_for(4s);
+        // The studio dies without a goodbye (SIGKILL when `studio` goes).
+    }
+    ASSERT_EQ(station->wait(15s), 0) << station->errors();
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+
+    const auto audio = loa::readWav(dir.path() / "st.wav").samples;
+    ASSERT_GE(audio.size(), 48000u * 8);
+    const auto runs = toneRuns(audio, {600, 1000});
+    SCOPED_TRACE(describe(runs));
+    EXPECT_EQ(sequenceOf(runs, 5), (std::vector<int>{1000, 600, 1000}));
+    for (const auto& [tone, windows] : runs) {
+        if (tone == 600) {
+            EXPECT_GE(windows, 30) << "the studio was on air for over 3 s";
+        }
+    }
+    // The takeover is a crossfade: no gap from the playlist into the studio.
+    const size_t studioEnd = [&] {
+        size_t at = 0, windows = 0;
+        for (const auto& [tone, n] : runs) {
+            windows += static_cast<size_t>(n);
+            if (tone == 600) at = windows;
+        }
+        return at * 4800;
+    }();
+    ASSERT_GT(studioEnd, 48000u);
+    EXPECT_LE(
+        longestGapMs({audio.begin() + 4800, audio.begin() + static_cast<std::ptrdiff_t>(studioEnd)}, 48000, 0.02f),
+        10.0);
+    const std::string log = gateway.errors();
+    EXPECT_NE(log.find("on air: live (live): preempts playlist"), std::string::npos) << log;
+    EXPECT_NE(log.find("live: yields: no packets for"), std::string::npos) << log;
+    EXPECT_NE(log.find("on air: playlist (scheduled): live no packets for"), std::string::npos) << log;
+}
+
+TEST(Programme, AChildGatewayRelaysItsParentPlaysItsOwnWhenTheParentIsIdleAndKeepsTheParentsEmergency) {
+    TempDir dir;
+    const uint16_t parentMedia = freeUdpPort(), parentLive = freeUdpPort(), parentUpstream = freeUdpPort();
+    const uint16_t childMedia = freeUdpPort(), childLive = freeUdpPort(), childUpstream = freeUdpPort();
+    const uint16_t stationPort = freeUdpPort();
+    const auto relayKey = keyOf(0x31), stationKey = keyOf(0x32);
+    const auto parentStudioKey = keyOf(0x33), nationalKey = keyOf(0x34), childStudioKey = keyOf(0x35);
+    // Parent: its studio (600 Hz) and, above it, the national feed (which will carry an
+    // emergency, 1500 Hz); nothing else: idle, it plays its filler (silence, marked filler).
+    const auto parent =
+        write(dir.path() / "parent.yaml",
+              header("parent", parentMedia) + "programmes:\n  - id: national\n" +
+                  ingest("live", parentLive, parentStudioKey) + ingest("upstream", parentUpstream, nationalKey) +
+                  "stations:\n  - id: child\n    programme: national\n    address: 127.0.0.1:" +
+                  std::to_string(childUpstream) + "\n    key: " + b64(relayKey) + "\n");
+    // Child: the parent as its upstream, its own studio (800 Hz), its own segments (1000 Hz).
+    const auto child = write(
+        dir.path() / "child.yaml",
+        header("child", childMedia) + "programmes:\n  - id: province\n" + ingest("upstream", childUpstream, relayKey) +
+            ingest("live", childLive, childStudioKey) + "    playlist:\n      files: [" + segment("tone-1khz.wav") +
+            "]\nstations:\n  - id: commune\n    programme: province\n    address: 127.0.0.1:" +
+            std::to_string(stationPort) + "\n    key: " + b64(stationKey) + "\n");
+    auto station = startStation(dir.path(), "commune", stationPort, stationKey, 11.0);
+    Process parentGateway({LOA_GATEWAY_BIN, "--config", parent.string()}, dir.path() / "parent.out",
+                          dir.path() / "parent.log");
+    Process childGateway({LOA_GATEWAY_BIN, "--config", child.string()}, dir.path() / "child.out",
+                         dir.path() / "child.log");
+    auto studio = [](uint16_t port, const std::vector<uint8_t>& key, double hz, uint8_t priority) {
+        loa::StudioOptions o;
+        o.destination = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+        o.key = key;
+        o.toneHz = hz;
+        o.priority = priority;
+        return std::make_unique<loa::StudioSender>(o);
+    };
+    std::this_thread::sleep_for(2500ms);  // the parent is idle: the child plays its own segments
+    auto parentStudio = studio(parentLive, parentStudioKey, 600, 0);
+    parentStudio->start();
+    std::this_thread::sleep_for(2500ms);  // the parent's studio, relayed
+    auto childStudio = studio(childLive, childStudioKey, 800, 0);
+    childStudio->start();
+    std::this_thread::sleep_for(2500ms);                           // the child's own studio over its upstream
+    auto national = studio(parentUpstream, nationalKey, 1500, 1);  // an emergency from above the parent
+    national->start();
+    ASSERT_EQ(station->wait(15s), 0) << station->errors();
+    national->stop();
+    childStudio->stop();
+    parentStudio->stop();
+    EXPECT_EQ(childGateway.stop(), 0) << childGateway.errors();
+    EXPECT_EQ(parentGateway.stop(), 0) << parentGateway.errors();
+
+    const auto stats = parseStats(station->output());
+    EXPECT_EQ(stats.at("last_priority"), 1) << "the parent's emergency stays an emergency";
+    EXPECT_EQ(stats.at("decrypt_failures"), 0);
+    const auto audio = loa::readWav(dir.path() / "commune.wav").samples;
+    const auto runs = toneRuns(audio, {600, 800, 1000, 1500});
+    SCOPED_TRACE(describe(runs));
+    EXPECT_EQ(sequenceOf(runs, 5), (std::vector<int>{1000, 600, 800, 1500}));
+    const std::string log = childGateway.errors();
+    EXPECT_NE(log.find("on air: upstream (emergency): preempts live (live)"), std::string::npos) << log;
+}
