@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "Child.hpp"
 #include "GstRuntime.hpp"
 #include "Measure.hpp"
 #include "StationFarm.hpp"
@@ -33,8 +34,6 @@
 #include "rtp/RtpPacket.hpp"
 #include "srtp/SenderRollover.hpp"
 #include "srtp/StationKeys.hpp"
-
-extern char** environ;
 
 namespace loa::bench {
 namespace {
@@ -68,31 +67,6 @@ std::map<std::string, std::string> parseArgs(const std::vector<std::string>& arg
     return out;
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<char*> argv;
-    for (const auto& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
-        throw Error("cannot start " + args[0]);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-}
-
-pid_t posix_spawnp_wrapper(const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    for (const auto& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    return posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0 ? pid : -1;
-}
-
 bool waitForFile(const std::filesystem::path& p, std::chrono::seconds timeout) {
     const auto until = Clock::now() + timeout;
     while (Clock::now() < until) {
@@ -100,18 +74,6 @@ bool waitForFile(const std::filesystem::path& p, std::chrono::seconds timeout) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
-}
-
-int waitChild(pid_t pid, std::chrono::seconds timeout) {
-    const auto until = Clock::now() + timeout;
-    while (Clock::now() < until) {
-        int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    return -1;
 }
 
 std::string slurp(const std::filesystem::path& p) {

@@ -11,6 +11,7 @@
 
 #include "FanoutBench.hpp"
 #include "GstRuntime.hpp"
+#include "LatencyBench.hpp"
 #include "SrtpBench.hpp"
 
 namespace {
@@ -23,6 +24,9 @@ constexpr const char* kUsage = R"(usage:
   loa-bench srtp [--sessions 1,100,1000,10000] [--seconds-per-point 1.5] [--json FILE]
       CPU per srtp_protect (172-byte packets, AES_CM_128_HMAC_SHA1_80) and memory per session,
       for Loa's OpenSSL libsrtp and Debian's NSS libsrtp2 in the same run
+  loa-bench latency [--seconds 60] [--modes audio,lowdelay] [--jitter-ms 20] [--gateway PATH] [--out bench/results]
+      added latency from a live packet arriving to the first station packet carrying its audio,
+      through a real loa-gateway with the bus mixing; writes latency.json and latency.md
 )";
 
 std::vector<size_t> numbers(const std::string& text) {
@@ -102,6 +106,25 @@ int main(int argc, char** argv) {
                     throw std::invalid_argument("unknown argument " + args[i]);
             }
             return loa::bench::runFanoutBench(o);
+        }
+        if (command == "latency") {
+            loa::bench::LatencyBenchOptions o;
+            o.gateway = LOA_GATEWAY_BIN;
+            for (size_t i = 0; i < args.size(); i += 2) {
+                if (args[i] == "--seconds")
+                    o.seconds = std::stod(args[i + 1]);
+                else if (args[i] == "--modes")
+                    o.modes = words(args[i + 1]);
+                else if (args[i] == "--jitter-ms")
+                    o.jitterMs = std::stoi(args[i + 1]);
+                else if (args[i] == "--gateway")
+                    o.gateway = args[i + 1];
+                else if (args[i] == "--out")
+                    o.outDir = args[i + 1];
+                else
+                    throw std::invalid_argument("unknown argument " + args[i]);
+            }
+            return loa::bench::runLatencyBench(o);
         }
         throw std::invalid_argument("unknown command " + command);
     } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "StudioSender.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 
@@ -79,7 +81,10 @@ void StudioSender::sendFrame(uint64_t index) {
     size_t length = writeRtpHeader(h, packet);
     const int n = opus_encode_float(encoder_, pcm_.data(), kFrame, packet + length, 1000);
     if (n <= 0) return;
+    const size_t headerLength = length;
     length += static_cast<size_t>(n);
+    std::array<uint8_t, 1000> opus;
+    std::copy_n(packet + headerLength, n, opus.begin());
     if (srtp_ && srtp_->protectRtp(packet, length) != SrtpResult::ok) return;
     mmsghdr message{};
     iovec iov{packet, length};
@@ -90,7 +95,7 @@ void StudioSender::sendFrame(uint64_t index) {
     const auto now = Clock::now();
     if (socket_.sendBatch({&message, 1}) == 1) {
         ++sent_;
-        if (hook_) hook_(index, now);
+        if (hook_) hook_(index, now, {opus.data(), static_cast<size_t>(n)});
     }
 }
 

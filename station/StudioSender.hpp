@@ -37,8 +37,8 @@ public:
     using Clock = std::chrono::steady_clock;
     /// Fills one 20 ms frame of mono PCM for frame `index` (default: the tone).
     using Generator = std::function<void(std::span<float> pcm, uint64_t index)>;
-    /// Told when frame `index` left, with the time it was sent.
-    using SentHook = std::function<void(uint64_t index, Clock::time_point sent)>;
+    /// Told when frame `index` left, with the time it was sent and its Opus packet.
+    using SentHook = std::function<void(uint64_t index, Clock::time_point sent, std::span<const uint8_t> opus)>;
 
     explicit StudioSender(StudioOptions options, Generator generator = {}, SentHook sent = {});
     ~StudioSender();

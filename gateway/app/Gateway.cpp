@@ -51,6 +51,14 @@ std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::
     return deriveGroupKey(gatewaySecret, group.id, group.profile);
 }
 
+ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const uint8_t> gatewaySecret) {
+    for (auto [feed, kind] : {std::pair{&programme.live, "live"}, std::pair{&programme.upstream, "upstream"}}) {
+        if (*feed && !(*feed)->key && !(*feed)->allowPlainRtp)
+            (*feed)->key = deriveIngestKey(gatewaySecret, programme.id + "/" + kind, (*feed)->profile);
+    }
+    return programme;
+}
+
 std::string groupDestinationId(const std::string& groupId) {
     return "group:" + groupId;
 }
@@ -64,8 +72,8 @@ Gateway::Gateway(Settings settings)
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
     for (const auto& p : settings_.programmes)
-        programmes_.push_back(
-            std::make_unique<Programme>(p, settings_.gateway.priorityExtensionId, settings_.schedule));
+        programmes_.push_back(std::make_unique<Programme>(withIngestKeys(p, secret_),
+                                                          settings_.gateway.priorityExtensionId, settings_.schedule));
     for (const auto& s : settings_.stations)
         engine_.add(destinationFor(s));
     groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation

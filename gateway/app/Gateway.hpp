@@ -22,6 +22,9 @@ namespace loa {
 std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::span<const uint8_t> gatewaySecret);
 /// The same for a multicast group.
 std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::span<const uint8_t> gatewaySecret);
+/// The programme's settings with each live feed's SRTP key filled in: from its config, or derived
+/// from the gateway secret and "PROGRAMME/live" ("/upstream"); none for trusted plain RTP.
+ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const uint8_t> gatewaySecret);
 /// The fan-out engine's id of a multicast group (station ids cannot contain ':').
 std::string groupDestinationId(const std::string& groupId);
 

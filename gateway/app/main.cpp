@@ -31,6 +31,8 @@ constexpr const char* kUsage = R"(usage:
   loa-gateway keys --config FILE (--station ID | --group ID) [--sdp] [--state-dir DIR]
       print the station's (or multicast group's) SRTP key (SDES inline, base64), SSRC and the
       SDP of its stream; with --sdp print only the SDP, ready for a player or loa-station --sdp
+  loa-gateway keys --config FILE --ingest PROGRAMME/live|PROGRAMME/upstream [--state-dir DIR]
+      print the SRTP key a studio encoder (or parent gateway) must send that live feed with
   loa-gateway --version
 )";
 
@@ -40,6 +42,7 @@ struct Options {
     std::string stateDir;
     std::string station;
     std::string group;
+    std::string ingest;
     std::string logLevel;
     bool sdpOnly = false;
 };
@@ -67,6 +70,10 @@ std::optional<Options> parseArgs(int argc, char** argv) {
             value(o.stateDir);
         else if (a == "--station")
             value(o.station);
+        else if (a == "--group")
+            value(o.group);
+        else if (a == "--ingest")
+            value(o.ingest);
         else if (a == "--log-level")
             value(o.logLevel);
         else if (a == "--sdp")
@@ -79,8 +86,8 @@ std::optional<Options> parseArgs(int argc, char** argv) {
             throw loa::Error("unknown argument '" + a + "'");
     }
     if ((o.command == "run" || o.command == "keys") && o.config.empty()) throw loa::Error("--config FILE is required");
-    if (o.command == "keys" && o.station.empty() == o.group.empty())
-        throw loa::Error("keys needs --station ID or --group ID");
+    if (o.command == "keys" && (!o.station.empty()) + (!o.group.empty()) + (!o.ingest.empty()) != 1)
+        throw loa::Error("keys needs one of --station ID, --group ID or --ingest PROGRAMME/live|upstream");
     return o;
 }
 
@@ -90,9 +97,27 @@ loa::Settings load(const Options& o) {
     return settings;
 }
 
+int printIngestKey(const Options& o, const loa::Settings& settings, std::span<const uint8_t> secret) {
+    const auto slash = o.ingest.find('/');
+    const auto* programme = settings.findProgramme(o.ingest.substr(0, slash));
+    const std::string kind = slash == std::string::npos ? "" : o.ingest.substr(slash + 1);
+    if (!programme || (kind != "live" && kind != "upstream"))
+        throw loa::Error("--ingest takes PROGRAMME/live or PROGRAMME/upstream, got '" + o.ingest + "'");
+    const auto filled = loa::withIngestKeys(*programme, secret);
+    const auto& feed = kind == "live" ? filled.live : filled.upstream;
+    if (!feed) throw loa::Error("programme '" + programme->id + "' has no " + kind + " feed in " + o.config);
+    if (!feed->key) throw loa::Error(o.ingest + " takes plain RTP (allow_plain_rtp): it has no key");
+    std::cout << "ingest: " << o.ingest << "\nlisten: " << feed->listen.toString()
+              << "\nprofile: " << loa::info(feed->profile).sdesName << "\nkey: " << loa::base64Encode(*feed->key)
+              << "\nkey (hex, for GStreamer srtpenc key=): " << loa::hexEncode(*feed->key)
+              << "\npayload type: " << feed->payloadType << " (Opus, 48 kHz)\n";
+    return 0;
+}
+
 int printKeys(const Options& o) {
     const auto settings = load(o);
     const auto secret = loa::loadOrCreateSecret(settings.gateway.secretFile());
+    if (!o.ingest.empty()) return printIngestKey(o, settings, secret);
     loa::StationStream stream;
     std::string programmeId;
     if (!o.station.empty()) {

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include "common/Error.hpp"
 #include "common/Log.hpp"
 #include "rtp/PriorityLevel.hpp"
 #include "rtp/RtpPacket.hpp"
@@ -17,6 +18,9 @@ constexpr size_t kQueueLimit = 500;
 RtpIngest::RtpIngest(std::string name, const IngestSettings& settings, uint8_t extensionId)
     : name_(std::move(name)), settings_(settings), extensionId_(extensionId), socket_(settings.listen) {
     socket_.setBufferSizes(64 << 10, 1 << 20);
+    if (!settings.key && !settings.allowPlainRtp) {
+        throw Error(name_ + ": no SRTP key, and plain RTP is not allowed (allow_plain_rtp)");
+    }
     if (settings.key) {
         initLibSrtp();
         srtp_.emplace(SrtpSession::Direction::inbound, settings.profile, *settings.key);

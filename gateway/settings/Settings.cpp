@@ -310,10 +310,6 @@ IngestSettings readIngest(const Context& ctx, const YAML::Node& node, const std:
     in.profile = readProfile(r);
     in.key = readKey(r, in.profile);
     in.allowPlainRtp = r.boolean("allow_plain_rtp", false);
-    if (!in.key && !in.allowPlainRtp) {
-        r.fail(node, r.keyPath("key"),
-               "missing: an ingest takes SRTP with a key (set allow_plain_rtp: true only for a trusted studio link)");
-    }
     if (in.key && in.allowPlainRtp)
         r.fail(r.node("allow_plain_rtp", false), r.keyPath("allow_plain_rtp"), "contradicts key");
     in.jitterMs = r.integer("jitter_ms", 20, 200, in.jitterMs);

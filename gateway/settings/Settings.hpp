@@ -53,7 +53,7 @@ struct IngestSettings {
     SocketAddress listen;
     int payloadType = 96;
     SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
-    std::optional<std::vector<uint8_t>> key;  ///< master key || salt; none only with allowPlainRtp
+    std::optional<std::vector<uint8_t>> key;  ///< master key || salt; none: derived (loa-gateway keys --ingest)
     bool allowPlainRtp = false;               ///< accept unauthenticated RTP (a trusted studio LAN only)
     int jitterMs = 40;                        ///< buffer depth, 20..200
     int timeoutMs = 500;                      ///< without packets this long, the source yields

@@ -48,6 +48,11 @@ std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std:
     return deriveKey(gatewaySecret, "group", groupId, profile);
 }
 
+std::vector<uint8_t> deriveIngestKey(std::span<const uint8_t> gatewaySecret, std::string_view ingestName,
+                                     SrtpProfile profile) {
+    return deriveKey(gatewaySecret, "ingest", ingestName, profile);
+}
+
 uint32_t deriveGroupSsrc(std::span<const uint8_t> gatewaySecret, std::string_view groupId) {
     return deriveSsrc(gatewaySecret, "group-ssrc", groupId);
 }

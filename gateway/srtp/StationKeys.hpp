@@ -20,6 +20,10 @@ std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, st
 /// A multicast group's master key || salt: as deriveStationKey, with info "group:" + profile + ":" + id.
 std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId,
                                     SrtpProfile profile);
+/// The key a studio (or a parent gateway) protects a live feed with, when the config gives
+/// none: as deriveStationKey, with info "ingest:" + profile + ":" + name ("national/live").
+std::vector<uint8_t> deriveIngestKey(std::span<const uint8_t> gatewaySecret, std::string_view ingestName,
+                                     SrtpProfile profile);
 /// A multicast group's SSRC: as deriveStationSsrc, with info "group-ssrc:" + id.
 uint32_t deriveGroupSsrc(std::span<const uint8_t> gatewaySecret, std::string_view groupId);
 

@@ -38,6 +38,28 @@ TEST(Cli, KeysRefusesAnUnknownStation) {
     EXPECT_NE(keys.errors().find("no station 'nobody'"), std::string::npos) << keys.errors();
 }
 
+TEST(Cli, KeysPrintsAMulticastGroupsKeyAndALiveFeedsKey) {
+    TempDir dir;
+    const auto example = (sourceDir() / "config/example.yaml").string();
+    Process group(
+        {LOA_GATEWAY_BIN, "keys", "--config", example, "--group", "district-01", "--state-dir", dir.path().string()},
+        dir.path() / "g.out", dir.path() / "g.err");
+    EXPECT_EQ(group.wait(10s), 0) << group.errors();
+    EXPECT_NE(group.output().find("group: district-01"), std::string::npos) << group.output();
+    EXPECT_NE(group.output().find("c=IN IP4 239.255.0.1"), std::string::npos) << group.output();
+    Process live(
+        {LOA_GATEWAY_BIN, "keys", "--config", example, "--ingest", "national/live", "--state-dir", dir.path().string()},
+        dir.path() / "l.out", dir.path() / "l.err");
+    EXPECT_EQ(live.wait(10s), 0) << live.errors();
+    EXPECT_NE(live.output().find("listen: 127.0.0.1:5006"), std::string::npos) << live.output();
+    EXPECT_NE(live.output().find("key (hex, for GStreamer srtpenc key=): "), std::string::npos) << live.output();
+    Process wrong({LOA_GATEWAY_BIN, "keys", "--config", example, "--ingest", "national/studio", "--state-dir",
+                   dir.path().string()},
+                  dir.path() / "w.out", dir.path() / "w.err");
+    EXPECT_EQ(wrong.wait(10s), 1);
+    EXPECT_NE(wrong.errors().find("PROGRAMME/live or PROGRAMME/upstream"), std::string::npos) << wrong.errors();
+}
+
 TEST(Reload, SighupAddsAStationWithoutAGapAndABrokenFileChangesNothing) {
     TempDir dir;
     const StationSpec a{"st-a", freeUdpPort()}, b{"st-b", freeUdpPort()};

@@ -113,13 +113,21 @@ std::string describe(const std::vector<std::pair<int, int>>& runs) {
 TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {
     TempDir dir;
     const uint16_t mediaPort = freeUdpPort(), livePort = freeUdpPort(), stationPort = freeUdpPort();
-    const auto studioKey = keyOf(0x5a), stationKey = keyOf(0x21);
-    const auto config = write(
-        dir.path() / "gw.yaml",
-        header("gw", mediaPort) + "programmes:\n  - id: national\n    crossfade_ms: 50\n" +
-            ingest("live", livePort, studioKey) + "    playlist:\n      files: [" + segment("tone-1khz.wav") +
-            "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" + std::to_string(stationPort) +
-            "\n    key: " + b64(stationKey) + "\n");
+    const auto stationKey = keyOf(0x21);
+    // The live feed's key is derived from the gateway secret: the studio takes it from `keys`.
+    std::string live = ingest("live", livePort, {});
+    live.erase(live.find("      key:"), live.find("      jitter_ms") - live.find("      key:"));
+    const auto config = write(dir.path() / "gw.yaml",
+                              header("gw", mediaPort) + "programmes:\n  - id: national\n    crossfade_ms: 50\n" + live +
+                                  "    playlist:\n      files: [" + segment("tone-1khz.wav") +
+                                  "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" +
+                                  std::to_string(stationPort) + "\n    key: " + b64(stationKey) + "\n");
+    Process keys({LOA_GATEWAY_BIN, "keys", "--config", config.string(), "--ingest", "national/live"},
+                 dir.path() / "keys.out", dir.path() / "keys.err");
+    ASSERT_EQ(keys.wait(10s), 0) << keys.errors();
+    const auto at = keys.output().find("srtpenc key=): ");
+    ASSERT_NE(at, std::string::npos) << keys.output();
+    const std::string studioKeyHex = keys.output().substr(at + 15, 60);
     auto station = startStation(dir.path(), "st", stationPort, stationKey, 9.0);
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     std::this_thread::sleep_for(2s);
@@ -139,7 +147,7 @@ TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {
                         "pt=96",
                         "!",
                         "srtpenc",
-                        "key=" + loa::hexEncode(studioKey),
+                        "key=" + studioKeyHex,
                         "rtp-cipher=aes-128-icm",
                         "rtp-auth=hmac-sha1-80",
                         "rtcp-cipher=aes-128-icm",
@@ -167,12 +175,12 @@ TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {
     }
     // The takeover is a crossfade: no gap from the playlist into the studio.
     const size_t studioEnd = [&] {
-        size_t at = 0, windows = 0;
+        size_t end = 0, windows = 0;
         for (const auto& [tone, n] : runs) {
             windows += static_cast<size_t>(n);
-            if (tone == 600) at = windows;
+            if (tone == 600) end = windows;
         }
-        return at * 4800;
+        return end * 4800;
     }();
     ASSERT_GT(studioEnd, 48000u);
     EXPECT_LE(

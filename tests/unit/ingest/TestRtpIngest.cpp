@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/Error.hpp"
 #include "ingest/RtpIngest.hpp"
 #include "rtp/RtpPacket.hpp"
 
@@ -93,4 +94,10 @@ TEST(RtpIngest, RefusesPacketsUnderAWrongKeyAndMalformedOnesWithoutLockingOnThem
     ingest.handle(again, t0 + 2ms);
     EXPECT_EQ(ingest.counters().replays, 1u);
     EXPECT_EQ(drained(ingest), 0u);
+}
+
+TEST(RtpIngest, WithoutAKeyItRefusesToStartUnlessPlainRtpIsAllowed) {
+    auto s = settings(std::nullopt);
+    s.allowPlainRtp = false;
+    EXPECT_THROW(RtpIngest("test", s, 1), Error);
 }

@@ -224,8 +224,9 @@ TEST(Settings, LiveFeedsFillerAndSchedule) {
 }
 
 TEST(Settings, LiveFeedAndScheduleErrors) {
-    expectError(replace(withSources(), "      allow_plain_rtp: true\n", ""), 17, "programmes[0].upstream.key",
-                "allow_plain_rtp");
+    expectError(replace(withSources(), "      allow_plain_rtp: true\n",
+                        "      allow_plain_rtp: true\n      key: " + std::string(30 * 4 / 3, 'Q') + "\n"),
+                18, "programmes[0].upstream.allow_plain_rtp", "contradicts key");
     expectError(replace(withSources(), "jitter_ms: 20", "jitter_ms: 5"), 15, "programmes[0].live.jitter_ms",
                 "from 20 to 200");
     expectError(replace(withSources(), "\"06:30\"", "\"6.30\""), 37, "schedule[0].at", "HH:MM");
