@@ -253,3 +253,53 @@ TEST(Programme, AChildGatewayRelaysItsParentPlaysItsOwnWhenTheParentIsIdleAndKee
     const std::string log = childGateway.errors();
     EXPECT_NE(log.find("on air: upstream (emergency): preempts live (live)"), std::string::npos) << log;
 }
+
+TEST(Programme, AScheduleChangedByReloadPlaysItsEntryOnTime) {
+    TempDir dir;
+    const uint16_t mediaPort = freeUdpPort(), stationPort = freeUdpPort();
+    const auto stationKey = keyOf(0x41);
+    const std::string base =
+        header("gw", mediaPort) + "  timezone: Asia/Ho_Chi_Minh\n" +
+        "programmes:\n  - id: national\n    playlist:\n      files: [" + segment("a880.opus") +
+        "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" + std::to_string(stationPort) +
+        "\n    key: " + b64(stationKey) + "\n";
+    const auto config = write(dir.path() / "gw.yaml", base);
+    auto station = startStation(dir.path(), "st", stationPort, stationKey, 13.0);
+    const auto gatewayStart = std::chrono::system_clock::now();
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    std::this_thread::sleep_for(2s);
+    // A priority bulletin today, 4 s from now in Asia/Ho_Chi_Minh (UTC+7), added at runtime.
+    const time_t due = std::time(nullptr) + 4;
+    const time_t inVietnam = due + 7 * 3600;
+    tm local{};
+    gmtime_r(&inVietnam, &local);
+    char when[64];
+    std::strftime(when, sizeof when, "    at: \"%H:%M:%S\"\n    date: %Y-%m-%d\n", &local);
+    write(config, base + "schedule:\n  - id: bulletin\n    programme: national\n    priority: bulletin\n" + when +
+                      "    files: [" + segment("tone-1khz.wav") + "]\n");  // 5 s
+    gateway.signal(SIGHUP);
+    ASSERT_EQ(station->wait(15s), 0) << station->errors();
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+
+    const auto audio = loa::readWav(dir.path() / "st.wav").samples;
+    const auto runs = toneRuns(audio, {880, 1000});
+    SCOPED_TRACE(describe(runs));
+    EXPECT_EQ(sequenceOf(runs, 5), (std::vector<int>{880, 1000, 880}));
+    // It starts on its second: the station's recording starts with the gateway's first packets.
+    size_t windows = 0;
+    for (const auto& [tone, n] : runs) {
+        if (tone == 1000) break;
+        windows += static_cast<size_t>(n);
+    }
+    const double expected =
+        std::chrono::duration<double>(std::chrono::system_clock::from_time_t(due) - gatewayStart).count();
+    EXPECT_NEAR(static_cast<double>(windows) / 10, expected, 0.3);
+    for (const auto& [tone, n] : runs) {
+        if (tone == 1000) {
+            EXPECT_NEAR(n, 50, 2) << "the bulletin plays its 5 s once";
+        }
+    }
+    const std::string log = gateway.errors();
+    EXPECT_NE(log.find("schedule replaced (1 entries)"), std::string::npos) << log;
+    EXPECT_NE(log.find("bulletin starts (priority bulletin)"), std::string::npos) << log;
+}
