@@ -21,7 +21,8 @@ Programme::Programme(const ProgrammeSettings& settings, uint8_t extensionId, con
                      WallClock wall)
     : settings_(settings),
       wall_(std::move(wall)),
-      bus_(settings.id, settings.encoder.channels, settings.encoder.samplesPerFrame(), settings.crossfadeMs),
+      bus_(settings.id, settings.encoder.channels, settings.encoder.samplesPerFrame(), settings.crossfadeMs,
+           settings.loudness),
       pcm_(static_cast<size_t>(settings.encoder.samplesPerFrame() * settings.encoder.channels)) {
     const int channels = settings.encoder.channels;
     const int frame = settings.encoder.samplesPerFrame();

@@ -24,16 +24,19 @@ bool higher(const BusSource& a, const BusSource& b) {
 }
 }  // namespace
 
-ProgrammeBus::ProgrammeBus(std::string programmeId, int channels, int frameSamples, int crossfadeMs)
+ProgrammeBus::ProgrammeBus(std::string programmeId, int channels, int frameSamples, int crossfadeMs,
+                           std::optional<LoudnessSettings> loudness)
     : programmeId_(std::move(programmeId)),
       channels_count_(channels),
       frameSamples_(frameSamples),
       crossfadeMs_(crossfadeMs),
+      loudness_(loudness),
       scratch_(static_cast<size_t>(frameSamples * channels)) {}
 
 BusSource& ProgrammeBus::add(std::unique_ptr<BusSource> source) {
     auto& c = channels_.emplace_back();
     c.source = std::move(source);
+    if (loudness_) c.loudness.emplace(*loudness_, frameSamples_ / 48);
     return *c.source;
 }
 
@@ -121,7 +124,7 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
     for (auto& c : channels_) {
         if (c.gain == 0 && c.target == 0) continue;  // silent and staying so: not read, paused
         c.source->read(scratch_);
-        const float fixed = c.source->gain();
+        const float fixed = c.source->gain() * (c.loudness ? c.loudness->update(scratch_) : 1.0f);
         float g = shaped(c.gain) * fixed;
         for (size_t i = 0; i < frames; ++i) {
             if (c.gain != c.target) {

@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "BusSource.hpp"
+#include "Loudness.hpp"
 
 namespace loa {
 
@@ -23,7 +25,9 @@ public:
         uint64_t yields = 0;       ///< the source on air stopped being available
     };
 
-    ProgrammeBus(std::string programmeId, int channels, int frameSamples, int crossfadeMs);
+    /// With `loudness`, every source is brought to its target level (see Loudness.hpp).
+    ProgrammeBus(std::string programmeId, int channels, int frameSamples, int crossfadeMs,
+                 std::optional<LoudnessSettings> loudness = std::nullopt);
 
     /// Adds a source (the bus owns it). Between frames only.
     BusSource& add(std::unique_ptr<BusSource> source);
@@ -50,6 +54,7 @@ private:
         float gain = 0;    ///< current, linear
         float target = 0;  ///< where the ramp goes
         float step = 0;    ///< per sample
+        std::optional<LoudnessFollower> loudness;
     };
     void retarget(Channel& c, float target, int rampMs);
     Channel* choose();
@@ -58,6 +63,7 @@ private:
     int channels_count_;
     int frameSamples_;
     int crossfadeMs_;
+    std::optional<LoudnessSettings> loudness_;
     std::vector<Channel> channels_;
     BusSource* onAir_ = nullptr;
     const DuckSettings* ducking_ = nullptr;  ///< the ducker now on air, if any

@@ -346,6 +346,16 @@ ProgrammeSettings readProgramme(const Context& ctx, const YAML::Node& node, cons
         r.node("encoder", false);
     }
     p.crossfadeMs = r.integer("crossfade_ms", 0, 5000, p.crossfadeMs);
+    if (r.has("loudness")) {
+        MapReader l(ctx, r.node("loudness", true), path + ".loudness");
+        LoudnessSettings loudness;
+        loudness.targetDbfs = l.decimal("target_dbfs", -60, 0, loudness.targetDbfs);
+        loudness.maxGainDb = l.decimal("max_gain_db", 0, 30, loudness.maxGainDb);
+        l.finish();
+        p.loudness = loudness;
+    } else {
+        r.node("loudness", false);
+    }
     if (r.has("live")) p.live = readIngest(ctx, r.node("live", true), path + ".live");
     if (r.has("upstream")) p.upstream = readIngest(ctx, r.node("upstream", true), path + ".upstream");
     if (r.has("playlist")) p.playlist = readSegments(ctx, r.node("playlist", true), path + ".playlist");

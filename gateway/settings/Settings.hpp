@@ -74,6 +74,13 @@ struct PlaylistSettings {
     bool operator==(const PlaylistSettings&) const = default;
 };
 
+/// Loudness normalisation of every source of a programme to one target level.
+struct LoudnessSettings {
+    double targetDbfs = -20;  ///< mean level of audible passages (RMS, dBFS)
+    double maxGainDb = 10;    ///< the most it raises or lowers a source
+    bool operator==(const LoudnessSettings&) const = default;
+};
+
 /// Segments: a playlist at the scheduled level, or the filler loop.
 struct SegmentSettings {
     PlaylistSettings playlist;
@@ -86,11 +93,12 @@ struct ProgrammeSettings {
     std::string name;
     int payloadType = 96;
     EncoderSettings encoder;
-    int crossfadeMs = 50;                     ///< every switch between sources
-    std::optional<IngestSettings> live;       ///< the studio feed (priority live)
-    std::optional<IngestSettings> upstream;   ///< the parent gateway (priority upstream, or its own)
-    std::optional<SegmentSettings> playlist;  ///< continuous segments (priority scheduled)
-    std::optional<SegmentSettings> filler;    ///< none: silence
+    int crossfadeMs = 50;                      ///< every switch between sources
+    std::optional<LoudnessSettings> loudness;  ///< none: sources play at their own level
+    std::optional<IngestSettings> live;        ///< the studio feed (priority live)
+    std::optional<IngestSettings> upstream;    ///< the parent gateway (priority upstream, or its own)
+    std::optional<SegmentSettings> playlist;   ///< continuous segments (priority scheduled)
+    std::optional<SegmentSettings> filler;     ///< none: silence
     bool operator==(const ProgrammeSettings&) const = default;
 };
 

@@ -14,8 +14,9 @@ constexpr float kAmplitude = 0.5f;
 /// A sine of its own frequency; the test switches it on and off. Counts the frames read.
 class ToneSource final : public BusSource {
 public:
-    ToneSource(std::string id, PriorityLevel level, double hz, int rank = 0, std::optional<DuckSettings> duck = {})
-        : BusSource(std::move(id), level, rank, 0, duck), hz_(hz) {}
+    ToneSource(std::string id, PriorityLevel level, double hz, int rank = 0, std::optional<DuckSettings> duck = {},
+               float amplitude = kAmplitude)
+        : BusSource(std::move(id), level, rank, 0, duck), hz_(hz), amplitude_(amplitude) {}
     bool on = true;
     uint64_t reads = 0;
     bool available() const override { return on; }
@@ -23,13 +24,14 @@ public:
     void read(std::span<float> frame) override {
         ++reads;
         for (auto& x : frame) {
-            x = kAmplitude *
+            x = amplitude_ *
                 static_cast<float>(std::sin(2 * std::numbers::pi * hz_ * static_cast<double>(n_++) / 48000));
         }
     }
 
 private:
     double hz_;
+    float amplitude_;
     uint64_t n_ = 0;
 };
 
@@ -167,4 +169,26 @@ TEST(ProgrammeBus, ADuckerPlaysOverTheSourceBelowItAttenuatedThenReleasesIt) {
     EXPECT_NEAR(rms(run.audio, kFrame * 55, kFrame * 4), jingleAlone, 0.02f);
     const float sineStep = static_cast<float>(2 * std::numbers::pi * 1440 * kAmplitude / 48000);
     EXPECT_LT(largestStep(run.audio, kFrame * 2), sineStep);
+}
+
+TEST(ProgrammeBus, LoudnessNormalisationBringsAQuietLiveFeedAndALoudSegmentToOneLevel) {
+    ProgrammeBus bus("p", 1, kFrame, 50, LoudnessSettings{-20, 12});
+    // A sine of amplitude A is at 20·log10(A/√2) dBFS: 0.045 is −30 dBFS, 0.45 is −10 dBFS.
+    auto& loud = static_cast<ToneSource&>(
+        bus.add(std::make_unique<ToneSource>("segment", PriorityLevel::scheduled, 440, 0, std::nullopt, 0.45f)));
+    auto& quiet = static_cast<ToneSource&>(
+        bus.add(std::make_unique<ToneSource>("live", PriorityLevel::live, 1000, 0, std::nullopt, 0.045f)));
+    (void)loud;
+    quiet.on = false;
+    Mixed run;
+    mixFrames(bus, 500, run);  // 10 s: the segment settles
+    const auto dbfs = [&](size_t fromFrame) {
+        return 20 * std::log10(rms(run.audio, fromFrame * kFrame, 50 * kFrame));
+    };
+    EXPECT_NEAR(dbfs(440), -20, 0.5);
+    quiet.on = true;
+    mixFrames(bus, 500, run);
+    EXPECT_NEAR(dbfs(940), -20, 0.5);
+    // The gain moves at most 6 dB/s: no jump when the live feed comes in.
+    EXPECT_LT(dbfs(503), -25);
 }

@@ -207,6 +207,7 @@ TEST(Settings, LiveFeedsFillerAndSchedule) {
     const auto& p = s.programmes.at(0);
     EXPECT_EQ(s.gateway.timezone, "Asia/Ho_Chi_Minh");
     EXPECT_EQ(p.crossfadeMs, 80);
+    EXPECT_FALSE(p.loudness);
     ASSERT_TRUE(p.live && p.upstream && p.filler && p.playlist);
     EXPECT_EQ(p.live->listen.port(), 6000);
     EXPECT_EQ(p.live->jitterMs, 20);
@@ -221,6 +222,16 @@ TEST(Settings, LiveFeedsFillerAndSchedule) {
     EXPECT_EQ(s.schedule[0].secondOfDay, 6 * 3600 + 30 * 60);
     EXPECT_EQ(s.schedule[0].weekdays, (1u << 1) | (1u << 5));
     EXPECT_EQ(s.schedule[0].priority, SchedulePriority::bulletin);
+}
+
+TEST(Settings, LoudnessTarget) {
+    const auto s = parseSettings(replace(withSources(), "    crossfade_ms: 80\n", "    loudness: {target_dbfs: -23}\n"),
+                                 "/etc/loa/test.yaml");
+    ASSERT_TRUE(s.programmes.at(0).loudness);
+    EXPECT_EQ(s.programmes[0].loudness->targetDbfs, -23);
+    EXPECT_EQ(s.programmes[0].loudness->maxGainDb, 10);
+    expectError(replace(withSources(), "    crossfade_ms: 80\n", "    loudness: {target_dbfs: 3}\n"), 11,
+                "programmes[0].loudness.target_dbfs", "from -60 to 0");
 }
 
 TEST(Settings, LiveFeedAndScheduleErrors) {
