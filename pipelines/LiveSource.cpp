@@ -9,7 +9,6 @@
 namespace loa {
 namespace {
 constexpr std::string_view kTag = "live";
-constexpr int kMaxPacketSamples = 5760;  // 120 ms at 48 kHz
 constexpr double kNsPerSample = 1e9 / 48000.0;
 /// Window of the smallest-offset estimate: two of these are kept.
 constexpr auto kOffsetWindow = std::chrono::seconds(1);
@@ -37,18 +36,12 @@ LiveSource::LiveSource(std::string id, PriorityLevel level, const IngestSettings
       channels_(channels),
       frameSamples_(frameSamples),
       ingest_(ingest),
+      decoder_(channels),
       jitter_(256),
       frame_(static_cast<size_t>(frameSamples * channels)),
-      scratch_(static_cast<size_t>(kMaxPacketSamples * channels)) {
-    int error = 0;
-    decoder_ = opus_decoder_create(48000, channels, &error);
-    if (error != OPUS_OK) throw Error(std::string("cannot create Opus decoder: ") + opus_strerror(error));
-    fifo_.reserve(static_cast<size_t>((kMaxPacketSamples + frameSamples) * channels * 2));
+      scratch_(static_cast<size_t>(OpusJitterDecoder::kMaxPacketSamples * channels)) {
+    fifo_.reserve(static_cast<size_t>((OpusJitterDecoder::kMaxPacketSamples + frameSamples) * channels * 2));
     arrived_.reserve(64);
-}
-
-LiveSource::~LiveSource() {
-    opus_decoder_destroy(decoder_);
 }
 
 double LiveSource::rtpNs(uint64_t extendedTs) const {
@@ -60,7 +53,7 @@ void LiveSource::resetStream() {
     playing_ = false;
     jitter_.reset();
     fifo_.clear();
-    opus_decoder_ctl(decoder_, OPUS_RESET_STATE);
+    decoder_.reset();
     lastPriority_ = 0;
 }
 
@@ -112,32 +105,9 @@ void LiveSource::accept(const IngestPacket& packet) {
 }
 
 void LiveSource::decodeNext() {
-    const bool laterPacketsHere = jitter_.depth() > 0;
-    const auto tag = jitter_.peekNextTag();
-    const auto payload = jitter_.popNext();
-    int samples = 0;
-    if (payload && !payload->empty()) {
-        samples = opus_decode_float(decoder_, payload->data(), static_cast<opus_int32>(payload->size()),
-                                    scratch_.data(), kMaxPacketSamples, 0);
-        if (samples > 0) {
-            ++counters_.decoded;
-            packetSamples_ = samples;
-            if (tag) lastPriority_ = *tag;
-        }
-    } else if (const auto* next = jitter_.peekNext(); next && !next->empty()) {
-        ++counters_.lost;
-        samples = opus_decode_float(decoder_, next->data(), static_cast<opus_int32>(next->size()), scratch_.data(),
-                                    packetSamples_, 1);
-        if (samples > 0) ++counters_.fecRecovered;
-    } else {
-        ++(laterPacketsHere ? counters_.lost : counters_.underruns);
-        samples = opus_decode_float(decoder_, nullptr, 0, scratch_.data(), packetSamples_, 0);
-        if (samples > 0) ++counters_.concealed;
-    }
-    if (samples <= 0) {  // a payload the decoder refuses: silence for its turn
-        samples = packetSamples_;
-        std::fill_n(scratch_.begin(), samples * channels_, 0.0f);
-    }
+    std::optional<uint8_t> tag;
+    const int samples = decoder_.playNext(jitter_, scratch_, &tag);
+    if (tag) lastPriority_ = *tag;
     fifo_.insert(fifo_.end(), scratch_.begin(), scratch_.begin() + samples * channels_);
 }
 
@@ -186,8 +156,7 @@ void LiveSource::prepare(TimePoint tick) {
                 }
             }
             if (late < -frameNs) {
-                const int samples = opus_decode_float(decoder_, nullptr, 0, frame_.data(), frameSamples_, 0);
-                if (samples != frameSamples_) std::fill(frame_.begin(), frame_.end(), 0.0f);
+                decoder_.conceal(frame_, frameSamples_);
                 ++counters_.skewInserts;
             } else {
                 take(frame_);

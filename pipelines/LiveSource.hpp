@@ -11,13 +11,12 @@
 // A feed that is not the clock's anchor absorbs skew by dropping or concealing a frame when it
 // runs more than a frame off.
 
-#include <opus/opus.h>
-
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "BusSource.hpp"
+#include "OpusJitterDecoder.hpp"
 #include "ingest/RtpIngest.hpp"
 #include "rtp/JitterBuffer.hpp"
 
@@ -26,12 +25,7 @@ namespace loa {
 class LiveSource final : public BusSource {
 public:
     struct Counters {
-        uint64_t decoded = 0;       ///< frames decoded from their own packet
-        uint64_t fecRecovered = 0;  ///< rebuilt from the next packet's FEC data
-        uint64_t concealed = 0;     ///< filled by packet-loss concealment
-        uint64_t lost = 0;          ///< missing at their turn with later packets here
-        uint64_t underruns = 0;     ///< turns that came with nothing buffered
-        uint64_t late = 0;          ///< arrived after their turn
+        uint64_t late = 0;  ///< arrived after their turn
         uint64_t duplicates = 0;
         uint64_t restarts = 0;     ///< new stream (SSRC or sequence jump)
         uint64_t skewDrops = 0;    ///< frames dropped to catch up with the feed's clock
@@ -45,7 +39,6 @@ public:
     /// be null (tests feed packets with accept()).
     LiveSource(std::string id, PriorityLevel level, const IngestSettings& settings, int channels, int frameSamples,
                RtpIngest* ingest);
-    ~LiveSource() override;
 
     void accept(const IngestPacket& packet);
     void prepare(TimePoint tick) override;
@@ -58,6 +51,7 @@ public:
     std::optional<TimePoint> idealTick() const;
     bool receiving() const { return locked_; }
     const Counters& counters() const { return counters_; }
+    const PlayoutCounters& playout() const { return decoder_.counters(); }
     /// Level of the last frame prepared, dBFS.
     double levelDbfs() const { return levelDbfs_; }
 
@@ -73,7 +67,7 @@ private:
     int channels_;
     int frameSamples_;
     RtpIngest* ingest_;
-    OpusDecoder* decoder_ = nullptr;
+    OpusJitterDecoder decoder_;
     JitterBuffer jitter_;
     std::vector<IngestPacket> arrived_;
     std::vector<float> fifo_;   ///< decoded, not yet played (interleaved)
@@ -84,10 +78,9 @@ private:
     bool locked_ = false;
     bool playing_ = false;
     uint32_t ssrc_ = 0;
-    uint64_t firstTs_ = 0;     ///< extended RTP time of the first packet of this stream
-    uint64_t highestTs_ = 0;   ///< extended RTP time of the newest packet
-    uint64_t nextTs_ = 0;      ///< extended RTP time of the next sample to play
-    int packetSamples_ = 960;  ///< duration of the last packet decoded
+    uint64_t firstTs_ = 0;    ///< extended RTP time of the first packet of this stream
+    uint64_t highestTs_ = 0;  ///< extended RTP time of the newest packet
+    uint64_t nextTs_ = 0;     ///< extended RTP time of the next sample to play
     uint8_t lastPriority_ = 0;
     double baseNs_ = 0;  ///< the feed's offset to the local clock (smallest seen)
     double windowMinNs_ = 0, previousMinNs_ = 0;

@@ -141,8 +141,9 @@ std::string Programme::summary() const {
     for (const auto* feed : {live_, upstream_}) {
         if (!feed) continue;
         const auto& f = feed->counters();
-        o << "; " << feed->id() << " " << feed->state() << ": " << f.decoded << " decoded, " << f.fecRecovered
-          << " FEC, " << f.concealed << " concealed, " << f.late << " late, " << f.duplicates << " duplicates, "
+        const auto& p = feed->playout();
+        o << "; " << feed->id() << " " << feed->state() << ": " << p.decoded << " decoded, " << p.fecRecovered
+          << " FEC, " << p.concealed << " concealed, " << f.late << " late, " << f.duplicates << " duplicates, "
           << f.skewDrops << "/" << f.skewInserts << " skew drops/inserts";
     }
     for (const auto* s : segments_) {

@@ -17,7 +17,7 @@ constexpr std::string_view kTag = "station";
 using Clock = std::chrono::steady_clock;
 /// With nothing received for this long, playout pauses instead of concealing forever.
 constexpr auto kIdleStop = std::chrono::milliseconds(500);
-constexpr int kMaxFrame = 5760;  // 120 ms at 48 kHz
+constexpr int kMaxFrame = OpusJitterDecoder::kMaxPacketSamples;
 }  // namespace
 
 std::string ReceiverStats::toJson() const {
@@ -25,9 +25,9 @@ std::string ReceiverStats::toJson() const {
     o << "{\"received\":" << received << ",\"bytes\":" << bytes << ",\"lost\":" << lost
       << ",\"underruns\":" << underruns << ",\"late\":" << late << ",\"duplicates\":" << duplicates
       << ",\"decrypt_failures\":" << decryptFailures << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded
-      << ",\"fec_recovered\":" << fecRecovered << ",\"concealed\":" << concealed << ",\"restarts\":" << restarts
-      << ",\"rollover_resyncs\":" << rolloverResyncs << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc
-      << "}";
+      << ",\"fec_recovered\":" << fecRecovered << ",\"concealed\":" << concealed << ",\"undecodable\":" << undecodable
+      << ",\"restarts\":" << restarts << ",\"rollover_resyncs\":" << rolloverResyncs
+      << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc << "}";
     return o.str();
 }
 
@@ -36,20 +36,16 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
     : stream_(stream),
       socket_(stream.destination, stream.destination.isMulticast()),
       srtp_(SrtpSession::Direction::inbound, stream.profile, stream.keyMaterial),
+      decoder_(stream.channels),
       sink_(std::move(sink)),
       channels_(stream.channels),
       jitterDelay_(jitterMs),
       pcm_(static_cast<size_t>(kMaxFrame * stream.channels)) {
-    int error = 0;
-    decoder_ = opus_decoder_create(48000, channels_, &error);
-    if (error != OPUS_OK) throw Error(std::string("cannot create Opus decoder: ") + opus_strerror(error));
     socket_.setBufferSizes(1 << 20, 1 << 20);
     if (stream.destination.isMulticast()) socket_.joinMulticast(stream.destination, multicastInterface);
 }
 
-StationReceiver::~StationReceiver() {
-    if (decoder_) opus_decoder_destroy(decoder_);
-}
+StationReceiver::~StationReceiver() = default;
 
 void StationReceiver::run(Clock::time_point deadline, const volatile bool& stop) {
     while (!stop) {
@@ -138,36 +134,25 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
     if (!playing_) {
         const int samples =
             opus_packet_get_nb_samples(rtp->payload().data(), static_cast<opus_int32>(rtp->payload().size()), 48000);
-        if (samples > 0 && samples <= kMaxFrame) frameSamples_ = samples;
+        if (samples > 0 && samples <= kMaxFrame) {
+            frameSamples_ = samples;
+            decoder_.setPacketSamples(samples);
+        }
         playing_ = true;
         nextPlayout_ = now + jitterDelay_;
     }
 }
 
 void StationReceiver::playOne() {
-    // A missing packet with later ones already here is a hole (lost); with none, the buffer ran dry.
-    const bool laterPacketsHere = jitter_.depth() > 0;
-    auto payload = jitter_.popNext();
-    if (!payload) return;
-    if (payload->empty()) ++(laterPacketsHere ? stats_.lost : stats_.underruns);
-    int samples;
-    if (!payload->empty()) {
-        samples = opus_decode_float(decoder_, payload->data(), static_cast<opus_int32>(payload->size()), pcm_.data(),
-                                    kMaxFrame, 0);
-        if (samples > 0) ++stats_.decoded;
-    } else if (const auto* next = jitter_.peekNext(); next && !next->empty()) {
-        samples = opus_decode_float(decoder_, next->data(), static_cast<opus_int32>(next->size()), pcm_.data(),
-                                    frameSamples_, 1);
-        if (samples > 0) ++stats_.fecRecovered;
-    } else {
-        samples = opus_decode_float(decoder_, nullptr, 0, pcm_.data(), frameSamples_, 0);
-        if (samples > 0) ++stats_.concealed;
-    }
-    if (samples <= 0) {
-        ++stats_.malformed;
-        samples = frameSamples_;
-        std::fill(pcm_.begin(), pcm_.begin() + samples * channels_, 0.0f);
-    }
+    if (!jitter_.started()) return;
+    const int samples = decoder_.playNext(jitter_, pcm_);
+    const auto& c = decoder_.counters();
+    stats_.decoded = c.decoded;
+    stats_.fecRecovered = c.fecRecovered;
+    stats_.concealed = c.concealed;
+    stats_.lost = c.lost;
+    stats_.underruns = c.underruns;
+    stats_.undecodable = c.undecodable;
     sink_(std::span<const float>(pcm_.data(), static_cast<size_t>(samples * channels_)));
 }
 

@@ -3,8 +3,6 @@
 // against jitter, decodes Opus (with in-band FEC and concealment for what is missing) on its own
 // playout clock, and hands the audio to a sink (WAV file or audio device).
 
-#include <opus/opus.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -12,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "rtp/JitterBuffer.hpp"
+#include "OpusJitterDecoder.hpp"
 #include "net/UdpSocket.hpp"
+#include "rtp/JitterBuffer.hpp"
 #include "sdp/StationSdp.hpp"
 #include "srtp/SrtpSession.hpp"
 
@@ -31,6 +30,7 @@ struct ReceiverStats {
     uint64_t decoded = 0;          ///< frames decoded from their own packet
     uint64_t fecRecovered = 0;     ///< frames rebuilt from the next packet's FEC data
     uint64_t concealed = 0;        ///< frames filled by packet-loss concealment
+    uint64_t undecodable = 0;      ///< payloads the Opus decoder refused (played as silence)
     uint64_t restarts = 0;         ///< stream restarts (sequence jumped)
     uint64_t rolloverResyncs = 0;  ///< times the SRTP rollover counter was taken from the sender
     int lastPriority = 0;          ///< priority extension value of the last packet, 0 if none
@@ -62,7 +62,7 @@ private:
     UdpSocket socket_;
     SrtpSession srtp_;
     JitterBuffer jitter_;
-    OpusDecoder* decoder_ = nullptr;
+    OpusJitterDecoder decoder_;
     Sink sink_;
     int channels_;
     std::chrono::milliseconds jitterDelay_;
