@@ -45,7 +45,8 @@ LiveSource::LiveSource(std::string id, PriorityLevel level, const IngestSettings
 }
 
 double LiveSource::rtpNs(uint64_t extendedTs) const {
-    return static_cast<double>(extendedTs - firstTs_) * kNsPerSample;
+    // Signed: a packet reordered ahead of the first one is earlier than it.
+    return static_cast<double>(static_cast<int64_t>(extendedTs - firstTs_)) * kNsPerSample;
 }
 
 void LiveSource::resetStream() {

@@ -267,3 +267,19 @@ TEST(LiveSource, StudioClockSkewIsFollowedByTheProgrammeClockWithoutDropsOrGrowi
         }
     }
 }
+
+TEST(LiveSource, APacketOvertakenByTheFirstOneDoesNotUpsetTheFeedsTiming) {
+    LiveSource source("live", PriorityLevel::live, settings(40), 1, kFrame, nullptr);
+    Studio studio;
+    const auto t0 = Clock::now();
+    std::vector<IngestPacket> arrivals;
+    for (int k = 0; k < 200; ++k)
+        arrivals.push_back(studio.next(t0 + k * 20ms));
+    arrivals[0].arrival += 25ms;  // the very first packet arrives after the second
+    Player player{source, t0, true, {}, {}};
+    player.play(arrivals, 195);
+    EXPECT_EQ(source.counters().restarts, 0u);
+    EXPECT_EQ(source.counters().skewDrops + source.counters().skewInserts, 0u);
+    EXPECT_TRUE(player.available.back());
+    EXPECT_LT(test::longestGapMs(tail(player.audio, 5), 48000, 0.05f), 10);
+}
