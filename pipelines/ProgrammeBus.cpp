@@ -41,23 +41,27 @@ BusSource& ProgrammeBus::add(std::unique_ptr<BusSource> source) {
 }
 
 void ProgrammeBus::remove(const std::string& id) {
-    const auto it =
-        std::find_if(channels_.begin(), channels_.end(), [&](const auto& c) { return c.source->id() == id; });
+    const auto it = std::find_if(channels_.begin(), channels_.end(),
+                                 [&](const auto& c) { return !c.leaving && c.source->id() == id; });
     if (it == channels_.end()) return;
-    if (onAir_ == it->source.get()) onAir_ = nullptr;
-    channels_.erase(it);
+    if (it->gain == 0) {
+        if (onAir_ == it->source.get()) onAir_ = nullptr;
+        channels_.erase(it);
+    } else {
+        it->leaving = true;  // chosen no more; mix() fades it out and lets it go
+    }
 }
 
 BusSource* ProgrammeBus::find(const std::string& id) {
     for (auto& c : channels_)
-        if (c.source->id() == id) return c.source.get();
+        if (!c.leaving && c.source->id() == id) return c.source.get();
     return nullptr;
 }
 
 ProgrammeBus::Channel* ProgrammeBus::choose() {
     Channel* best = nullptr;
     for (auto& c : channels_) {  // ties: the one added first
-        if (c.source->available() && (!best || higher(*c.source, *best->source))) best = &c;
+        if (!c.leaving && c.source->available() && (!best || higher(*c.source, *best->source))) best = &c;
     }
     return best;
 }
@@ -78,8 +82,12 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
     if (next != onAir_) {
         ++counters_.switches;
         std::string reason;
+        const bool removed = std::any_of(channels_.begin(), channels_.end(),
+                                         [&](const Channel& c) { return c.leaving && c.source.get() == onAir_; });
         if (!onAir_) {
             reason = "start";
+        } else if (removed) {
+            reason = onAir_->id() + " removed";
         } else if (!onAir_->available()) {
             ++counters_.yields;
             reason = onAir_->id() + " " + onAir_->state();
@@ -96,12 +104,12 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
     Channel* under = nullptr;
     if (top && top->source->duck()) {
         for (auto& c : channels_) {
-            if (&c != top && c.source->available() && !higher(*c.source, *top->source) &&
+            if (&c != top && !c.leaving && c.source->available() && !higher(*c.source, *top->source) &&
                 (!under || higher(*c.source, *under->source)))
                 under = &c;
         }
     }
-    const DuckSettings* duck = top && top->source->duck() ? &*top->source->duck() : nullptr;
+    const std::optional<DuckSettings> duck = top ? top->source->duck() : std::nullopt;
     // Ramps are linear in `gain`; what is heard is shaped(gain), so a crossfade of two unrelated
     // sources keeps constant power. The duck level is set in that shaped scale.
     const float duckGain = duck ? unshaped(static_cast<float>(std::pow(10.0, duck->gainDb / 20.0))) : 1.0f;
@@ -139,6 +147,11 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
     }
     for (auto& x : out)
         x = std::clamp(x, -1.0f, 1.0f);
+    std::erase_if(channels_, [&](const Channel& c) {
+        const bool gone = c.leaving && c.gain == 0;
+        if (gone && onAir_ == c.source.get()) onAir_ = nullptr;
+        return gone;
+    });
     return top ? top->source->level() : PriorityLevel::filler;
 }
 

@@ -31,8 +31,8 @@ public:
 
     /// Adds a source (the bus owns it). Between frames only.
     BusSource& add(std::unique_ptr<BusSource> source);
-    /// Removes the source with `id`, if present; it is faded out first only by the caller's
-    /// choice of timing (a removed source stops at once).
+    /// Removes the source with `id`, if present: it is no longer chosen, fades out over a
+    /// crossfade if it is being heard, and is destroyed once silent.
     void remove(const std::string& id);
     BusSource* find(const std::string& id);
     template <class F>
@@ -55,6 +55,7 @@ private:
         float target = 0;  ///< where the ramp goes
         float step = 0;    ///< per sample
         std::optional<LoudnessFollower> loudness;
+        bool leaving = false;  ///< removed: fading out, then destroyed
     };
     void retarget(Channel& c, float target, int rampMs);
     Channel* choose();
@@ -66,7 +67,7 @@ private:
     std::optional<LoudnessSettings> loudness_;
     std::vector<Channel> channels_;
     BusSource* onAir_ = nullptr;
-    const DuckSettings* ducking_ = nullptr;  ///< the ducker now on air, if any
+    std::optional<DuckSettings> ducking_;  ///< the ducker now on air, if any (a copy: it may be removed)
     std::vector<float> scratch_;
     Counters counters_;
 };

@@ -192,3 +192,18 @@ TEST(ProgrammeBus, LoudnessNormalisationBringsAQuietLiveFeedAndALoudSegmentToOne
     // The gain moves at most 6 dB/s: no jump when the live feed comes in.
     EXPECT_LT(dbfs(503), -25);
 }
+
+TEST(ProgrammeBus, ASourceRemovedWhileOnAirFadesOutAndIsLetGo) {
+    ProgrammeBus bus("p", 1, kFrame, 50);
+    bus.add(std::make_unique<ToneSource>("music", PriorityLevel::scheduled, 440));
+    bus.add(std::make_unique<ToneSource>("bulletin", PriorityLevel::scheduled, 1000, 2));
+    Mixed run;
+    mixFrames(bus, 10, run);
+    EXPECT_EQ(run.onAir.back(), "bulletin");
+    bus.remove("bulletin");
+    mixFrames(bus, 10, run);
+    EXPECT_EQ(run.onAir.back(), "music");
+    EXPECT_EQ(bus.find("bulletin"), nullptr) << "destroyed once faded out";
+    const float sineStep = static_cast<float>(2 * std::numbers::pi * 1000 * kAmplitude / 48000);
+    EXPECT_LT(largestStep(run.audio, kFrame * 3), sineStep * 1.2f);
+}
