@@ -3,6 +3,7 @@
 // send, its SRTP context, and its own continuous RTP stream (SSRC, sequence, timestamp)
 // independent of what the programme does. Owned by exactly one fan-out worker.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,7 +33,10 @@ struct Destination {
     uint64_t nextIndex = 0;        ///< SRTP packet index of the next packet: ROC << 16 | sequence
     uint32_t timestampOffset = 0;  ///< added to the programme's media clock
     bool sentFirst = false;
-    unsigned slot = 0;  ///< pacing slot within the frame interval
+    bool rebase = false;                                    ///< it follows another programme: recompute the offset
+    uint32_t lastTimestamp = 0;                             ///< of the last packet sent
+    std::chrono::steady_clock::time_point lastFrameTime{};  ///< slot 0 of the last frame sent
+    unsigned slot = 0;                                      ///< pacing slot within the frame interval
     DestinationCounters counters;
 };
 

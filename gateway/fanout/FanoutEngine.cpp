@@ -45,6 +45,10 @@ void FanoutEngine::remove(const std::string& id) {
     workerFor(id).remove(id);
 }
 
+void FanoutEngine::follow(const std::string& id, size_t programme) {
+    workerFor(id).follow(id, programme);
+}
+
 std::vector<DestinationStatus> FanoutEngine::destinations() {
     std::vector<DestinationStatus> all;
     for (auto& w : workers_) {

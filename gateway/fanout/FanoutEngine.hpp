@@ -38,6 +38,8 @@ public:
     /// Control threads: runtime changes, applied by the owning worker between two slots.
     void add(std::unique_ptr<Destination> destination);
     void remove(const std::string& id);
+    /// The destination follows another programme from its next frame, its stream continuous.
+    void follow(const std::string& id, size_t programme);
     /// Control threads: every destination's status (a copy taken by each worker).
     std::vector<DestinationStatus> destinations();
 

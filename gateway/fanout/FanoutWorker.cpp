@@ -92,17 +92,30 @@ void FanoutWorker::enqueue(Command command) {
 }
 
 void FanoutWorker::add(std::unique_ptr<Destination> destination) {
-    enqueue({std::move(destination), {}, {}});
+    Command c;
+    c.add = std::move(destination);
+    enqueue(std::move(c));
+}
+
+void FanoutWorker::follow(const std::string& id, size_t programme) {
+    Command c;
+    c.follow = id;
+    c.programme = programme;
+    enqueue(std::move(c));
 }
 
 void FanoutWorker::remove(const std::string& id) {
-    enqueue({nullptr, id, {}});
+    Command c;
+    c.remove = id;
+    enqueue(std::move(c));
 }
 
 std::vector<DestinationStatus> FanoutWorker::snapshot() {
     auto promise = std::make_shared<std::promise<std::vector<DestinationStatus>>>();
     auto result = promise->get_future();
-    enqueue({nullptr, {}, [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
+    Command c;
+    c.snapshot = [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); };
+    enqueue(std::move(c));
     if (!running_ || result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
         // Not running: the caller owns the only other reference to the worker's state.
         if (!running_) applyCommands();
@@ -121,6 +134,15 @@ void FanoutWorker::applyCommands() {
     for (auto& c : commands) {
         if (!c.remove.empty()) removeNow(c.remove);
         if (c.add) addNow(std::move(c.add));
+        if (!c.follow.empty()) {
+            if (const auto it = where_.find(c.follow); it != where_.end()) {
+                auto& d = *slots_[it->second.first][it->second.second];
+                if (d.programme != c.programme) {
+                    d.programme = c.programme;
+                    d.rebase = true;
+                }
+            }
+        }
         if (c.snapshot) {
             std::vector<DestinationStatus> out;
             out.reserve(where_.size());
@@ -254,7 +276,18 @@ void FanoutWorker::queuePacket(Destination& d, const Job& job) {
     header.info.rolloverCounter = roc;
     header.ssrc = d.ssrc;
     header.sequence = static_cast<uint16_t>(d.nextIndex);
+    if (d.rebase && d.sentFirst) {
+        // Another programme's media clock from here: continue from the last timestamp sent, by
+        // the time between the two frames (at least one sample).
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(job.anchor - d.lastFrameTime).count();
+        const auto advance = static_cast<uint32_t>(std::max<int64_t>(1, elapsed * 48 / 1000));
+        d.timestampOffset = d.lastTimestamp + advance - frame.timestamp;
+    }
+    d.rebase = false;
     header.timestamp = d.timestampOffset + frame.timestamp;
+    d.lastTimestamp = header.timestamp;
+    d.lastFrameTime = job.anchor;
     header.marker = !d.sentFirst;
     const size_t headerSize = rtpHeaderSize(header);
     if (headerSize + frame.payload.size() + 16 > kMaxPacket) return;  // the encoder never makes these (mtu 1400)

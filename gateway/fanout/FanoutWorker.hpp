@@ -67,6 +67,9 @@ public:
     /// Control threads: changes take effect between two slots; the others see no gap.
     void add(std::unique_ptr<Destination> destination);
     void remove(const std::string& id);
+    /// Control threads: the destination follows `programme` from its next frame on, its stream
+    /// continuing (same SSRC, next sequence number, timestamps advancing by the time between).
+    void follow(const std::string& id, size_t programme);
     /// Control threads: a copy of every destination's status, taken by the worker (waits for it).
     std::vector<DestinationStatus> snapshot();
 
@@ -88,6 +91,8 @@ private:
         std::unique_ptr<Destination> add;
         std::string remove;
         std::function<void(std::vector<DestinationStatus>)> snapshot;
+        std::string follow;
+        size_t programme = 0;
     };
 
     void run();

@@ -202,6 +202,40 @@ TEST_F(FanoutEngineTest, StationsFollowOnlyTheirProgramme) {
     EXPECT_EQ(b.drain().size(), 0u);
 }
 
+TEST_F(FanoutEngineTest, AStationSwitchedToAnotherProgrammeKeepsOneContinuousStream) {
+    make(1);
+    Receiver a(0), b(1);
+    addStation("a", 0, a.address(), 0, 11);
+    addStation("b", 0, b.address(), 1, 12);
+    // Programme 1 runs on its own media clock, far from programme 0's.
+    auto other = [](uint64_t i) {
+        auto f = std::make_shared<EncodedFrame>(*frame(i, PriorityLevel::emergency));
+        f->timestamp = static_cast<uint32_t>(123456789 + i * 960);
+        return FramePtr(f);
+    };
+    for (uint64_t i = 0; i < 10; ++i) {
+        if (i == 5) {
+            engine->follow("a", 1);
+            engine->destinations();  // applied before the next frame
+        }
+        engine->publish(0, frame(i), 96);
+        engine->publish(1, other(i), 96);
+        std::this_thread::sleep_for(20ms);
+    }
+    const auto got = a.drain();
+    ASSERT_EQ(got.size(), 10u);
+    for (size_t k = 1; k < got.size(); ++k) {
+        EXPECT_EQ(static_cast<uint16_t>(got[k].sequence - got[k - 1].sequence), 1) << k;
+        const uint32_t step = got[k].timestamp - got[k - 1].timestamp;
+        EXPECT_NEAR(step, 960, 96) << "timestamps advance by the time between frames at " << k;
+        EXPECT_EQ(got[k].priority, k < 5 ? 4 : 1) << k;
+    }
+    const auto others = b.drain();
+    ASSERT_EQ(others.size(), 10u);
+    for (const auto& p : others)
+        EXPECT_EQ(p.priority, 4) << "b still follows programme 0";
+}
+
 TEST_F(FanoutEngineTest, AddingAndRemovingAtRuntimeLeavesTheOthersUntouched) {
     make(2, 4ms, 4);
     Receiver a(0), b(1), c(2);
