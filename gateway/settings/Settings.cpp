@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include <openssl/sha.h>
+
 #include "common/Base64.hpp"
 
 namespace loa {
@@ -21,6 +23,20 @@ ConfigError::ConfigError(const std::string& file, int line, const std::string& k
 const ProgrammeSettings* Settings::findProgramme(std::string_view id) const {
     auto it = std::find_if(programmes.begin(), programmes.end(), [&](const auto& p) { return p.id == id; });
     return it == programmes.end() ? nullptr : &*it;
+}
+
+std::string_view toString(ApiRole role) {
+    switch (role) {
+        case ApiRole::viewer:
+            return "viewer";
+        case ApiRole::operator_:
+            return "operator";
+        case ApiRole::emergency:
+            return "emergency";
+        case ApiRole::admin:
+            return "admin";
+    }
+    return "unknown";
 }
 
 const StationSettings* Settings::findStation(std::string_view id) const {
@@ -461,8 +477,114 @@ StationSettings readStation(const Context& ctx, const YAML::Node& node, const st
     s.address = r.address("address");
     s.profile = readProfile(r);
     s.key = readKey(r, s.profile);
+    if (r.has("area")) {
+        s.area = r.string("area");
+        const bool valid =
+            s.area.front() != '/' && s.area.back() != '/' && s.area.find("//") == std::string::npos &&
+            std::all_of(s.area.begin(), s.area.end(), [](char c) { return (c >= '0' && c <= '9') || c == '/'; });
+        if (!valid) {
+            r.fail(r.node("area", true), r.keyPath("area"),
+                   "expected area codes separated by '/', such as 01/001/00001, got '" + s.area + "'");
+        }
+    } else {
+        r.node("area", false);
+    }
+    forEachInList(r, "groups", false, [&](const YAML::Node& g, const std::string& gpath) {
+        if (!g.IsScalar() || !validId(g.Scalar()))
+            r.fail(g, gpath, "expected a group name (1 to 64 of A-Z a-z 0-9 . _ -)");
+        s.groups.push_back(g.Scalar());
+    });
+    s.acceptsTests = r.boolean("accepts_tests", false);
     r.finish();
     return s;
+}
+
+/// SHA-256 of tokens that must never open the API: empty, and those shown in documentation.
+bool isExampleToken(const std::array<uint8_t, 32>& hash) {
+    for (const char* example : {"", "example", "changeme", "secret", "token", "password", "loa"}) {
+        std::array<uint8_t, 32> h{};
+        SHA256(reinterpret_cast<const unsigned char*>(example), std::strlen(example), h.data());
+        if (h == hash) return true;
+    }
+    return false;
+}
+
+ApiSettings readApi(const Context& ctx, const YAML::Node& node) {
+    MapReader r(ctx, node, "api");
+    ApiSettings a;
+    a.listen = r.address("listen");
+    if (r.has("tls")) {
+        MapReader t(ctx, r.node("tls", true), "api.tls");
+        a.certificate = t.path("certificate");
+        a.privateKey = t.path("key");
+        t.finish();
+    } else {
+        r.node("tls", false);
+        if (!a.listen.isLoopback()) {
+            r.fail(r.node("listen", true), r.keyPath("listen"),
+                   "plain HTTP only on a loopback address: give tls.certificate and tls.key to listen on " +
+                       a.listen.toString());
+        }
+    }
+    std::set<std::string> names;
+    forEachInList(r, "tokens", true, [&](const YAML::Node& n, const std::string& path) {
+        MapReader t(ctx, n, path);
+        ApiToken token;
+        token.name = readId(t, "name");
+        if (!names.insert(token.name).second) t.fail(n, path + ".name", "duplicate token name '" + token.name + "'");
+        token.role = t.choice<ApiRole>("role",
+                                       {{"viewer", ApiRole::viewer},
+                                        {"operator", ApiRole::operator_},
+                                        {"emergency", ApiRole::emergency},
+                                        {"admin", ApiRole::admin}},
+                                       std::nullopt);
+        const std::string hex = t.string("sha256");
+        const auto bytes = hexDecode(hex);
+        if (!bytes || bytes->size() != 32) {
+            t.fail(t.node("sha256", true), t.keyPath("sha256"),
+                   "expected 64 hex digits (the SHA-256 of the token; loa-gateway token prints one)");
+        }
+        std::copy(bytes->begin(), bytes->end(), token.sha256.begin());
+        if (isExampleToken(token.sha256)) {
+            t.fail(t.node("sha256", true), t.keyPath("sha256"),
+                   "is the hash of an empty or example token: make a real one with loa-gateway token");
+        }
+        t.finish();
+        a.tokens.push_back(token);
+    });
+    if (a.tokens.empty()) r.fail(r.node("tokens", true), r.keyPath("tokens"), "expected at least one token");
+    a.twoPersonRule = r.boolean("two_person_rule", true);
+    a.confirmWindowS = r.integer("confirm_window_s", 10, 86400, a.confirmWindowS);
+    a.maxBodyBytes = r.integer("max_body_bytes", 1024, 16 << 20, a.maxBodyBytes);
+    r.finish();
+    return a;
+}
+
+EmergencySettings readEmergency(const Context& ctx, const YAML::Node& node) {
+    MapReader r(ctx, node, "emergency");
+    EmergencySettings e;
+    e.toneMs = r.integer("tone_ms", 0, 30000, e.toneMs);
+    e.slots = r.integer("slots", 1, 16, e.slots);
+    if (r.has("messages")) {
+        YAML::Node m = r.node("messages", true);
+        if (!m.IsMap()) r.fail(m, r.keyPath("messages"), "expected a mapping of message names to files");
+        for (const auto& kv : m) {
+            const std::string name = kv.first.Scalar();
+            if (!validId(name)) r.fail(kv.first, r.keyPath("messages"), "expected a message name, got '" + name + "'");
+            if (!kv.second.IsScalar()) r.fail(kv.second, r.keyPath("messages." + name), "expected a file path");
+            std::filesystem::path file = kv.second.Scalar();
+            if (!file.is_absolute()) file = (ctx.baseDir / file).lexically_normal();
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(file, ec)) {
+                r.fail(kv.second, r.keyPath("messages." + name), "no such file: " + file.string());
+            }
+            e.messages.emplace_back(name, file);
+        }
+    } else {
+        r.node("messages", false);
+    }
+    r.finish();
+    return e;
 }
 
 }  // namespace
@@ -524,6 +646,16 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
         }
         s.multicastGroups.push_back(std::move(g));
     });
+    if (top.has("api")) {
+        s.api = readApi(ctx, top.node("api", true));
+    } else {
+        top.node("api", false);
+    }
+    if (top.has("emergency")) {
+        s.emergency = readEmergency(ctx, top.node("emergency", true));
+    } else {
+        top.node("emergency", false);
+    }
     ids.clear();
     forEachInList(top, "schedule", false, [&](const YAML::Node& n, const std::string& path) {
         auto e = readScheduleEntry(ctx, n, path);

@@ -126,6 +126,36 @@ struct StationSettings {
     SocketAddress address;  ///< where its stream goes
     SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
     std::optional<std::vector<uint8_t>> key;  ///< master key || salt, when given in config
+    /// Administrative area: province / district / commune codes, e.g. "01/001/00001".
+    std::string area;
+    std::vector<std::string> groups;  ///< named groups an emergency can target
+    bool acceptsTests = false;        ///< receives test and exercise emergencies
+};
+
+/// Who may call the control API: a name, a role and the SHA-256 of its bearer token.
+enum class ApiRole { viewer, operator_, emergency, admin };
+std::string_view toString(ApiRole role);
+
+struct ApiToken {
+    std::string name;
+    ApiRole role = ApiRole::viewer;
+    std::array<uint8_t, 32> sha256{};
+};
+
+struct ApiSettings {
+    SocketAddress listen;
+    std::optional<std::filesystem::path> certificate, privateKey;  ///< TLS; required off loopback
+    std::vector<ApiToken> tokens;
+    bool twoPersonRule = true;  ///< an actual emergency needs a second operator's confirmation
+    int confirmWindowS = 300;   ///< ...within this time
+    int maxBodyBytes = 65536;
+};
+
+struct EmergencySettings {
+    int toneMs = 3000;  ///< the alert tone (853 + 960 Hz) before the message
+    /// Messages an emergency may play, by name (the API names one; no path travels over it).
+    std::vector<std::pair<std::string, std::filesystem::path>> messages;
+    int slots = 4;  ///< emergencies on air at once (each encoded once)
 };
 
 struct FanoutSettings {
@@ -164,6 +194,8 @@ struct Settings {
     std::vector<StationSettings> stations;
     std::vector<MulticastGroupSettings> multicastGroups;
     std::vector<ScheduleEntry> schedule;
+    std::optional<ApiSettings> api;
+    EmergencySettings emergency;
 
     const ProgrammeSettings* findProgramme(std::string_view id) const;
     const StationSettings* findStation(std::string_view id) const;

@@ -1,0 +1,266 @@
+#include "control/EmergencyManager.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/Base64.hpp"
+#include "common/Log.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "emergency";
+using Json = nlohmann::json;
+
+const Caller kGateway{"gateway", ApiRole::admin, ""};
+
+std::string newId() {
+    uint8_t bytes[6];
+    RAND_bytes(bytes, sizeof bytes);
+    return "em-" + hexEncode(bytes);
+}
+
+std::vector<std::string> strings(const Json& j, const char* key) {
+    std::vector<std::string> out;
+    if (!j.contains(key)) return out;
+    if (!j[key].is_array()) throw RequestError(400, std::string("targets.") + key + ": expected a list of strings");
+    for (const auto& v : j[key]) {
+        if (!v.is_string()) throw RequestError(400, std::string("targets.") + key + ": expected a list of strings");
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
+
+bool inArea(const std::string& stationArea, const std::string& area) {
+    return stationArea == area || (stationArea.size() > area.size() && stationArea.compare(0, area.size(), area) == 0 &&
+                                   stationArea[area.size()] == '/');
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : ",") + s;
+    return out;
+}
+}  // namespace
+
+EmergencyManager::EmergencyManager(StateStore& store, EmergencyOutput& output, const Settings& settings)
+    : store_(store), output_(output), settings_(settings) {}
+
+void EmergencyManager::updateSettings(const Settings& settings) {
+    std::lock_guard lock(mutex_);
+    settings_ = settings;
+}
+
+void EmergencyManager::audit(const Caller& caller, const std::string& action, const EmergencyRecord& r,
+                             const std::string& outcome, const std::string& detail) {
+    Json d = {{"status", r.status}, {"state", r.state}};
+    if (!detail.empty()) d["reason"] = detail;
+    store_.audit(
+        {0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, r.id, outcome, d.dump()});
+    // An actual emergency is a warning in the log, so it stands out from tests and exercises.
+    const auto level = r.status == "actual" ? log::Level::warn : log::Level::info;
+    if (log::enabled(level))
+        log::Line(level, kTag) << action << " " << r.id << " [" << (r.status == "actual" ? "ACTUAL" : r.status)
+                               << "] by " << caller.name << ": " << outcome
+                               << (detail.empty() ? "" : " (" + detail + ")") << "; " << r.state;
+}
+
+void EmergencyManager::refuse(const Caller& caller, const std::string& action, const std::string& subject, int status,
+                              const std::string& why) {
+    store_.audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, subject, "refused",
+                  Json{{"reason", why}}.dump()});
+    LOA_LOG(warn, kTag) << action << " " << subject << " by " << caller.name << " refused: " << why;
+    throw RequestError(status, why);
+}
+
+void EmergencyManager::requireRole(const Caller& caller, const std::string& action, const std::string& subject) {
+    if (caller.role != ApiRole::emergency && caller.role != ApiRole::admin)
+        refuse(caller, action, subject, 403, "the " + std::string(toString(caller.role)) + " role may not do this");
+}
+
+EmergencyAudio EmergencyManager::audioOf(const EmergencyRecord& r) const {
+    const Json request = Json::parse(r.request);
+    EmergencyAudio audio;
+    audio.status = r.status;
+    audio.toneMs = request.value("tone", true) ? settings_.emergency.toneMs : 0;
+    const std::string message = request.value("message", "");
+    for (const auto& [name, file] : settings_.emergency.messages) {
+        if (name == message) audio.message = file;
+    }
+    return audio;
+}
+
+std::vector<std::string> EmergencyManager::stationsOf(const EmergencyRecord& r) {
+    std::vector<std::string> out;
+    std::stringstream in(r.stations);
+    for (std::string id; std::getline(in, id, ',');)
+        out.push_back(id);
+    return out;
+}
+
+void EmergencyManager::goOnAir(EmergencyRecord& r, const Caller& caller) {
+    r.state = "active";
+    store_.putEmergency(r);  // on disk before it is on air
+    try {
+        output_.start(r.id, audioOf(r), stationsOf(r));
+    } catch (const std::exception& e) {
+        r.state = "failed";
+        store_.putEmergency(r);
+        audit(caller, "emergency.start", r, "failed", e.what());
+        throw RequestError(409, std::string("cannot go on air: ") + e.what());
+    }
+    audit(caller, "emergency.start", r, "ok", std::to_string(stationsOf(r).size()) + " station(s)");
+}
+
+EmergencyRecord EmergencyManager::trigger(const Caller& caller, const Json& body) {
+    std::lock_guard lock(mutex_);
+    const std::string action = "emergency.trigger";
+    requireRole(caller, action, "-");
+    if (!body.is_object()) refuse(caller, action, "-", 400, "expected a JSON object");
+    EmergencyRecord r;
+    r.id = newId();
+    r.createdMs = StateStore::nowMs();
+    r.createdBy = caller.name;
+    try {
+        r.status = body.value("status", "");
+        if (r.status != "actual" && r.status != "exercise" && r.status != "test")
+            throw RequestError(400, "status: expected actual, exercise or test");
+        if (!body.contains("targets") || !body["targets"].is_object())
+            throw RequestError(400, "targets: expected {\"all\": true} or areas, groups and stations");
+        const Json& targets = body["targets"];
+        const bool all = targets.value("all", false);
+        const auto areas = strings(targets, "areas"), groups = strings(targets, "groups");
+        const auto ids = strings(targets, "stations");
+        for (const auto& id : ids) {
+            if (!settings_.findStation(id)) throw RequestError(400, "targets.stations: no station '" + id + "'");
+        }
+        std::vector<std::string> reached;
+        size_t matched = 0;
+        for (const auto& s : settings_.stations) {
+            const bool targeted = all || std::find(ids.begin(), ids.end(), s.id) != ids.end() ||
+                                  std::any_of(areas.begin(), areas.end(),
+                                              [&](const auto& a) { return !s.area.empty() && inArea(s.area, a); }) ||
+                                  std::any_of(groups.begin(), groups.end(), [&](const auto& g) {
+                                      return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
+                                  });
+            if (!targeted) continue;
+            ++matched;
+            // A test or an exercise never reaches a station that has not agreed to take them.
+            if (r.status == "actual" || s.acceptsTests) reached.push_back(s.id);
+        }
+        if (matched == 0) throw RequestError(400, "targets: no station matches");
+        if (reached.empty())
+            throw RequestError(400, "targets: none of the " + std::to_string(matched) + " station(s) matched accepts " +
+                                        r.status + " emergencies");
+        const std::string message = body.value("message", "");
+        if (!message.empty() && std::none_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
+                                             [&](const auto& m) { return m.first == message; })) {
+            throw RequestError(400, "message: no message named '" + message + "' in the config");
+        }
+        const int64_t expires = body.value("expires_s", int64_t{0});
+        if (expires < 0 || expires > 7 * 86400) throw RequestError(400, "expires_s: expected 0 to 604800");
+        r.expiresMs = expires ? r.createdMs + expires * 1000 : 0;
+        Json request = {{"targets", targets},
+                        {"tone", body.value("tone", true)},
+                        {"message", message},
+                        {"expires_s", expires},
+                        {"note", body.value("note", "")}};
+        r.request = request.dump();
+        r.stations = joined(reached);
+    } catch (const RequestError& e) {
+        refuse(caller, action, r.id, e.status(), e.what());
+    } catch (const Json::exception& e) {
+        refuse(caller, action, r.id, 400, std::string("malformed request: ") + e.what());
+    }
+    if (r.status == "actual" && settings_.api && settings_.api->twoPersonRule) {
+        r.state = "pending";
+        store_.putEmergency(r);
+        audit(caller, action, r, "pending", "waiting for a second operator's confirmation");
+        return r;
+    }
+    audit(caller, action, r, "ok");
+    goOnAir(r, caller);
+    return r;
+}
+
+EmergencyRecord EmergencyManager::load(const std::string& id, const Caller& caller, const std::string& action) {
+    auto r = store_.emergency(id);
+    if (!r) refuse(caller, action, id, 404, "no emergency '" + id + "'");
+    return *r;
+}
+
+EmergencyRecord EmergencyManager::confirm(const Caller& caller, const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const std::string action = "emergency.confirm";
+    requireRole(caller, action, id);
+    auto r = load(id, caller, action);
+    if (r.state != "pending") refuse(caller, action, id, 409, "it is " + r.state + ", not waiting for confirmation");
+    if (caller.name == r.createdBy) refuse(caller, action, id, 403, "the operator who triggered it cannot confirm it");
+    const int64_t window = settings_.api ? settings_.api->confirmWindowS * int64_t{1000} : 0;
+    if (StateStore::nowMs() > r.createdMs + window) {
+        r.state = "unconfirmed";
+        store_.putEmergency(r);
+        refuse(caller, action, id, 409, "the confirmation window has passed");
+    }
+    r.confirmedBy = caller.name;
+    audit(caller, action, r, "ok");
+    goOnAir(r, caller);
+    return r;
+}
+
+EmergencyRecord EmergencyManager::cancel(const Caller& caller, const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const std::string action = "emergency.cancel";
+    requireRole(caller, action, id);
+    auto r = load(id, caller, action);
+    if (r.state != "pending" && r.state != "active") refuse(caller, action, id, 409, "it is already " + r.state);
+    const bool wasActive = r.state == "active";
+    r.state = "cancelled";
+    r.endedBy = caller.name;
+    store_.putEmergency(r);
+    if (wasActive) output_.stop(r.id);
+    audit(caller, action, r, "ok");
+    return r;
+}
+
+std::vector<EmergencyRecord> EmergencyManager::list(bool liveOnly) {
+    return store_.emergencies(liveOnly);
+}
+
+void EmergencyManager::tick() {
+    std::lock_guard lock(mutex_);
+    const int64_t now = StateStore::nowMs();
+    const int64_t window = settings_.api ? settings_.api->confirmWindowS * int64_t{1000} : 0;
+    for (auto& r : store_.emergencies(true)) {
+        if (r.state == "active" && r.expiresMs && now >= r.expiresMs) {
+            r.state = "expired";
+            r.endedBy = "expiry";
+            store_.putEmergency(r);
+            output_.stop(r.id);
+            audit(kGateway, "emergency.expire", r, "ok");
+        } else if (r.state == "pending" && now > r.createdMs + window) {
+            r.state = "unconfirmed";
+            store_.putEmergency(r);
+            audit(kGateway, "emergency.unconfirmed", r, "ok", "no second operator confirmed it in time");
+        }
+    }
+}
+
+void EmergencyManager::resume() {
+    std::lock_guard lock(mutex_);
+    for (auto& r : store_.emergencies(true)) {
+        if (r.state != "active") continue;
+        try {
+            output_.start(r.id, audioOf(r), stationsOf(r));
+            audit(kGateway, "emergency.resume", r, "ok", "back on air after a restart");
+        } catch (const std::exception& e) {
+            audit(kGateway, "emergency.resume", r, "failed", e.what());
+        }
+    }
+}
+
+}  // namespace loa

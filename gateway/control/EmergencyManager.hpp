@@ -1,0 +1,91 @@
+#pragma once
+// Emergency broadcasts: who may trigger, confirm and cancel them, which stations they reach,
+// and their life (pending, active, then cancelled, expired or unconfirmed). Every attempt,
+// allowed or refused, goes to the audit log, and a change of state is on disk before it is
+// acted on. Putting the audio on air is the EmergencyOutput's business (the gateway's).
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/Error.hpp"
+#include "settings/Settings.hpp"
+#include "state/StateStore.hpp"
+
+namespace loa {
+
+/// Who is asking: a token's name and role, and the address the request came from.
+struct Caller {
+    std::string name;
+    ApiRole role = ApiRole::viewer;
+    std::string address;
+};
+
+/// What goes on air for an emergency.
+struct EmergencyAudio {
+    std::string status;  ///< actual, exercise or test
+    int toneMs = 0;      ///< alert tone first (0: none)
+    std::optional<std::filesystem::path> message;
+};
+
+class EmergencyOutput {
+public:
+    virtual ~EmergencyOutput() = default;
+    /// Puts emergency `id` on air for `stations`; throws loa::Error if it cannot.
+    virtual void start(const std::string& id, const EmergencyAudio& audio,
+                       const std::vector<std::string>& stations) = 0;
+    virtual void stop(const std::string& id) = 0;
+};
+
+/// A refused request: the HTTP status that says why (400, 403, 404, 409) and the reason.
+class RequestError : public Error {
+public:
+    RequestError(int status, const std::string& what) : Error(what), status_(status) {}
+    int status() const { return status_; }
+
+private:
+    int status_;
+};
+
+class EmergencyManager {
+public:
+    EmergencyManager(StateStore& store, EmergencyOutput& output, const Settings& settings);
+
+    /// The stations and rules of a reloaded config (active emergencies keep their stations).
+    void updateSettings(const Settings& settings);
+
+    /// Body: {"targets": {"all": true} | {"areas": [...], "groups": [...], "stations": [...]},
+    ///        "status": "actual"|"exercise"|"test", "tone": true, "message": NAME,
+    ///        "expires_s": N, "note": TEXT}. Throws RequestError.
+    EmergencyRecord trigger(const Caller& caller, const nlohmann::json& body);
+    EmergencyRecord confirm(const Caller& caller, const std::string& id);
+    EmergencyRecord cancel(const Caller& caller, const std::string& id);
+    std::vector<EmergencyRecord> list(bool liveOnly);
+
+    /// About once a second: ends expired emergencies and unconfirmed requests.
+    void tick();
+    /// At start: what was active before a crash or restart goes back on air.
+    void resume();
+
+private:
+    void requireRole(const Caller& caller, const std::string& action, const std::string& subject);
+    EmergencyRecord load(const std::string& id, const Caller& caller, const std::string& action);
+    void refuse(const Caller& caller, const std::string& action, const std::string& subject, int status,
+                const std::string& why);
+    void audit(const Caller& caller, const std::string& action, const EmergencyRecord& r, const std::string& outcome,
+               const std::string& detail = {});
+    void goOnAir(EmergencyRecord& r, const Caller& caller);
+    EmergencyAudio audioOf(const EmergencyRecord& r) const;
+    static std::vector<std::string> stationsOf(const EmergencyRecord& r);
+
+    StateStore& store_;
+    EmergencyOutput& output_;
+    Settings settings_;
+    std::mutex mutex_;
+};
+
+}  // namespace loa

@@ -1,0 +1,155 @@
+#include "state/StateStore.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include "common/Error.hpp"
+
+namespace loa {
+namespace {
+/// A prepared statement, finalised when it goes.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            throw Error(std::string("SQLite: ") + sqlite3_errmsg(db));
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    Statement& bind(int i, const std::string& v) {
+        sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Statement& bind(int i, int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    /// True while there is a row.
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc != SQLITE_DONE) throw Error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+        return false;
+    }
+    std::string text(int i) const {
+        const auto* p = sqlite3_column_text(stmt_, i);
+        return p ? reinterpret_cast<const char*>(p) : "";
+    }
+    int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+EmergencyRecord emergencyFrom(const Statement& s) {
+    return {s.text(0),    s.text(1),    s.text(2), s.text(3), s.text(4),
+            s.integer(5), s.integer(6), s.text(7), s.text(8), s.text(9)};
+}
+
+constexpr const char* kEmergencyColumns =
+    "id, status, state, request, stations, created_ms, expires_ms, created_by, confirmed_by, ended_by";
+}  // namespace
+
+int64_t StateStore::nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+        const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw Error("cannot open the state database " + file.string() + ": " + why);
+    }
+    sqlite3_busy_timeout(db_, 2000);
+    try {
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=FULL");
+        exec(
+            "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, "
+            "actor TEXT NOT NULL, role TEXT NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL, "
+            "subject TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)");
+        exec(
+            "CREATE TABLE IF NOT EXISTS emergencies (id TEXT PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, "
+            "request TEXT NOT NULL, stations TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, "
+            "created_by TEXT NOT NULL, confirmed_by TEXT NOT NULL, ended_by TEXT NOT NULL)");
+    } catch (const Error& e) {
+        sqlite3_close(db_);
+        throw Error("cannot prepare the state database " + file.string() + ": " + e.what());
+    }
+}
+
+StateStore::~StateStore() {
+    sqlite3_close(db_);
+}
+
+void StateStore::exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+        const std::string why = message ? message : "unknown error";
+        sqlite3_free(message);
+        throw Error("SQLite: " + why);
+    }
+}
+
+int64_t StateStore::audit(AuditRecord r) {
+    std::lock_guard lock(mutex_);
+    if (r.timeMs == 0) r.timeMs = nowMs();
+    Statement s(db_,
+                "INSERT INTO audit (time_ms, actor, role, address, action, subject, outcome, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, r.timeMs).bind(2, r.actor).bind(3, r.role).bind(4, r.address).bind(5, r.action).bind(6, r.subject);
+    s.bind(7, r.outcome).bind(8, r.detail).step();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<AuditRecord> StateStore::auditLog(size_t limit, int64_t before) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT id, time_ms, actor, role, address, action, subject, outcome, detail FROM audit "
+                "WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?");
+    s.bind(1, before).bind(2, before).bind(3, static_cast<int64_t>(limit));
+    std::vector<AuditRecord> out;
+    while (s.step()) {
+        out.push_back(
+            {s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), s.text(8)});
+    }
+    return out;
+}
+
+void StateStore::putEmergency(const EmergencyRecord& r) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, (std::string("INSERT OR REPLACE INTO emergencies (") + kEmergencyColumns +
+                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                         .c_str());
+    s.bind(1, r.id).bind(2, r.status).bind(3, r.state).bind(4, r.request).bind(5, r.stations);
+    s.bind(6, r.createdMs).bind(7, r.expiresMs).bind(8, r.createdBy).bind(9, r.confirmedBy).bind(10, r.endedBy);
+    s.step();
+}
+
+std::optional<EmergencyRecord> StateStore::emergency(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, (std::string("SELECT ") + kEmergencyColumns + " FROM emergencies WHERE id = ?").c_str());
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return emergencyFrom(s);
+}
+
+std::vector<EmergencyRecord> StateStore::emergencies(bool liveOnly, size_t limit) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, (std::string("SELECT ") + kEmergencyColumns +
+                      " FROM emergencies WHERE (? = 0 OR state IN ('pending', 'active')) "
+                      "ORDER BY created_ms DESC LIMIT ?")
+                         .c_str());
+    s.bind(1, int64_t{liveOnly}).bind(2, static_cast<int64_t>(limit));
+    std::vector<EmergencyRecord> out;
+    while (s.step())
+        out.push_back(emergencyFrom(s));
+    return out;
+}
+
+}  // namespace loa

@@ -1,0 +1,70 @@
+#pragma once
+// The gateway's durable state in SQLite (WAL, synchronous FULL): the audit log and the
+// emergencies. Whatever an action records is written, and on disk, before the action is taken,
+// so a gateway killed at any point resumes from what it had promised.
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace loa {
+
+struct AuditRecord {
+    int64_t id = 0;      ///< assigned by the store
+    int64_t timeMs = 0;  ///< Unix time, ms; 0: now
+    std::string actor;   ///< token name, "cap", "gateway"
+    std::string role;
+    std::string address;  ///< where the request came from
+    std::string action;   ///< e.g. "emergency.trigger"
+    std::string subject;  ///< e.g. the emergency id
+    std::string outcome;  ///< "ok", "refused", "pending"...
+    std::string detail;   ///< JSON or words: what and why
+};
+
+struct EmergencyRecord {
+    std::string id;
+    std::string status;    ///< actual, exercise, test
+    std::string state;     ///< pending, active, cancelled, expired, unconfirmed
+    std::string request;   ///< the request as JSON (targets, audio, expiry)
+    std::string stations;  ///< the stations it reaches, comma-separated
+    int64_t createdMs = 0;
+    int64_t expiresMs = 0;  ///< 0: until cancelled
+    std::string createdBy;
+    std::string confirmedBy;
+    std::string endedBy;
+};
+
+class StateStore {
+public:
+    /// Opens or creates the database (throws loa::Error naming the file and SQLite's reason).
+    explicit StateStore(const std::filesystem::path& file);
+    ~StateStore();
+    StateStore(const StateStore&) = delete;
+    StateStore& operator=(const StateStore&) = delete;
+
+    /// Appends to the audit log; returns the record's id. Throws loa::Error if it cannot.
+    int64_t audit(AuditRecord record);
+    /// The newest `limit` records before id `before` (0: from the newest), newest first.
+    std::vector<AuditRecord> auditLog(size_t limit, int64_t before = 0);
+
+    /// Inserts or replaces an emergency (by id). Throws loa::Error if it cannot.
+    void putEmergency(const EmergencyRecord& record);
+    std::optional<EmergencyRecord> emergency(const std::string& id);
+    /// Emergencies that are pending or active (or all, newest first, up to `limit`).
+    std::vector<EmergencyRecord> emergencies(bool liveOnly, size_t limit = 100);
+
+    static int64_t nowMs();
+
+private:
+    void exec(const char* sql);
+    std::filesystem::path file_;
+    sqlite3* db_ = nullptr;
+    std::mutex mutex_;
+};
+
+}  // namespace loa

@@ -1,0 +1,41 @@
+#include <gtest/gtest.h>
+
+#include "TestData.hpp"
+#include "common/Error.hpp"
+#include "state/StateStore.hpp"
+
+using namespace loa;
+
+TEST(StateStore, KeepsTheAuditLogAndEmergenciesAcrossReopening) {
+    test::TempDir dir;
+    const auto file = dir.path() / "loa.db";
+    {
+        StateStore store(file);
+        EXPECT_EQ(store.audit({0, 0, "alice", "emergency", "127.0.0.1", "emergency.trigger", "em-1", "ok", "{}"}), 1);
+        store.audit({0, 0, "bob", "viewer", "127.0.0.1", "emergency.trigger", "-", "refused", "{}"});
+        store.putEmergency({"em-1", "actual", "active", "{}", "a,b", 1000, 0, "alice", "carol", ""});
+        store.putEmergency({"em-2", "test", "cancelled", "{}", "a", 2000, 0, "alice", "", "alice"});
+    }
+    StateStore store(file);
+    const auto log = store.auditLog(10);
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[0].actor, "bob");  // newest first
+    EXPECT_EQ(log[1].action, "emergency.trigger");
+    EXPECT_GT(log[1].timeMs, 0);
+    EXPECT_EQ(store.auditLog(10, log[0].id).size(), 1u);
+    const auto live = store.emergencies(true);
+    ASSERT_EQ(live.size(), 1u);
+    EXPECT_EQ(live[0].id, "em-1");
+    EXPECT_EQ(live[0].confirmedBy, "carol");
+    EXPECT_EQ(store.emergencies(false).size(), 2u);
+    EXPECT_FALSE(store.emergency("em-9"));
+}
+
+TEST(StateStore, AnUnwritablePlaceIsAClearError) {
+    try {
+        StateStore store("/proc/loa-cannot-be-here/loa.db");
+        FAIL() << "opened";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("/proc/loa-cannot-be-here/loa.db"), std::string::npos) << e.what();
+    }
+}
