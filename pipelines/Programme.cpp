@@ -53,6 +53,12 @@ Programme::~Programme() {
     stop();
 }
 
+EmergencySource& Programme::makeEmergencySlot() {
+    emergency_ = &static_cast<EmergencySource&>(
+        bus_.add(std::make_unique<EmergencySource>(settings_.id, settings_.encoder.channels)));
+    return *emergency_;
+}
+
 void Programme::start() {
     encoder_ = std::make_unique<OpusRtpEncoder>(settings_);
     for (auto* s : segments_)

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "EmergencySource.hpp"
 #include "EncodedFrame.hpp"
 #include "LiveSource.hpp"
 #include "OpusRtpEncoder.hpp"
@@ -35,6 +36,11 @@ public:
 
     void start();
     void stop();
+    /// Before start(): makes this programme an emergency slot, its bus holding the emergency
+    /// source it returns (armed and disarmed from the control thread).
+    EmergencySource& makeEmergencySlot();
+    /// Null unless this is an emergency slot.
+    EmergencySource* emergency() const { return emergency_; }
     /// One tick of the frame clock: mixes a frame on the bus, encodes it, and appends the frames
     /// the encoder has finished to `out`, marked with the level on air and due at `deadline`.
     void tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline = {});
@@ -66,6 +72,7 @@ private:
     ProgrammeBus bus_;
     LiveSource* live_ = nullptr;
     LiveSource* upstream_ = nullptr;
+    EmergencySource* emergency_ = nullptr;
     std::vector<SegmentSource*> segments_;
     std::vector<ScheduleEntry> entries_;  ///< as on the bus
 

@@ -74,6 +74,23 @@ Gateway::Gateway(Settings settings)
     for (const auto& p : settings_.programmes)
         programmes_.push_back(std::make_unique<Programme>(withIngestKeys(p, secret_),
                                                           settings_.gateway.priorityExtensionId, settings_.schedule));
+    // Emergency slots: programmes of their own, idle until an emergency takes one.
+    for (int k = 0; k < settings_.emergency.slots; ++k) {
+        ProgrammeSettings slot = settings_.programmes.front();
+        slot.id = "emergency-" + std::to_string(k + 1);
+        slot.name = "Emergency";
+        slot.live.reset();
+        slot.upstream.reset();
+        slot.playlist.reset();
+        slot.filler.reset();
+        slot.loudness.reset();
+        slots_.push_back({programmes_.size(), {}, 0, {}});
+        programmes_.push_back(
+            std::make_unique<Programme>(slot, settings_.gateway.priorityExtensionId, std::vector<ScheduleEntry>{}));
+        programmes_.back()->makeEmergencySlot();
+    }
+    store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
+    emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
     for (const auto& s : settings_.stations)
         engine_.add(destinationFor(s));
     groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
@@ -118,6 +135,48 @@ void Gateway::start() {
         p->start();
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
+    emergencies_->resume();
+}
+
+void Gateway::start(const std::string& id, const EmergencyAudio& audio, const std::vector<std::string>& stations) {
+    std::lock_guard lock(slotsMutex_);
+    const auto free = std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.emergency.empty(); });
+    if (free == slots_.end())
+        throw Error("all " + std::to_string(slots_.size()) + " emergency slots are on air (emergency.slots)");
+    free->emergency = id;
+    free->since = ++slotSequence_;
+    free->stations.clear();
+    for (const auto& station : stations) {
+        const auto* s = settings_.findStation(station);
+        if (s) free->stations.emplace_back(station, programmeIndex(s->programme));
+    }
+    programmes_[free->programme]->emergency()->arm(audio.toneMs, audio.message);
+    for (const auto& [station, own] : free->stations)
+        engine_.follow(station, free->programme);
+}
+
+void Gateway::stop(const std::string& id) {
+    std::lock_guard lock(slotsMutex_);
+    const auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.emergency == id; });
+    if (slot == slots_.end()) return;
+    programmes_[slot->programme]->emergency()->disarm();
+    const auto stations = std::move(slot->stations);
+    slot->emergency.clear();
+    slot->stations.clear();
+    for (const auto& [station, own] : stations) {
+        // Back to its own programme, or to the newest other emergency that reaches it.
+        size_t next = own;
+        uint64_t newest = 0;
+        for (const auto& other : slots_) {
+            const bool reaches = std::any_of(other.stations.begin(), other.stations.end(),
+                                             [&](const auto& st) { return st.first == station; });
+            if (reaches && other.since > newest) {
+                newest = other.since;
+                next = other.programme;
+            }
+        }
+        engine_.follow(station, next);
+    }
 }
 
 void Gateway::stop() {
@@ -141,6 +200,9 @@ std::string Gateway::reload(const Settings& next) {
     if (settings_.programmes != next.programmes) {
         throw Error("the programmes changed: restart the gateway to apply");
     }
+    if (settings_.api != next.api || settings_.emergency != next.emergency) {
+        throw Error("the api or emergency section changed: restart the gateway to apply");
+    }
     if (!sameGroups(settings_.multicastGroups, next.multicastGroups)) {
         throw Error("the multicast groups changed: restart the gateway to apply");
     }
@@ -163,8 +225,12 @@ std::string Gateway::reload(const Settings& next) {
         }
     }
     log::setLevel(n.logLevel);
+    emergencies_->updateSettings(next);
     const bool scheduleChanged = settings_.schedule != next.schedule;
-    settings_ = next;
+    {
+        std::lock_guard lock(slotsMutex_);  // emergencies read the stations
+        settings_ = next;
+    }
     if (scheduleChanged) {
         for (auto& p : programmes_)
             p->setSchedule(settings_.schedule);
@@ -182,6 +248,11 @@ std::string Gateway::reload(const Settings& next) {
 
 void Gateway::maintain() {
     reservation_.extendIfNeeded(engine_.highestRolloverCounter());
+    try {
+        emergencies_->tick();
+    } catch (const std::exception& e) {
+        LOA_LOG(error, kTag) << "emergency upkeep failed: " << e.what();
+    }
 }
 
 void Gateway::mediaLoop() {
@@ -189,6 +260,16 @@ void Gateway::mediaLoop() {
     std::vector<FramePtr> frames;
     auto nextSummary = Clock::now() + kSummaryEvery;
     while (running_) {
+        // An emergency slot runs while armed: from the next wake-up on, at most a frame away.
+        for (size_t k = 0; k < programmes_.size(); ++k) {
+            const auto* slot = programmes_[k]->emergency();
+            if (!slot) continue;
+            if (!slot->armed()) {
+                deadlines[k] = Clock::time_point::max();
+            } else if (deadlines[k] == Clock::time_point::max()) {
+                deadlines[k] = Clock::now();
+            }
+        }
         const auto i = static_cast<size_t>(std::min_element(deadlines.begin(), deadlines.end()) - deadlines.begin());
         sleepUntil(deadlines[i]);
         auto& programme = *programmes_[i];

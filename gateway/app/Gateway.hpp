@@ -6,15 +6,18 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "control/EmergencyManager.hpp"
 #include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
 #include "pipelines/Programme.hpp"
 #include "settings/Settings.hpp"
 #include "srtp/RolloverReservation.hpp"
+#include "state/StateStore.hpp"
 
 namespace loa {
 
@@ -28,7 +31,7 @@ ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const ui
 /// The fan-out engine's id of a multicast group (station ids cannot contain ':').
 std::string groupDestinationId(const std::string& groupId);
 
-class Gateway {
+class Gateway : public EmergencyOutput {
 public:
     /// Loads the secret, binds the media port and prepares every programme and station.
     /// Throws loa::Error naming what failed.
@@ -45,8 +48,16 @@ public:
     /// restart and make the whole reload refused (loa::Error); the running config stays.
     std::string reload(const Settings& next);
 
-    /// Control thread, about once a second: grows the SRTP rollover reservation ahead of use.
+    /// Control thread, about once a second: grows the SRTP rollover reservation ahead of use,
+    /// ends expired emergencies.
     void maintain();
+
+    /// EmergencyOutput: an emergency takes a free slot (a programme of its own, encoded once)
+    /// and its stations follow that slot until it stops. Thread-safe.
+    void start(const std::string& id, const EmergencyAudio& audio, const std::vector<std::string>& stations) override;
+    void stop(const std::string& id) override;
+    EmergencyManager& emergencies() { return *emergencies_; }
+    StateStore& state() { return *store_; }
 
     /// Advances with every frame the media thread sends: the watchdog's proof of life.
     uint64_t heartbeat() const { return ticks_.load(std::memory_order_relaxed); }
@@ -65,8 +76,21 @@ private:
     UdpSocket socket_;
     std::vector<UdpSocket> groupSockets_;
     RolloverReservation reservation_;
-    std::vector<std::unique_ptr<Programme>> programmes_;
+    std::vector<std::unique_ptr<Programme>> programmes_;  ///< the config's, then the emergency slots
     FanoutEngine engine_;
+    std::unique_ptr<StateStore> store_;
+    std::unique_ptr<EmergencyManager> emergencies_;
+
+    struct Slot {
+        size_t programme = 0;   ///< index in programmes_
+        std::string emergency;  ///< empty: free
+        uint64_t since = 0;     ///< order of going on air: the newest wins a station in two
+        /// The stations it reaches, each with the programme it goes back to.
+        std::vector<std::pair<std::string, size_t>> stations;
+    };
+    std::mutex slotsMutex_;
+    std::vector<Slot> slots_;
+    uint64_t slotSequence_ = 0;
 
     std::thread media_;
     std::atomic<bool> running_{false};

@@ -140,6 +140,7 @@ struct ApiToken {
     std::string name;
     ApiRole role = ApiRole::viewer;
     std::array<uint8_t, 32> sha256{};
+    bool operator==(const ApiToken&) const = default;
 };
 
 struct ApiSettings {
@@ -149,6 +150,7 @@ struct ApiSettings {
     bool twoPersonRule = true;  ///< an actual emergency needs a second operator's confirmation
     int confirmWindowS = 300;   ///< ...within this time
     int maxBodyBytes = 65536;
+    bool operator==(const ApiSettings&) const = default;
 };
 
 struct EmergencySettings {
@@ -156,6 +158,7 @@ struct EmergencySettings {
     /// Messages an emergency may play, by name (the API names one; no path travels over it).
     std::vector<std::pair<std::string, std::filesystem::path>> messages;
     int slots = 4;  ///< emergencies on air at once (each encoded once)
+    bool operator==(const EmergencySettings&) const = default;
 };
 
 struct FanoutSettings {

@@ -1,0 +1,56 @@
+#pragma once
+// The emergency audio of one emergency slot: the alert tone (853 Hz + 960 Hz, the attention
+// signal broadcasters know), then the message file, repeated with a pause until the emergency
+// ends. Armed and disarmed from the control thread; the media thread sees the change at its
+// next frame.
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "BusSource.hpp"
+#include "PlaylistSource.hpp"
+
+namespace loa {
+
+class EmergencySource final : public BusSource {
+public:
+    EmergencySource(std::string programmeId, int channels);
+
+    /// Control thread: from the next frame on, play the tone for `toneMs`, then `message`.
+    void arm(int toneMs, std::optional<std::filesystem::path> message);
+    void disarm();
+    /// True from arm() until disarm() (whatever the media thread has seen yet).
+    bool armed() const { return armed_.load(); }
+
+    void prepare(TimePoint tick) override;
+    bool available() const override { return playing_; }
+    std::string state() const override { return playing_ ? "on air" : "idle"; }
+    void read(std::span<float> frame) override;
+
+private:
+    struct Plan {
+        bool on = false;
+        int toneMs = 0;
+        std::optional<std::filesystem::path> message;
+    };
+    void startMessage();
+
+    std::string programmeId_;
+    int channels_;
+    std::mutex mutex_;
+    std::optional<Plan> pending_;
+    std::atomic<bool> armed_{false};
+
+    // Media thread.
+    bool playing_ = false;
+    Plan plan_;
+    int64_t toneSamplesLeft_ = 0;
+    int64_t pauseSamplesLeft_ = 0;
+    uint64_t phase_ = 0;
+    std::unique_ptr<PlaylistSource> message_;
+};
+
+}  // namespace loa
