@@ -108,6 +108,12 @@ std::optional<std::chrono::steady_clock::time_point> Programme::anchor() const {
 void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline) {
     applySchedule();
     const PriorityLevel level = bus_.mix(pcm_, deadline);
+    if (bus_.counters().switches != switches_.load(std::memory_order_relaxed) || level != onAirLevel_) {
+        std::lock_guard lock(onAirMutex_);
+        onAirId_ = bus_.onAir() ? bus_.onAir()->id() : "";
+        onAirLevel_ = level;
+        switches_.store(bus_.counters().switches, std::memory_order_relaxed);
+    }
     const auto now = std::chrono::steady_clock::now();
     if (!encoder_->error().empty()) {
         // A broken encoder is rebuilt (at most once a second); the stations' streams stay
@@ -137,6 +143,11 @@ void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time
         timestamp_ += static_cast<uint32_t>(settings_.encoder.samplesPerFrame());
         out.push_back(std::move(frame));
     }
+}
+
+std::pair<std::string, PriorityLevel> Programme::onAir() const {
+    std::lock_guard lock(onAirMutex_);
+    return {onAirId_, onAirLevel_};
 }
 
 std::string Programme::summary() const {

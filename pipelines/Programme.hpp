@@ -2,11 +2,14 @@
 // One programme: its bus of sources (live feed, upstream, schedule, playlist, filler) and its
 // encoder, advanced one frame per tick of the programme clock. Encoded once for every station.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "EmergencySource.hpp"
@@ -53,6 +56,10 @@ public:
     /// An entry that is unchanged keeps its state (it may be playing). Thread-safe.
     void setSchedule(const std::vector<ScheduleEntry>& schedule);
 
+    /// For other threads: the source on air and its level, as of the last frame.
+    std::pair<std::string, PriorityLevel> onAir() const;
+    uint64_t switches() const { return switches_.load(std::memory_order_relaxed); }
+
     uint64_t framesEncoded() const { return framesOut_; }
     uint64_t encoderRestarts() const { return encoderRestarts_; }
     const ProgrammeBus& bus() const { return bus_; }
@@ -86,6 +93,11 @@ private:
     uint64_t encoderRestarts_ = 0;
     std::chrono::steady_clock::time_point encoderRetry_{};
     uint32_t timestamp_ = 0;
+
+    mutable std::mutex onAirMutex_;
+    std::string onAirId_;
+    PriorityLevel onAirLevel_ = PriorityLevel::filler;
+    std::atomic<uint64_t> switches_{0};
 };
 
 }  // namespace loa

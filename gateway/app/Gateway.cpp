@@ -91,6 +91,13 @@ Gateway::Gateway(Settings settings)
     }
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
     emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
+    if (settings_.api) {
+        apiHandler_ =
+            std::make_unique<ApiHandler>(*settings_.api, *emergencies_, *store_,
+                                         ApiSources{[this] { return statusJson(); }, [this] { return stationsJson(); },
+                                                    [this] { return metricsText(); }});
+        api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_);
+    }
     for (const auto& s : settings_.stations)
         engine_.add(destinationFor(s));
     groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
@@ -136,6 +143,89 @@ void Gateway::start() {
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
     emergencies_->resume();
+    if (api_) api_->start();
+}
+
+nlohmann::json Gateway::statusJson() {
+    nlohmann::json programmes = nlohmann::json::array();
+    for (const auto& p : programmes_) {
+        if (p->emergency() && !p->emergency()->armed()) continue;
+        const auto [source, level] = p->onAir();
+        programmes.push_back({{"id", p->settings().id},
+                              {"name", p->settings().name},
+                              {"on_air", source},
+                              {"level", toString(level)},
+                              {"frames", p->framesEncoded()},
+                              {"switches", p->switches()}});
+    }
+    const auto t = engine_.totals();
+    nlohmann::json live = nlohmann::json::array();
+    for (const auto& e : emergencies_->list(true))
+        live.push_back({{"id", e.id}, {"status", e.status}, {"state", e.state}});
+    std::lock_guard lock(slotsMutex_);
+    return {{"gateway", settings_.gateway.id},
+            {"programmes", programmes},
+            {"stations", settings_.stations.size()},
+            {"destinations", t.destinations},
+            {"packets", t.packets},
+            {"send_errors", t.sendErrors},
+            {"emergencies", live}};
+}
+
+nlohmann::json Gateway::stationsJson() {
+    const auto destinations = engine_.destinations();
+    std::lock_guard lock(slotsMutex_);
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : settings_.stations) {
+        nlohmann::json j = {{"id", s.id},
+                            {"name", s.name},
+                            {"programme", s.programme},
+                            {"area", s.area},
+                            {"groups", s.groups},
+                            {"accepts_tests", s.acceptsTests},
+                            {"address", s.address.toString()}};
+        const auto d =
+            std::find_if(destinations.begin(), destinations.end(), [&](const auto& x) { return x.id == s.id; });
+        if (d != destinations.end()) {
+            j["packets"] = d->counters.packets;
+            j["bytes"] = d->counters.bytes;
+            j["send_errors"] = d->counters.sendErrors;
+            j["would_block"] = d->counters.wouldBlock;
+        }
+        for (const auto& slot : slots_) {
+            for (const auto& [station, own] : slot.stations)
+                if (station == s.id) j["emergency"] = slot.emergency;
+        }
+        out.push_back(std::move(j));
+    }
+    return out;
+}
+
+std::string Gateway::metricsText() {
+    std::ostringstream o;
+    const auto t = engine_.totals();
+    o << "# TYPE loa_fanout_packets_total counter\nloa_fanout_packets_total " << t.packets << "\n"
+      << "# TYPE loa_fanout_bytes_total counter\nloa_fanout_bytes_total " << t.bytes << "\n"
+      << "# TYPE loa_fanout_send_errors_total counter\nloa_fanout_send_errors_total " << t.sendErrors << "\n"
+      << "# TYPE loa_fanout_would_block_total counter\nloa_fanout_would_block_total " << t.wouldBlock << "\n"
+      << "# TYPE loa_fanout_late_frames_total counter\nloa_fanout_late_frames_total " << t.lateFrames << "\n"
+      << "# TYPE loa_destinations gauge\nloa_destinations " << t.destinations << "\n"
+      << "# TYPE loa_programme_frames_total counter\n";
+    for (const auto& p : programmes_)
+        o << "loa_programme_frames_total{programme=\"" << p->settings().id << "\"} " << p->framesEncoded() << "\n";
+    o << "# TYPE loa_programme_switches_total counter\n";
+    for (const auto& p : programmes_)
+        o << "loa_programme_switches_total{programme=\"" << p->settings().id << "\"} " << p->switches() << "\n";
+    o << "# TYPE loa_programme_level gauge\n";
+    for (const auto& p : programmes_) {
+        o << "loa_programme_level{programme=\"" << p->settings().id << "\"} " << static_cast<int>(p->onAir().second)
+          << "\n";
+    }
+    o << "# TYPE loa_emergencies_active gauge\nloa_emergencies_active " << emergencies_->list(true).size() << "\n"
+      << "# TYPE loa_station_packets_total counter\n";
+    for (const auto& d : engine_.destinations())
+        o << "loa_station_packets_total{station=\"" << d.id << "\"} " << d.counters.packets << "\n";
+    return o.str();
 }
 
 void Gateway::start(const std::string& id, const EmergencyAudio& audio, const std::vector<std::string>& stations) {
@@ -180,6 +270,7 @@ void Gateway::stop(const std::string& id) {
 }
 
 void Gateway::stop() {
+    if (api_) api_->stop();
     running_ = false;
     if (media_.joinable()) media_.join();
     for (auto& p : programmes_)

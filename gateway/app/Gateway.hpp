@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/ApiServer.hpp"
 #include "control/EmergencyManager.hpp"
 #include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
@@ -80,6 +81,12 @@ private:
     FanoutEngine engine_;
     std::unique_ptr<StateStore> store_;
     std::unique_ptr<EmergencyManager> emergencies_;
+    std::unique_ptr<ApiHandler> apiHandler_;
+    std::unique_ptr<ApiServer> api_;
+
+    nlohmann::json statusJson();
+    nlohmann::json stationsJson();
+    std::string metricsText();
 
     struct Slot {
         size_t programme = 0;   ///< index in programmes_

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <openssl/rand.h>
+
+#include "api/ApiHandler.hpp"
 #include "app/Gateway.hpp"
 #include "app/SystemdNotify.hpp"
 #include "common/Base64.hpp"
@@ -33,6 +36,8 @@ constexpr const char* kUsage = R"(usage:
       SDP of its stream; with --sdp print only the SDP, ready for a player or loa-station --sdp
   loa-gateway keys --config FILE --ingest PROGRAMME/live|PROGRAMME/upstream [--state-dir DIR]
       print the SRTP key a studio encoder (or parent gateway) must send that live feed with
+  loa-gateway token --name NAME --role viewer|operator|emergency|admin
+      make a new random API token: prints it once, and the lines for api.tokens (its SHA-256)
   loa-gateway --version
 )";
 
@@ -44,6 +49,8 @@ struct Options {
     std::string group;
     std::string ingest;
     std::string logLevel;
+    std::string tokenName;
+    std::string tokenRole;
     bool sdpOnly = false;
 };
 
@@ -51,8 +58,8 @@ std::optional<Options> parseArgs(int argc, char** argv) {
     Options o;
     std::vector<std::string> args(argv + 1, argv + argc);
     size_t i = 0;
-    if (!args.empty() && args[0] == "keys") {
-        o.command = "keys";
+    if (!args.empty() && (args[0] == "keys" || args[0] == "token")) {
+        o.command = args[0];
         i = 1;
     }
     for (; i < args.size(); ++i) {
@@ -76,6 +83,10 @@ std::optional<Options> parseArgs(int argc, char** argv) {
             value(o.ingest);
         else if (a == "--log-level")
             value(o.logLevel);
+        else if (a == "--name")
+            value(o.tokenName);
+        else if (a == "--role")
+            value(o.tokenRole);
         else if (a == "--sdp")
             o.sdpOnly = true;
         else if (a == "--version")
@@ -111,6 +122,21 @@ int printIngestKey(const Options& o, const loa::Settings& settings, std::span<co
               << "\nprofile: " << loa::info(feed->profile).sdesName << "\nkey: " << loa::base64Encode(*feed->key)
               << "\nkey (hex, for GStreamer srtpenc key=): " << loa::hexEncode(*feed->key)
               << "\npayload type: " << feed->payloadType << " (Opus, 48 kHz)\n";
+    return 0;
+}
+
+int printToken(const Options& o) {
+    if (o.tokenName.empty() || o.tokenRole.empty()) throw loa::Error("token needs --name NAME and --role ROLE");
+    if (o.tokenRole != "viewer" && o.tokenRole != "operator" && o.tokenRole != "emergency" && o.tokenRole != "admin")
+        throw loa::Error("--role takes viewer, operator, emergency or admin");
+    uint8_t random[32];
+    if (RAND_bytes(random, sizeof random) != 1) throw loa::Error("no randomness for a token");
+    const std::string token = "loa_" + loa::hexEncode(random);
+    const auto hash = loa::tokenHash(token);
+    std::cout << "token (give it to " << o.tokenName << "; it is not stored): " << token << "\n\n"
+              << "for api.tokens in the config:\n"
+              << "    - name: " << o.tokenName << "\n      role: " << o.tokenRole
+              << "\n      sha256: " << loa::hexEncode(hash) << "\n";
     return 0;
 }
 
@@ -242,6 +268,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (options->command == "keys") return printKeys(*options);
+        if (options->command == "token") return printToken(*options);
         return run(*options);
     } catch (const std::exception& e) {
         std::cerr << "loa-gateway: " << e.what() << "\n";

@@ -1,0 +1,170 @@
+#include "api/ApiServer.hpp"
+
+#include <libwebsockets.h>
+
+#include <cstring>
+
+#include "common/Log.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "api";
+
+/// One HTTP transaction: the request as it arrives, then the answer waiting to be written.
+struct Session {
+    ApiRequest request;
+    ApiResponse response;
+    bool answered = false;
+};
+
+struct PerSession {
+    Session* session;
+};
+
+std::string header(struct lws* wsi, lws_token_indexes token) {
+    const int n = lws_hdr_total_length(wsi, token);
+    if (n <= 0) return {};
+    std::string out(static_cast<size_t>(n) + 1, '\0');
+    if (lws_hdr_copy(wsi, out.data(), n + 1, token) < 0) return {};
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+std::string queryOf(struct lws* wsi) {
+    std::string query;
+    char buf[512];
+    for (int i = 0; lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; ++i) {
+        if (!query.empty()) query.push_back('&');
+        query.append(buf);
+    }
+    return query;
+}
+
+/// Answers: headers now, the body when the connection is writable.
+int answer(struct lws* wsi, Session& s) {
+    s.response = static_cast<ApiServer*>(lws_context_user(lws_get_context(wsi)))->handler().handle(s.request);
+    s.answered = true;
+    uint8_t buffer[LWS_PRE + 1024];
+    uint8_t *start = buffer + LWS_PRE, *p = start, *end = buffer + sizeof buffer - 1;
+    if (lws_add_http_common_headers(wsi, static_cast<unsigned>(s.response.status), s.response.contentType.c_str(),
+                                    s.response.body.size(), &p, end) ||
+        lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("cache-control:"),
+                                    reinterpret_cast<const unsigned char*>("no-store"), 8, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in, size_t len) {
+    auto* pss = static_cast<PerSession*>(user);
+    auto* server = wsi ? static_cast<ApiServer*>(lws_context_user(lws_get_context(wsi))) : nullptr;
+    switch (reason) {
+        case LWS_CALLBACK_HTTP: {
+            delete pss->session;
+            pss->session = new Session;
+            auto& r = pss->session->request;
+            const bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+            r.method = post ? "POST" : lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 ? "GET" : "OTHER";
+            r.path = std::string(static_cast<const char*>(in), len);
+            r.query = ApiHandler::parseQuery(queryOf(wsi));
+            r.authorization = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+            char peer[128] = {};
+            lws_get_peer_simple(wsi, peer, sizeof peer);
+            r.address = peer;
+            const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+            if (post && !length.empty() && length != "0") return 0;  // the body comes next
+            return answer(wsi, *pss->session);
+        }
+        case LWS_CALLBACK_HTTP_BODY:
+            if (pss->session && static_cast<int>(pss->session->request.body.size()) <= server->maxBodyBytes())
+                pss->session->request.body.append(static_cast<const char*>(in), len);
+            return 0;
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            if (!pss->session) return 1;
+            return answer(wsi, *pss->session);
+        case LWS_CALLBACK_HTTP_WRITEABLE: {
+            if (!pss->session || !pss->session->answered) return 0;
+            const auto& body = pss->session->response.body;
+            std::vector<uint8_t> buffer(LWS_PRE + body.size());
+            std::memcpy(buffer.data() + LWS_PRE, body.data(), body.size());
+            if (lws_write(wsi, buffer.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) !=
+                static_cast<int>(body.size()))
+                return 1;
+            delete pss->session;
+            pss->session = nullptr;
+            return lws_http_transaction_completed(wsi) ? -1 : 0;
+        }
+        case LWS_CALLBACK_CLOSED_HTTP:
+            if (pss) {
+                delete pss->session;
+                pss->session = nullptr;
+            }
+            return 0;
+        default:
+            break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const lws_protocols kProtocols[] = {
+    {"loa-api", callback, sizeof(PerSession), 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+void logFromLws(int level, const char* line) {
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    if (level & LLL_ERR) {
+        LOA_LOG(error, kTag) << text;
+    } else {
+        LOA_LOG(debug, kTag) << text;
+    }
+}
+}  // namespace
+
+ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler)
+    : handler_(handler), maxBodyBytes_(settings.maxBodyBytes), iface_(settings.listen.toString()) {
+    lws_set_log_level(LLL_ERR | LLL_WARN, logFromLws);
+    const auto colon = iface_.rfind(':');
+    std::string host = iface_.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    lws_context_creation_info info{};
+    info.port = settings.listen.port();
+    info.iface = host.c_str();
+    info.protocols = kProtocols;
+    info.user = this;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (settings.listen.family() == AF_INET);
+    const std::string cert = settings.certificate ? settings.certificate->string() : "";
+    const std::string key = settings.privateKey ? settings.privateKey->string() : "";
+    if (settings.certificate) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cert.c_str();
+        info.ssl_private_key_filepath = key.c_str();
+    }
+    context_ = lws_create_context(&info);
+    if (!context_) throw Error("cannot serve the control API on " + iface_ + " (address in use, or a bad TLS file?)");
+}
+
+ApiServer::~ApiServer() {
+    stop();
+    if (context_) lws_context_destroy(context_);
+}
+
+void ApiServer::start() {
+    running_ = true;
+    thread_ = std::thread([this] {
+        while (running_)
+            lws_service(context_, 0);
+    });
+    LOA_LOG(info, kTag) << "control API on " << iface_;
+}
+
+void ApiServer::stop() {
+    running_ = false;
+    if (context_) lws_cancel_service(context_);
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace loa

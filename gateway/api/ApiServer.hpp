@@ -1,0 +1,37 @@
+#pragma once
+// The control API's HTTP(S) server (libwebsockets, one service thread): reads each request,
+// hands it to the ApiHandler and writes its answer.
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "api/ApiHandler.hpp"
+
+struct lws_context;
+
+namespace loa {
+
+class ApiServer {
+public:
+    /// Binds `settings.listen` (TLS if a certificate is given); throws loa::Error if it cannot.
+    ApiServer(const ApiSettings& settings, ApiHandler& handler);
+    ~ApiServer();
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    void start();
+    void stop();
+    ApiHandler& handler() { return handler_; }
+    int maxBodyBytes() const { return maxBodyBytes_; }
+
+private:
+    ApiHandler& handler_;
+    int maxBodyBytes_;
+    std::string iface_;
+    lws_context* context_ = nullptr;
+    std::atomic<bool> running_{false};
+    std::thread thread_;
+};
+
+}  // namespace loa
