@@ -1,0 +1,203 @@
+// Emergency broadcasts through the control API, with real processes on loopback: roles, the
+// two-person rule, targeting, test flags, the audit log, and a gateway killed mid-emergency.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "Harness.hpp"
+#include "Process.hpp"
+#include "TestData.hpp"
+#include "WavWriter.hpp"
+#include "api/ApiHandler.hpp"
+#include "common/Base64.hpp"
+
+using namespace loa::test;
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+namespace {
+const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
+                  kVera = "loa_vera_0123456789abcdef";
+
+std::string b64(uint8_t fill) {
+    return loa::base64Encode(std::vector<uint8_t>(30, fill));
+}
+
+struct Gw {
+    TempDir dir;
+    uint16_t media = freeUdpPort(), api = freeUdpPort();
+    uint16_t ports[3] = {freeUdpPort(), freeUdpPort(), freeUdpPort()};
+    std::filesystem::path config;
+
+    Gw() {
+        auto token = [](const std::string& name, const std::string& role, const std::string& secret) {
+            return "    - name: " + name + "\n      role: " + role +
+                   "\n      sha256: " + loa::hexEncode(loa::tokenHash(secret)) + "\n";
+        };
+        config = dir.path() / "gw.yaml";
+        std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                              << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
+                              << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
+                              << "stations:\n"
+                              << "  - {id: hanoi-1, programme: national, area: 01/001/00001, accepts_tests: true, "
+                                 "address: 127.0.0.1:"
+                              << ports[0] << ", key: " << b64(1) << "}\n"
+                              << "  - {id: hanoi-2, programme: national, area: 01/001/00002, address: 127.0.0.1:"
+                              << ports[1] << ", key: " << b64(2) << "}\n"
+                              << "  - {id: hue-1, programme: national, area: 46/474/19753, address: 127.0.0.1:"
+                              << ports[2] << ", key: " << b64(3) << "}\n"
+                              << "api:\n  listen: 127.0.0.1:" << api << "\n  tokens:\n"
+                              << token("alice", "emergency", kAlice) << token("bob", "emergency", kBob)
+                              << token("vera", "viewer", kVera)
+                              << "emergency:\n  tone_ms: 1500\n  messages:\n    flood: "
+                              << (sourceDir() / "config/segments/a880.opus").string() << "\n";
+    }
+
+    std::unique_ptr<Process> start(const std::string& log = "gw.log") {
+        auto p = std::make_unique<Process>(std::vector<std::string>{LOA_GATEWAY_BIN, "--config", config.string()},
+                                           dir.path() / "gw.out", dir.path() / log);
+        // Ready when the API answers.
+        for (int i = 0; i < 50 && call("GET", "/api/status", kVera).first != 200; ++i)
+            std::this_thread::sleep_for(100ms);
+        return p;
+    }
+
+    std::unique_ptr<Process> station(int i, double seconds) {
+        const std::string name = "st" + std::to_string(i);
+        return std::make_unique<Process>(
+            std::vector<std::string>{LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(ports[i]), "--key",
+                                     b64(static_cast<uint8_t>(i + 1)), "--duration", std::to_string(seconds), "--wav",
+                                     (dir.path() / (name + ".wav")).string()},
+            dir.path() / (name + ".json"), dir.path() / (name + ".log"));
+    }
+
+    /// (HTTP status, JSON body) of a request made with curl.
+    std::pair<int, Json> call(const std::string& method, const std::string& path, const std::string& token,
+                              const std::string& body = "") {
+        std::vector<std::string> args = {"curl", "-s", "-m", "5", "-X", method, "-w", "\n%{http_code}"};
+        if (!token.empty()) args.insert(args.end(), {"-H", "Authorization: Bearer " + token});
+        if (!body.empty()) args.insert(args.end(), {"-H", "Content-Type: application/json", "--data-binary", body});
+        args.push_back("http://127.0.0.1:" + std::to_string(api) + path);
+        Process curl(args, dir.path() / "curl.out", dir.path() / "curl.err");
+        curl.wait(10s);
+        const std::string out = curl.output();
+        const auto nl = out.rfind('\n');
+        if (nl == std::string::npos) return {0, {}};
+        return {std::atoi(out.c_str() + nl + 1), Json::parse(out.substr(0, nl), nullptr, false)};
+    }
+};
+
+double powerAt(const std::vector<float>& a, size_t from, size_t count, double hz) {
+    const double coeff = 2.0 * std::cos(2.0 * M_PI * hz / 48000);
+    double s1 = 0, s2 = 0;
+    for (size_t i = from; i < from + count; ++i) {
+        const double s0 = a[i] + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+/// 100 ms windows of `audio` in which the alert tone (853 + 960 Hz) dominates.
+int alertWindows(const std::vector<float>& audio) {
+    int n = 0;
+    for (size_t at = 0; at + 4800 <= audio.size(); at += 4800) {
+        double total = 0;
+        for (size_t i = at; i < at + 4800; ++i)
+            total += static_cast<double>(audio[i]) * audio[i];
+        if (total > 0 && powerAt(audio, at, 4800, 853) + powerAt(audio, at, 4800, 960) > 0.6 * total * 4800 / 2) ++n;
+    }
+    return n;
+}
+}  // namespace
+
+TEST(Emergency, AnActualAlertNeedsTwoOperatorsReachesItsAreaOnlyAndIsAudited) {
+    Gw gw;
+    std::vector<std::unique_ptr<Process>> stations;
+    for (int i = 0; i < 3; ++i)
+        stations.push_back(gw.station(i, 9));
+    auto gateway = gw.start();
+
+    EXPECT_EQ(gw.call("GET", "/api/status", "").first, 401) << "no token";
+    EXPECT_EQ(gw.call("GET", "/api/status", "loa_forged").first, 401);
+    const std::string alert = R"({"status":"actual","targets":{"areas":["01/001"]},"message":"flood"})";
+    EXPECT_EQ(gw.call("POST", "/api/emergencies", kVera, alert).first, 403) << "a viewer only reads";
+    std::this_thread::sleep_for(1s);
+
+    const auto [status, pending] = gw.call("POST", "/api/emergencies", kAlice, alert);
+    ASSERT_EQ(status, 202) << pending.dump();
+    EXPECT_EQ(pending["state"], "pending");
+    const std::string id = pending["id"];
+    EXPECT_EQ(gw.call("POST", "/api/emergencies/" + id + "/confirm", kAlice).first, 403) << "not one's own";
+    const auto [confirmed, active] = gw.call("POST", "/api/emergencies/" + id + "/confirm", kBob);
+    ASSERT_EQ(confirmed, 200) << active.dump();
+    EXPECT_EQ(active["state"], "active");
+    EXPECT_EQ(active["stations"], Json::parse(R"(["hanoi-1","hanoi-2"])"));
+    std::this_thread::sleep_for(2500ms);
+    const auto [status2, now] = gw.call("GET", "/api/status", kVera);
+    EXPECT_EQ(now["emergencies"].size(), 1u) << now.dump();
+    EXPECT_EQ(gw.call("POST", "/api/emergencies/" + id + "/cancel", kBob).first, 200);
+
+    for (auto& s : stations)
+        ASSERT_EQ(s->wait(20s), 0) << s->errors();
+    const auto audit = gw.call("GET", "/api/audit?limit=50", kVera).second;
+    EXPECT_EQ(gateway->stop(), 0) << gateway->errors();
+
+    // hanoi-1 and hanoi-2 heard the alert, then their programme again; hue-1 never did.
+    for (int i = 0; i < 3; ++i) {
+        const auto audio = loa::readWav(gw.dir.path() / ("st" + std::to_string(i) + ".wav")).samples;
+        const auto stats = parseStats(stations[static_cast<size_t>(i)]->output());
+        SCOPED_TRACE("station " + std::to_string(i) + ": " + stations[static_cast<size_t>(i)]->output());
+        if (i < 2) {
+            EXPECT_GE(alertWindows(audio), 10) << "the 1.5 s alert tone";
+        } else {
+            EXPECT_EQ(alertWindows(audio), 0);
+        }
+        EXPECT_EQ(stats.at("last_priority"), 4) << "back to the programme after the cancel";
+        EXPECT_EQ(stats.at("lost"), 0);
+        EXPECT_EQ(stats.at("restarts"), 0) << "one continuous stream across the switches";
+    }
+    // Every attempt is in the audit log, refusals included.
+    std::map<std::string, int> seen;
+    for (const auto& r : audit)
+        ++seen[r["action"].get<std::string>() + ":" + r["outcome"].get<std::string>()];
+    EXPECT_EQ(seen["api.authenticate:refused"], 2) << audit.dump();
+    EXPECT_EQ(seen["emergency.trigger:refused"], 0) << "the viewer was stopped at the role check";
+    EXPECT_EQ(seen["emergency.trigger:pending"], 1);
+    EXPECT_EQ(seen["emergency.confirm:refused"], 1);
+    EXPECT_EQ(seen["emergency.confirm:ok"], 1);
+    EXPECT_EQ(seen["emergency.start:ok"], 1);
+    EXPECT_EQ(seen["emergency.cancel:ok"], 1);
+    const std::string log = gateway->errors();
+    EXPECT_NE(log.find("[ACTUAL]"), std::string::npos) << log;
+}
+
+TEST(Emergency, ATestReachesOnlyStationsThatAcceptTestsAndSurvivesAKill9) {
+    Gw gw;
+    auto gateway = gw.start();
+    const auto [status, test] =
+        gw.call("POST", "/api/emergencies", kAlice, R"({"status":"test","targets":{"all":true},"tone":true})");
+    ASSERT_EQ(status, 201) << test.dump();
+    EXPECT_EQ(test["stations"], Json::parse(R"(["hanoi-1"])")) << "only the station that accepts tests";
+    const std::string id = test["id"];
+    gateway->signal(SIGKILL);
+    gateway->wait(5s);
+
+    // The restarted gateway puts it back on air: hanoi-1 hears it, marked emergency.
+    auto st = gw.station(0, 3);
+    auto other = gw.station(2, 3);
+    auto again = gw.start("gw2.log");
+    ASSERT_EQ(st->wait(10s), 0) << st->errors();
+    ASSERT_EQ(other->wait(10s), 0) << other->errors();
+    const auto live = gw.call("GET", "/api/emergencies", kVera).second;
+    ASSERT_EQ(live.size(), 1u) << live.dump();
+    EXPECT_EQ(live[0]["id"], id);
+    EXPECT_EQ(live[0]["state"], "active");
+    EXPECT_EQ(parseStats(st->output()).at("last_priority"), 1) << st->output();
+    EXPECT_EQ(parseStats(other->output()).at("last_priority"), 4) << other->output();
+    EXPECT_NE(again->errors().find("emergency.resume " + id), std::string::npos) << again->errors();
+    EXPECT_EQ(again->stop(), 0) << again->errors();
+}
