@@ -136,6 +136,8 @@ ApiResponse ApiHandler::handle(const ApiRequest& request) {
         return route(request, *caller);
     } catch (const RequestError& e) {
         return error(e.status(), e.what());
+    } catch (const std::logic_error& e) {  // std::stoul and friends on a bad query value
+        return error(400, std::string("bad query value: ") + e.what());
     } catch (const std::exception& e) {
         LOA_LOG(error, kTag) << request.method << " " << request.path << ": " << e.what();
         return error(500, e.what());
@@ -148,6 +150,23 @@ ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
     if (get && path == "/metrics") return {200, "text/plain; version=0.0.4", sources_.metrics()};
     if (get && path == "/api/status") return json(200, sources_.status());
     if (get && path == "/api/stations") return json(200, sources_.stations());
+    if (get && path == "/api/schedule") return json(200, sources_.schedule());
+    static const std::string kStations = "/api/stations/";
+    if (get && path.compare(0, kStations.size(), kStations) == 0 && path.size() > kStations.size() + 4 &&
+        path.compare(path.size() - 4, 4, "/sdp") == 0) {
+        // The SDP holds the station's key: administrators only, and always audited.
+        const std::string id = path.substr(kStations.size(), path.size() - kStations.size() - 4);
+        const bool allowed = caller.role == ApiRole::admin;
+        const auto sdp = allowed ? sources_.stationSdp(id) : std::nullopt;
+        store_.audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "station.keys", id,
+                      !allowed ? "refused"
+                      : sdp    ? "ok"
+                               : "unknown",
+                      "{}"});
+        if (!allowed) return error(403, "only the admin role may read a station's key");
+        if (!sdp) return error(404, "no station '" + id + "'");
+        return {200, "application/sdp", *sdp};
+    }
     if (get && path == "/api/audit") {
         const auto q = request.query;
         const size_t limit = q.count("limit") ? std::clamp<size_t>(std::stoul(q.at("limit")), 1, 1000) : 100;

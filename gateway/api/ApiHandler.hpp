@@ -36,7 +36,9 @@ struct ApiResponse {
 struct ApiSources {
     std::function<nlohmann::json()> status;
     std::function<nlohmann::json()> stations;
-    std::function<std::string()> metrics;  ///< Prometheus text
+    std::function<std::string()> metrics;                                      ///< Prometheus text
+    std::function<std::optional<std::string>(const std::string&)> stationSdp;  ///< with its key
+    std::function<nlohmann::json()> schedule;
 };
 
 class ApiHandler {

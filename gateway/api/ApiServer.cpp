@@ -73,7 +73,8 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             lws_get_peer_simple(wsi, peer, sizeof peer);
             r.address = peer;
             const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-            if (post && !length.empty() && length != "0") return 0;  // the body comes next
+            // With a Content-Length (even 0) libwebsockets reports the body's completion next.
+            if (post && !length.empty()) return 0;
             return answer(wsi, *pss->session);
         }
         case LWS_CALLBACK_HTTP_BODY:
@@ -82,6 +83,7 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
             if (!pss->session) return 1;
+            if (pss->session->answered) return 0;
             return answer(wsi, *pss->session);
         case LWS_CALLBACK_HTTP_WRITEABLE: {
             if (!pss->session || !pss->session->answered) return 0;

@@ -8,6 +8,7 @@
 
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
+#include "pipelines/Schedule.hpp"
 #include "srtp/StationKeys.hpp"
 
 namespace loa {
@@ -59,6 +60,40 @@ ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const ui
     return programme;
 }
 
+namespace {
+StationStream describeStream(const Settings& settings, StationStream stream, const std::string& programmeId) {
+    const auto* programme = settings.findProgramme(programmeId);
+    stream.programmeName = programme->name;
+    stream.payloadType = programme->payloadType;
+    stream.channels = programme->encoder.channels;
+    stream.frameMs = programme->encoder.frameMs;
+    stream.priorityExtensionId = settings.gateway.priorityExtensionId;
+    return stream;
+}
+}  // namespace
+
+StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
+                             const StationSettings& station) {
+    StationStream stream;
+    stream.stationId = station.id;
+    stream.destination = station.address;
+    stream.profile = station.profile;
+    stream.keyMaterial = stationKeyMaterial(station, gatewaySecret);
+    stream.ssrc = deriveStationSsrc(gatewaySecret, station.id);
+    return describeStream(settings, stream, station.programme);
+}
+
+StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
+                             const MulticastGroupSettings& group) {
+    StationStream stream;
+    stream.stationId = groupDestinationId(group.id);
+    stream.destination = group.address;
+    stream.profile = group.profile;
+    stream.keyMaterial = groupKeyMaterial(group, gatewaySecret);
+    stream.ssrc = deriveGroupSsrc(gatewaySecret, group.id);
+    return describeStream(settings, stream, group.programme);
+}
+
 std::string groupDestinationId(const std::string& groupId) {
     return "group:" + groupId;
 }
@@ -92,10 +127,11 @@ Gateway::Gateway(Settings settings)
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
     emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
     if (settings_.api) {
-        apiHandler_ =
-            std::make_unique<ApiHandler>(*settings_.api, *emergencies_, *store_,
-                                         ApiSources{[this] { return statusJson(); }, [this] { return stationsJson(); },
-                                                    [this] { return metricsText(); }});
+        apiHandler_ = std::make_unique<ApiHandler>(
+            *settings_.api, *emergencies_, *store_,
+            ApiSources{[this] { return statusJson(); }, [this] { return stationsJson(); },
+                       [this] { return metricsText(); }, [this](const std::string& id) { return stationSdp(id); },
+                       [this] { return scheduleJson(); }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_);
     }
     for (const auto& s : settings_.stations)
@@ -170,6 +206,44 @@ nlohmann::json Gateway::statusJson() {
             {"packets", t.packets},
             {"send_errors", t.sendErrors},
             {"emergencies", live}};
+}
+
+std::optional<std::string> Gateway::stationSdp(const std::string& id) {
+    std::lock_guard lock(slotsMutex_);
+    const auto* station = settings_.findStation(id);
+    if (!station) return std::nullopt;
+    return makeStationSdp(describeStream(settings_, secret_, *station));
+}
+
+nlohmann::json Gateway::scheduleJson() {
+    std::lock_guard lock(slotsMutex_);
+    static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : settings_.schedule) {
+        char at[16];
+        std::snprintf(at, sizeof at, "%02d:%02d:%02d", e.secondOfDay / 3600, e.secondOfDay / 60 % 60,
+                      e.secondOfDay % 60);
+        nlohmann::json days = nlohmann::json::array();
+        for (int d = 0; d < 7; ++d) {
+            if (e.weekdays & (1u << d)) days.push_back(kDays[d]);
+        }
+        nlohmann::json j = {{"id", e.id},
+                            {"programme", e.programme},
+                            {"at", at},
+                            {"days", days},
+                            {"priority", e.priority == SchedulePriority::bulletin ? "bulletin" : "normal"}};
+        if (e.date) {
+            char date[16];
+            std::snprintf(date, sizeof date, "%04d-%02d-%02d", (*e.date)[0], (*e.date)[1], (*e.date)[2]);
+            j["date"] = date;
+        }
+        if (const auto next = nextOccurrence(e, std::chrono::system_clock::now())) {
+            j["next_start_ms"] =
+                std::chrono::duration_cast<std::chrono::milliseconds>(next->time_since_epoch()).count();
+        }
+        out.push_back(std::move(j));
+    }
+    return out;
 }
 
 nlohmann::json Gateway::stationsJson() {

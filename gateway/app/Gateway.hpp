@@ -16,6 +16,7 @@
 #include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
 #include "pipelines/Programme.hpp"
+#include "sdp/StationSdp.hpp"
 #include "settings/Settings.hpp"
 #include "srtp/RolloverReservation.hpp"
 #include "state/StateStore.hpp"
@@ -29,6 +30,12 @@ std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::
 /// The programme's settings with each live feed's SRTP key filled in: from its config, or derived
 /// from the gateway secret and "PROGRAMME/live" ("/upstream"); none for trusted plain RTP.
 ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const uint8_t> gatewaySecret);
+/// What a station's SDP describes: its address, key, SSRC and its programme's format.
+StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
+                             const StationSettings& station);
+/// The same for a multicast group.
+StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
+                             const MulticastGroupSettings& group);
 /// The fan-out engine's id of a multicast group (station ids cannot contain ':').
 std::string groupDestinationId(const std::string& groupId);
 
@@ -86,6 +93,8 @@ private:
 
     nlohmann::json statusJson();
     nlohmann::json stationsJson();
+    nlohmann::json scheduleJson();
+    std::optional<std::string> stationSdp(const std::string& id);
     std::string metricsText();
 
     struct Slot {

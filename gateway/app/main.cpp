@@ -145,32 +145,15 @@ int printKeys(const Options& o) {
     const auto secret = loa::loadOrCreateSecret(settings.gateway.secretFile());
     if (!o.ingest.empty()) return printIngestKey(o, settings, secret);
     loa::StationStream stream;
-    std::string programmeId;
     if (!o.station.empty()) {
         const auto* station = settings.findStation(o.station);
         if (!station) throw loa::Error("no station '" + o.station + "' in " + o.config);
-        programmeId = station->programme;
-        stream.stationId = station->id;
-        stream.destination = station->address;
-        stream.profile = station->profile;
-        stream.keyMaterial = loa::stationKeyMaterial(*station, secret);
-        stream.ssrc = loa::deriveStationSsrc(secret, station->id);
+        stream = loa::describeStream(settings, secret, *station);
     } else {
         const auto* group = settings.findGroup(o.group);
         if (!group) throw loa::Error("no multicast group '" + o.group + "' in " + o.config);
-        programmeId = group->programme;
-        stream.stationId = loa::groupDestinationId(group->id);
-        stream.destination = group->address;
-        stream.profile = group->profile;
-        stream.keyMaterial = loa::groupKeyMaterial(*group, secret);
-        stream.ssrc = loa::deriveGroupSsrc(secret, group->id);
+        stream = loa::describeStream(settings, secret, *group);
     }
-    const auto* programme = settings.findProgramme(programmeId);
-    stream.programmeName = programme->name;
-    stream.payloadType = programme->payloadType;
-    stream.channels = programme->encoder.channels;
-    stream.frameMs = programme->encoder.frameMs;
-    stream.priorityExtensionId = settings.gateway.priorityExtensionId;
     if (!o.sdpOnly) {
         std::cout << (o.station.empty() ? "group: " : "station: ") << (o.station.empty() ? o.group : o.station) << "\n"
                   << "profile: " << loa::info(stream.profile).sdesName << "\n"

@@ -139,7 +139,17 @@ TEST(Emergency, AnActualAlertNeedsTwoOperatorsReachesItsAreaOnlyAndIsAudited) {
     std::this_thread::sleep_for(2500ms);
     const auto [status2, now] = gw.call("GET", "/api/status", kVera);
     EXPECT_EQ(now["emergencies"].size(), 1u) << now.dump();
-    EXPECT_EQ(gw.call("POST", "/api/emergencies/" + id + "/cancel", kBob).first, 200);
+    // loactl, the operators' command line, cancels it.
+    Process cancel({LOA_LOACTL_BIN, "--url", "http://127.0.0.1:" + std::to_string(gw.api), "--token", kBob, "emergency",
+                    "cancel", id},
+                   gw.dir.path() / "loactl.out", gw.dir.path() / "loactl.err");
+    EXPECT_EQ(cancel.wait(10s), 0) << cancel.errors();
+    EXPECT_EQ(Json::parse(cancel.output())["state"], "cancelled") << cancel.output();
+    Process again({LOA_LOACTL_BIN, "--url", "http://127.0.0.1:" + std::to_string(gw.api), "--token", kBob, "emergency",
+                   "cancel", id},
+                  gw.dir.path() / "loactl2.out", gw.dir.path() / "loactl2.err");
+    EXPECT_EQ(again.wait(10s), 1) << "refused: it is already cancelled";
+    EXPECT_NE(again.errors().find("already cancelled"), std::string::npos) << again.errors();
 
     for (auto& s : stations)
         ASSERT_EQ(s->wait(20s), 0) << s->errors();
