@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "EmergencyBench.hpp"
 #include "FanoutBench.hpp"
 #include "GstRuntime.hpp"
 #include "LatencyBench.hpp"
@@ -27,6 +28,9 @@ constexpr const char* kUsage = R"(usage:
   loa-bench latency [--seconds 60] [--modes audio,lowdelay] [--jitter-ms 20] [--gateway PATH] [--out bench/results]
       added latency from a live packet arriving to the first station packet carrying its audio,
       through a real loa-gateway with the bus mixing; writes latency.json and latency.md
+  loa-bench emergency [--triggers 100] [--stations 100] [--gateway PATH] [--out bench/results]
+      from the API's answer to a trigger to the first emergency packet at a station, and from a
+      cancel back to the programme; writes emergency.json and emergency.md
 )";
 
 std::vector<size_t> numbers(const std::string& text) {
@@ -106,6 +110,23 @@ int main(int argc, char** argv) {
                     throw std::invalid_argument("unknown argument " + args[i]);
             }
             return loa::bench::runFanoutBench(o);
+        }
+        if (command == "emergency") {
+            loa::bench::EmergencyBenchOptions o;
+            o.gateway = LOA_GATEWAY_BIN;
+            for (size_t i = 0; i < args.size(); i += 2) {
+                if (args[i] == "--triggers")
+                    o.triggers = std::stoi(args[i + 1]);
+                else if (args[i] == "--stations")
+                    o.stations = std::stoi(args[i + 1]);
+                else if (args[i] == "--gateway")
+                    o.gateway = args[i + 1];
+                else if (args[i] == "--out")
+                    o.outDir = args[i + 1];
+                else
+                    throw std::invalid_argument("unknown argument " + args[i]);
+            }
+            return loa::bench::runEmergencyBench(o);
         }
         if (command == "latency") {
             loa::bench::LatencyBenchOptions o;
