@@ -188,6 +188,12 @@ ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
         const auto r = emergencies_.trigger(caller, body);
         return json(r.state == "pending" ? 202 : 201, toJson(r));
     }
+    if (post && path == "/api/cap") {
+        Json out = Json::array();
+        for (const auto& r : emergencies_.fromCap(caller, parseCap(request.body)))
+            out.push_back(toJson(r));
+        return json(200, out);
+    }
     static const std::string kPrefix = "/api/emergencies/";
     if (path.compare(0, kPrefix.size(), kPrefix) == 0) {
         const auto rest = path.substr(kPrefix.size());

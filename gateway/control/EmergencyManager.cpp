@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -91,6 +92,7 @@ EmergencyAudio EmergencyManager::audioOf(const EmergencyRecord& r) const {
     for (const auto& [name, file] : settings_.emergency.messages) {
         if (name == message) audio.message = file;
     }
+    if (request.contains("message_file")) audio.message = request["message_file"].get<std::string>();
     return audio;
 }
 
@@ -118,7 +120,11 @@ void EmergencyManager::goOnAir(EmergencyRecord& r, const Caller& caller) {
 
 EmergencyRecord EmergencyManager::trigger(const Caller& caller, const Json& body) {
     std::lock_guard lock(mutex_);
-    const std::string action = "emergency.trigger";
+    return triggerLocked(caller, body, Json::object());
+}
+
+EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json& body, const Json& internal) {
+    const std::string action = internal.contains("cap") ? "cap.alert" : "emergency.trigger";
     requireRole(caller, action, "-");
     if (!body.is_object()) refuse(caller, action, "-", 400, "expected a JSON object");
     EmergencyRecord r;
@@ -169,6 +175,10 @@ EmergencyRecord EmergencyManager::trigger(const Caller& caller, const Json& body
                         {"message", message},
                         {"expires_s", expires},
                         {"note", body.value("note", "")}};
+        // What the gateway itself adds (the CAP alert it came from, its own audio file): never
+        // taken from a caller's body.
+        for (const auto& [key, value] : internal.items())
+            request[key] = value;
         r.request = request.dump();
         r.stations = joined(reached);
     } catch (const RequestError& e) {
@@ -214,6 +224,10 @@ EmergencyRecord EmergencyManager::confirm(const Caller& caller, const std::strin
 
 EmergencyRecord EmergencyManager::cancel(const Caller& caller, const std::string& id) {
     std::lock_guard lock(mutex_);
+    return cancelLocked(caller, id);
+}
+
+EmergencyRecord EmergencyManager::cancelLocked(const Caller& caller, const std::string& id) {
     const std::string action = "emergency.cancel";
     requireRole(caller, action, id);
     auto r = load(id, caller, action);
@@ -261,6 +275,75 @@ void EmergencyManager::resume() {
             audit(kGateway, "emergency.resume", r, "failed", e.what());
         }
     }
+}
+
+}  // namespace loa
+
+namespace loa {
+
+std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, const CapAlert& alert) {
+    std::lock_guard lock(mutex_);
+    const std::string action = "cap." + alert.msgType;
+    const std::string subject = alert.sender + "," + alert.identifier;
+    requireRole(caller, action, subject);
+    std::string status;
+    if (alert.status == "Actual") status = "actual";
+    if (alert.status == "Exercise") status = "exercise";
+    if (alert.status == "Test") status = "test";
+    if (status.empty()) refuse(caller, action, subject, 400, "a CAP " + alert.status + " alert is not broadcast");
+    if (alert.msgType == "Ack" || alert.msgType == "Error")
+        refuse(caller, action, subject, 400, "a CAP " + alert.msgType + " has nothing to broadcast");
+
+    std::vector<EmergencyRecord> out;
+    if (alert.msgType == "Update" || alert.msgType == "Cancel") {
+        // End what the referenced alerts put on air (or still wait for confirmation).
+        for (const auto& r : store_.emergencies(true)) {
+            const Json request = Json::parse(r.request, nullptr, false);
+            if (!request.is_object() || !request.contains("cap")) continue;
+            const auto& cap = request["cap"];
+            for (const auto& ref : alert.references) {
+                if (cap.value("sender", "") == ref.sender && cap.value("identifier", "") == ref.identifier)
+                    out.push_back(cancelLocked(caller, r.id));
+            }
+        }
+        if (alert.msgType == "Cancel") {
+            if (out.empty()) refuse(caller, action, subject, 404, "no emergency on air for the referenced alert");
+            return out;
+        }
+    }
+    if (alert.geocodes.empty()) refuse(caller, action, subject, 400, "the alert has no <area><geocode>");
+    Json body = {{"status", status}, {"targets", {{"areas", alert.geocodes}}}};
+    if (alert.expiresMs) {
+        const int64_t left = (*alert.expiresMs - StateStore::nowMs()) / 1000;
+        if (left <= 0) refuse(caller, action, subject, 400, "the alert has already expired");
+        body["expires_s"] = std::min<int64_t>(left, 7 * 86400);
+    }
+    if (!alert.headlines.empty()) body["note"] = alert.headlines.front();
+    Json internal = {{"cap",
+                      {{"sender", alert.sender},
+                       {"identifier", alert.identifier},
+                       {"sent", alert.sent},
+                       {"msgType", alert.msgType}}}};
+    // The alert's own audio when it carries it; else the message named "cap" in the config.
+    for (const auto& res : alert.resources) {
+        if (res.content.empty() || res.mimeType.rfind("audio/", 0) != 0) continue;
+        const auto dir = settings_.gateway.stateDir / "cap";
+        std::filesystem::create_directories(dir);
+        std::string name;
+        for (char c : alert.identifier)
+            name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        const auto file = dir / (name.substr(0, 80) + "-" + newId() + ".audio");
+        std::ofstream(file, std::ios::binary)
+            .write(reinterpret_cast<const char*>(res.content.data()), static_cast<std::streamsize>(res.content.size()));
+        internal["message_file"] = file.string();
+        break;
+    }
+    if (!internal.contains("message_file") &&
+        std::any_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
+                    [](const auto& m) { return m.first == "cap"; }))
+        body["message"] = "cap";
+    out.push_back(triggerLocked(caller, body, internal));
+    return out;
 }
 
 }  // namespace loa

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/Error.hpp"
+#include "control/CapAlert.hpp"
 #include "settings/Settings.hpp"
 #include "state/StateStore.hpp"
 
@@ -63,6 +64,10 @@ public:
     ///        "expires_s": N, "note": TEXT}. Throws RequestError.
     EmergencyRecord trigger(const Caller& caller, const nlohmann::json& body);
     EmergencyRecord confirm(const Caller& caller, const std::string& id);
+    /// A CAP 1.2 alert: Alert triggers (areas from its geocodes, expiry, its own audio or the
+    /// message named "cap"), Update ends what it references and triggers anew, Cancel ends
+    /// what it references. Returns the emergencies it started or ended. Throws RequestError.
+    std::vector<EmergencyRecord> fromCap(const Caller& caller, const CapAlert& alert);
     EmergencyRecord cancel(const Caller& caller, const std::string& id);
     std::vector<EmergencyRecord> list(bool liveOnly);
 
@@ -72,6 +77,8 @@ public:
     void resume();
 
 private:
+    EmergencyRecord triggerLocked(const Caller& caller, const nlohmann::json& body, const nlohmann::json& internal);
+    EmergencyRecord cancelLocked(const Caller& caller, const std::string& id);
     void requireRole(const Caller& caller, const std::string& action, const std::string& subject);
     EmergencyRecord load(const std::string& id, const Caller& caller, const std::string& action);
     void refuse(const Caller& caller, const std::string& action, const std::string& subject, int status,

@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+
+#include "TestData.hpp"
+#include "common/Base64.hpp"
+#include "control/CapAlert.hpp"
+#include "control/EmergencyManager.hpp"
+
+using namespace loa;
+
+namespace {
+std::string sample(const std::string& name) {
+    const auto bytes = test::readBytes(test::dataFile("cap/" + name));
+    return {bytes.begin(), bytes.end()};
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    return std::regex_replace(text, std::regex(from), to);
+}
+
+int refusal(const std::function<void()>& f, std::string* why = nullptr) {
+    try {
+        f();
+    } catch (const RequestError& e) {
+        if (why) *why = e.what();
+        return e.status();
+    }
+    return 0;
+}
+
+struct FakeOutput : EmergencyOutput {
+    std::map<std::string, std::vector<std::string>> onAir;
+    std::map<std::string, EmergencyAudio> audio;
+    void start(const std::string& id, const EmergencyAudio& a, const std::vector<std::string>& s) override {
+        onAir[id] = s;
+        audio[id] = a;
+    }
+    void stop(const std::string& id) override { onAir.erase(id); }
+};
+}  // namespace
+
+TEST(Cap, ReadsAnAlertItsAreaExpiryAndResource) {
+    const auto a = parseCap(sample("flood-alert.xml"));
+    EXPECT_EQ(a.identifier, "VN-NCHMF-2026-1123-001");
+    EXPECT_EQ(a.status, "Actual");
+    EXPECT_EQ(a.msgType, "Alert");
+    EXPECT_EQ(a.geocodes, std::vector<std::string>{"01/001"});
+    ASSERT_TRUE(a.expiresMs);
+    EXPECT_EQ(*a.expiresMs, *parseCapTime("2099-11-23T15:00:00+00:00"));
+    ASSERT_EQ(a.resources.size(), 1u);
+    EXPECT_EQ(a.resources[0].mimeType, "audio/ogg");
+    EXPECT_TRUE(a.resources[0].content.empty());
+    const auto u = parseCap(sample("flood-update.xml"));
+    ASSERT_EQ(u.references.size(), 1u);
+    EXPECT_EQ(u.references[0].identifier, "VN-NCHMF-2026-1123-001");
+    EXPECT_EQ(*parseCapTime("2026-11-23T10:00:00+07:00"), *parseCapTime("2026-11-23T03:00:00-00:00"));
+}
+
+TEST(Cap, MalformedDocumentsAreRefusedWithTheirReason) {
+    const auto alert = sample("flood-alert.xml");
+    const std::map<std::string, std::string> broken = {
+        {"the XML does not parse", "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>"},
+        {"root element is not <alert>", replaced(alert, "cap:1.2", "cap:1.1")},
+        {"<status> is missing", replaced(alert, "<status>Actual</status>", "")},
+        {"<msgType> 'Alarm'", replaced(alert, "<msgType>Alert</msgType>", "<msgType>Alarm</msgType>")},
+        {"<sent> is not a date-time", replaced(alert, "2026-11-23T10:00:00\\+07:00", "yesterday")},
+        {"a <geocode> has no <value>", replaced(alert, "<value>01/001</value>", "")},
+        {"needs <references>", replaced(sample("flood-cancel.xml"), "<references>.*</references>", "")},
+        {"not sender,identifier,sent", replaced(sample("flood-cancel.xml"), "nchmf@example.vn,VN", "VN")},
+        {"not base64", replaced(alert, "<uri>", "<derefUri>!!!</derefUri><uri>")},
+    };
+    for (const auto& [words, xml] : broken) {
+        std::string why;
+        EXPECT_EQ(refusal([&] { parseCap(xml); }, &why), 400) << words;
+        EXPECT_NE(why.find(words), std::string::npos) << why;
+    }
+    // An external entity is never fetched or expanded.
+    const std::string xxe = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" +
+                            replaced(alert, "<identifier>[^<]*", "<identifier>&x;");
+    try {
+        EXPECT_EQ(parseCap(xxe).identifier.find("root:"), std::string::npos);
+    } catch (const RequestError&) {
+    }
+}
+
+TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {
+    test::TempDir dir;
+    StateStore store(dir.path() / "loa.db");
+    FakeOutput output;
+    Settings settings;
+    settings.gateway.stateDir = dir.path();
+    for (auto [id, area] : {std::pair{"hanoi-1", "01/001/00001"}, {"hanoi-9", "01/009/00090"}, {"hue-1", "46/474/1"}}) {
+        StationSettings s;
+        s.id = id;
+        s.programme = "national";
+        s.area = area;
+        settings.stations.push_back(s);
+    }
+    settings.api = ApiSettings{};
+    settings.api->twoPersonRule = false;
+    EmergencyManager manager(store, output, settings);
+    const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
+
+    const auto alert = manager.fromCap(cap, parseCap(sample("flood-alert.xml")));
+    ASSERT_EQ(alert.size(), 1u);
+    EXPECT_EQ(output.onAir.at(alert[0].id), std::vector<std::string>{"hanoi-1"});
+    EXPECT_GT(alert[0].expiresMs, 0);
+    // The update replaces it with a wider area; the cancel ends that.
+    const auto update = manager.fromCap(cap, parseCap(sample("flood-update.xml")));
+    ASSERT_EQ(update.size(), 2u);
+    EXPECT_EQ(update[0].state, "cancelled");
+    EXPECT_EQ(output.onAir.size(), 1u);
+    EXPECT_EQ(output.onAir.at(update[1].id), (std::vector<std::string>{"hanoi-1", "hanoi-9"}));
+    const auto cancel = manager.fromCap(cap, parseCap(sample("flood-cancel.xml")));
+    ASSERT_EQ(cancel.size(), 1u);
+    EXPECT_TRUE(output.onAir.empty());
+    EXPECT_EQ(refusal([&] { manager.fromCap(cap, parseCap(sample("flood-cancel.xml"))); }), 404);
+    // System and Draft alerts are not broadcast; an alert carrying its audio plays it.
+    EXPECT_EQ(
+        refusal([&] { manager.fromCap(cap, parseCap(replaced(sample("flood-alert.xml"), ">Actual<", ">System<"))); }),
+        400);
+    const std::string withAudio =
+        replaced(sample("flood-alert.xml"), "<uri>",
+                 "<derefUri>" + base64Encode(std::vector<uint8_t>{'O', 'g', 'g', 'S'}) + "</derefUri><uri>");
+    const auto played = manager.fromCap(cap, parseCap(withAudio));
+    ASSERT_TRUE(output.audio.at(played[0].id).message);
+    EXPECT_EQ(test::readBytes(*output.audio.at(played[0].id).message), (std::vector<uint8_t>{'O', 'g', 'g', 'S'}));
+    // A viewer's CAP is refused like any other trigger.
+    EXPECT_EQ(refusal([&] { manager.fromCap({"v", ApiRole::viewer, ""}, parseCap(sample("flood-alert.xml"))); }), 403);
+}
