@@ -8,6 +8,7 @@
 
 #include "common/Error.hpp"
 #include "common/Log.hpp"
+#include "rtp/Rtcp.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/SenderRollover.hpp"
 
@@ -27,12 +28,12 @@ std::string ReceiverStats::toJson() const {
       << ",\"decrypt_failures\":" << decryptFailures << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded
       << ",\"fec_recovered\":" << fecRecovered << ",\"concealed\":" << concealed << ",\"undecodable\":" << undecodable
       << ",\"restarts\":" << restarts << ",\"rollover_resyncs\":" << rolloverResyncs
-      << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc << "}";
+      << ",\"reports_sent\":" << reportsSent << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc << "}";
     return o.str();
 }
 
 StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink sink,
-                                 const SocketAddress* multicastInterface)
+                                 const SocketAddress* multicastInterface, std::chrono::milliseconds reportInterval)
     : stream_(stream),
       socket_(stream.destination, stream.destination.isMulticast()),
       srtp_(SrtpSession::Direction::inbound, stream.profile, stream.keyMaterial),
@@ -40,9 +41,16 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
       sink_(std::move(sink)),
       channels_(stream.channels),
       jitterDelay_(jitterMs),
+      reportInterval_(reportInterval),
       pcm_(static_cast<size_t>(kMaxFrame * stream.channels)) {
     socket_.setBufferSizes(1 << 20, 1 << 20);
-    if (stream.destination.isMulticast()) socket_.joinMulticast(stream.destination, multicastInterface);
+    if (stream.destination.isMulticast()) {
+        socket_.joinMulticast(stream.destination, multicastInterface);
+    } else if (stream.reportTo && stream.ssrc) {
+        reportSrtp_.emplace(SrtpSession::Direction::outbound, stream.profile, stream.keyMaterial,
+                            reporterSsrcFor(stream.ssrc));
+        nextReport_ = Clock::now();  // at once: the gateway may not know where this station is yet
+    }
 }
 
 StationReceiver::~StationReceiver() = default;
@@ -51,8 +59,13 @@ void StationReceiver::run(Clock::time_point deadline, const volatile bool& stop)
     while (!stop) {
         auto now = Clock::now();
         if (now >= deadline) return;
+        if (reportSrtp_ && now >= nextReport_) {
+            sendReport();
+            nextReport_ = now + reportInterval_;
+        }
         auto wake = deadline;
         if (playing_ && nextPlayout_ < wake) wake = nextPlayout_;
+        if (reportSrtp_ && nextReport_ < wake) wake = nextReport_;
         const auto waitNs = std::chrono::duration_cast<std::chrono::nanoseconds>(wake - now).count();
         timespec timeout{static_cast<time_t>(waitNs / 1'000'000'000), static_cast<long>(waitNs % 1'000'000'000)};
         pollfd pfd{socket_.fd(), POLLIN, 0};
@@ -69,6 +82,33 @@ void StationReceiver::run(Clock::time_point deadline, const volatile bool& stop)
             nextPlayout_ += std::chrono::microseconds(frameSamples_ * 1000 / 48);
         }
     }
+}
+
+void StationReceiver::sendReport() {
+    ReceiverReport r;
+    r.reporterSsrc = reporterSsrcFor(stream_.ssrc);
+    if (stats_.received > 0) {
+        r.hasBlock = true;
+        r.sourceSsrc = stats_.ssrc;
+        const uint64_t expected = stats_.received + stats_.lost;
+        const uint64_t expectedNow = expected - reportedExpected_, lostNow = stats_.lost - reportedLost_;
+        r.fractionLost = expectedNow ? static_cast<uint8_t>(std::min<uint64_t>(255, lostNow * 256 / expectedNow)) : 0;
+        r.cumulativeLost = static_cast<int32_t>(std::min<uint64_t>(stats_.lost, 0x7fffff));
+        r.highestSequence = highestSequence_;
+        r.jitter = static_cast<uint32_t>(jitter_ts_);
+        reportedExpected_ = expected;
+        reportedLost_ = stats_.lost;
+    }
+    uint8_t packet[128];
+    size_t length = writeReceiverReport(r, packet);
+    if (reportSrtp_->protectRtcp(packet, length) != SrtpResult::ok) return;
+    mmsghdr message{};
+    iovec iov{packet, length};
+    message.msg_hdr.msg_iov = &iov;
+    message.msg_hdr.msg_iovlen = 1;
+    message.msg_hdr.msg_name = const_cast<sockaddr*>(stream_.reportTo->sockaddrPtr());
+    message.msg_hdr.msg_namelen = stream_.reportTo->length();
+    if (socket_.sendBatch({&message, 1}) == 1) ++stats_.reportsSent;
 }
 
 void StationReceiver::receiveAll(Clock::time_point now) {
@@ -116,6 +156,15 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
         if (auto info = StreamInfo::parse(*ext)) stats_.lastPriority = info->priority;
     }
     lastArrival_ = now;
+    highestSequence_ = rtp->sequence();
+    // Interarrival jitter (RFC 3550 A.8): the change in transit time, smoothed by 1/16.
+    const auto arrival = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() * 48 / 1000);
+    if (lastTransit_) {
+        const int64_t d = static_cast<int32_t>((arrival - lastTransit_->second) - rtp->timestamp());
+        jitter_ts_ += (static_cast<double>(std::abs(d)) - jitter_ts_) / 16;
+    }
+    lastTransit_ = {now, arrival - rtp->timestamp()};
 
     switch (jitter_.insert(rtp->sequence(), rtp->payload())) {
         case JitterBuffer::Insert::late:

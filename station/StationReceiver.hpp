@@ -33,6 +33,7 @@ struct ReceiverStats {
     uint64_t undecodable = 0;      ///< payloads the Opus decoder refused (played as silence)
     uint64_t restarts = 0;         ///< stream restarts (sequence jumped)
     uint64_t rolloverResyncs = 0;  ///< times the SRTP rollover counter was taken from the sender
+    uint64_t reportsSent = 0;      ///< receiver reports sent to the gateway
     int lastPriority = 0;          ///< priority extension value of the last packet, 0 if none
     uint32_t ssrc = 0;
     std::string toJson() const;
@@ -44,8 +45,12 @@ public:
 
     /// `stream` gives the key, payload type, channels and the address to listen on; for a
     /// multicast group, the receiver joins it on the interface with address `multicastInterface`.
+    /// With stream.reportTo set (and not a multicast group), the receiver sends an SRTCP receiver
+    /// report there every `reportInterval`, from its own port: the gateway learns from it where
+    /// to send (symmetric RTP keeps a NAT or 4G path open).
     StationReceiver(const StationStream& stream, int jitterMs, Sink sink,
-                    const SocketAddress* multicastInterface = nullptr);
+                    const SocketAddress* multicastInterface = nullptr,
+                    std::chrono::milliseconds reportInterval = std::chrono::seconds(2));
     ~StationReceiver();
 
     /// Runs until `deadline` or until `stop` becomes true.
@@ -54,6 +59,7 @@ public:
     int channels() const { return channels_; }
 
 private:
+    void sendReport();
     void receiveAll(std::chrono::steady_clock::time_point now);
     void handlePacket(std::span<uint8_t> packet, std::chrono::steady_clock::time_point now);
     void playOne();
@@ -66,11 +72,20 @@ private:
     Sink sink_;
     int channels_;
     std::chrono::milliseconds jitterDelay_;
+    std::chrono::milliseconds reportInterval_;
     int frameSamples_ = 960;
     std::vector<float> pcm_;
     bool playing_ = false;
     std::chrono::steady_clock::time_point nextPlayout_{};
     std::chrono::steady_clock::time_point lastArrival_{};
+
+    // Receiver reports to the gateway (stream.reportTo), SRTCP under the station's own key.
+    std::optional<SrtpSession> reportSrtp_;
+    std::chrono::steady_clock::time_point nextReport_{};
+    uint64_t reportedExpected_ = 0, reportedLost_ = 0;
+    uint16_t highestSequence_ = 0;
+    double jitter_ts_ = 0;  ///< RFC 3550 interarrival jitter, 48 kHz units
+    std::optional<std::pair<std::chrono::steady_clock::time_point, uint32_t>> lastTransit_;
     ReceiverStats stats_;
 };
 

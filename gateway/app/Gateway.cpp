@@ -1,5 +1,6 @@
 #include "app/Gateway.hpp"
 
+#include <poll.h>
 #include <time.h>
 
 #include <algorithm>
@@ -80,6 +81,7 @@ StationStream describeStream(const Settings& settings, std::span<const uint8_t> 
     stream.profile = station.profile;
     stream.keyMaterial = stationKeyMaterial(station, gatewaySecret);
     stream.ssrc = deriveStationSsrc(gatewaySecret, station.id);
+    if (!settings.gateway.mediaListen.isUnspecified()) stream.reportTo = settings.gateway.mediaListen;
     return describeStream(settings, stream, station.programme);
 }
 
@@ -125,6 +127,9 @@ Gateway::Gateway(Settings settings)
         programmes_.back()->makeEmergencySlot();
     }
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
+    registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS);
+    registry_->setStations(registered());
+    learned_ = registry_->savedAddresses();
     emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
     if (settings_.api) {
         apiHandler_ = std::make_unique<ApiHandler>(
@@ -162,8 +167,41 @@ size_t Gateway::programmeIndex(const std::string& id) const {
 
 std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& station) const {
     const uint32_t ssrc = deriveStationSsrc(secret_, station.id);
-    return makeDestination(station.id, programmeIndex(station.programme), station.address, socket_.fd(), ssrc,
-                           station.profile, stationKeyMaterial(station, secret_));
+    // Where its own reports say it is, else where the config says.
+    SocketAddress address = station.address;
+    {
+        std::lock_guard lock(slotsMutex_);
+        if (const auto learned = learned_.find(station.id); learned != learned_.end()) address = learned->second;
+    }
+    return makeDestination(station.id, programmeIndex(station.programme), address, socket_.fd(), ssrc, station.profile,
+                           stationKeyMaterial(station, secret_));
+}
+
+std::vector<RegisteredStation> Gateway::registered() const {
+    std::vector<RegisteredStation> out;
+    for (const auto& s : settings_.stations)
+        out.push_back({s.id, deriveStationSsrc(secret_, s.id), s.profile, stationKeyMaterial(s, secret_)});
+    return out;
+}
+
+void Gateway::reportLoop() {
+    uint8_t buffer[1500];
+    SocketAddress from;
+    while (running_) {
+        pollfd pfd{socket_.fd(), POLLIN, 0};
+        if (::poll(&pfd, 1, 100) <= 0) continue;
+        for (int i = 0; i < 64; ++i) {
+            const ssize_t n = socket_.receive(buffer, from);
+            if (n <= 0) break;  // nothing more, or an ICMP error for an earlier send: not ours to handle
+            const auto moved = registry_->handle({buffer, static_cast<size_t>(n)}, from, StateStore::nowMs());
+            if (!moved) continue;
+            {
+                std::lock_guard lock(slotsMutex_);
+                learned_[moved->first] = moved->second;
+            }
+            engine_.moveTo(moved->first, moved->second);
+        }
+    }
 }
 
 std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSettings& group, int fd) const {
@@ -178,6 +216,7 @@ void Gateway::start() {
         p->start();
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
+    reports_ = std::thread([this] { reportLoop(); });
     emergencies_->resume();
     if (api_) api_->start();
 }
@@ -270,6 +309,18 @@ nlohmann::json Gateway::stationsJson() {
             for (const auto& [station, own] : slot.stations)
                 if (station == s.id) j["emergency"] = slot.emergency;
         }
+        if (const auto st = registry_->status(s.id)) {
+            const int64_t now = StateStore::nowMs();
+            j["online"] = registry_->online(*st, now);
+            if (st->everHeard) {
+                j["last_seen_ms"] = st->lastSeenMs;
+                j["reports"] = st->reports;
+                j["fraction_lost"] = st->fractionLost / 256.0;
+                j["cumulative_lost"] = st->cumulativeLost;
+                j["jitter_ms"] = st->jitterMs;
+            }
+            if (st->learned) j["learned_address"] = st->learned->toString();
+        }
         out.push_back(std::move(j));
     }
     return out;
@@ -347,6 +398,7 @@ void Gateway::stop() {
     if (api_) api_->stop();
     running_ = false;
     if (media_.joinable()) media_.join();
+    if (reports_.joinable()) reports_.join();
     for (auto& p : programmes_)
         p->stop();
     engine_.stop();
@@ -396,6 +448,7 @@ std::string Gateway::reload(const Settings& next) {
         std::lock_guard lock(slotsMutex_);  // emergencies read the stations
         settings_ = next;
     }
+    registry_->setStations(registered());
     if (scheduleChanged) {
         for (auto& p : programmes_)
             p->setSchedule(settings_.schedule);

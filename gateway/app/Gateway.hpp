@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "api/ApiServer.hpp"
 #include "control/EmergencyManager.hpp"
+#include "control/StationRegistry.hpp"
 #include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
 #include "pipelines/Programme.hpp"
@@ -88,6 +90,11 @@ private:
     FanoutEngine engine_;
     std::unique_ptr<StateStore> store_;
     std::unique_ptr<EmergencyManager> emergencies_;
+    std::unique_ptr<StationRegistry> registry_;
+    std::map<std::string, SocketAddress> learned_;  ///< stations' addresses from their reports
+    std::thread reports_;
+    void reportLoop();
+    std::vector<RegisteredStation> registered() const;
     std::unique_ptr<ApiHandler> apiHandler_;
     std::unique_ptr<ApiServer> api_;
 
@@ -104,7 +111,7 @@ private:
         /// The stations it reaches, each with the programme it goes back to.
         std::vector<std::pair<std::string, size_t>> stations;
     };
-    std::mutex slotsMutex_;
+    mutable std::mutex slotsMutex_;  ///< slots, settings_ for other threads, learned_
     std::vector<Slot> slots_;
     uint64_t slotSequence_ = 0;
 

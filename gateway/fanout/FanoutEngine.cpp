@@ -82,3 +82,11 @@ uint32_t FanoutEngine::highestRolloverCounter() const {
 }
 
 }  // namespace loa
+
+namespace loa {
+
+void FanoutEngine::moveTo(const std::string& id, const SocketAddress& address) {
+    workerFor(id).moveTo(id, address);
+}
+
+}  // namespace loa

@@ -40,6 +40,8 @@ public:
     void remove(const std::string& id);
     /// The destination follows another programme from its next frame, its stream continuous.
     void follow(const std::string& id, size_t programme);
+    /// The destination's stream goes to `address` from its next packet (a station's learned address).
+    void moveTo(const std::string& id, const SocketAddress& address);
     /// Control threads: every destination's status (a copy taken by each worker).
     std::vector<DestinationStatus> destinations();
 

@@ -104,6 +104,13 @@ void FanoutWorker::follow(const std::string& id, size_t programme) {
     enqueue(std::move(c));
 }
 
+void FanoutWorker::moveTo(const std::string& id, const SocketAddress& address) {
+    Command c;
+    c.move = id;
+    c.address = address;
+    enqueue(std::move(c));
+}
+
 void FanoutWorker::remove(const std::string& id) {
     Command c;
     c.remove = id;
@@ -134,6 +141,10 @@ void FanoutWorker::applyCommands() {
     for (auto& c : commands) {
         if (!c.remove.empty()) removeNow(c.remove);
         if (c.add) addNow(std::move(c.add));
+        if (!c.move.empty()) {
+            if (const auto it = where_.find(c.move); it != where_.end())
+                slots_[it->second.first][it->second.second]->address = c.address;
+        }
         if (!c.follow.empty()) {
             if (const auto it = where_.find(c.follow); it != where_.end()) {
                 auto& d = *slots_[it->second.first][it->second.second];

@@ -70,6 +70,8 @@ public:
     /// Control threads: the destination follows `programme` from its next frame on, its stream
     /// continuing (same SSRC, next sequence number, timestamps advancing by the time between).
     void follow(const std::string& id, size_t programme);
+    /// Control threads: the destination's packets go to `address` from its next packet on.
+    void moveTo(const std::string& id, const SocketAddress& address);
     /// Control threads: a copy of every destination's status, taken by the worker (waits for it).
     std::vector<DestinationStatus> snapshot();
 
@@ -93,6 +95,8 @@ private:
         std::function<void(std::vector<DestinationStatus>)> snapshot;
         std::string follow;
         size_t programme = 0;
+        std::string move;
+        SocketAddress address;
     };
 
     void run();

@@ -71,6 +71,13 @@ bool SocketAddress::isLoopback() const {
     return false;
 }
 
+bool SocketAddress::isUnspecified() const {
+    if (family() == AF_INET) return reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr == INADDR_ANY;
+    if (family() == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
+    return true;
+}
+
 bool SocketAddress::isMulticast() const {
     if (family() == AF_INET) {
         return IN_MULTICAST(ntohl(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr));

@@ -23,6 +23,8 @@ public:
     uint16_t port() const;
     void setPort(uint16_t port);
     bool isLoopback() const;
+    /// 0.0.0.0 or ::, the "any address" of a bound socket.
+    bool isUnspecified() const;
     bool isMulticast() const;
     std::string host() const;
     std::string toString() const;

@@ -24,8 +24,12 @@ std::string makeStationSdp(const StationStream& s) {
         << "a=ptime:" << s.frameMs << "\r\n"
         << "a=extmap:" << int{s.priorityExtensionId} << " " << kPriorityExtensionUri << "\r\n"
         << "a=crypto:" << cryptoAttribute(s.profile, s.keyMaterial) << "\r\n"
-        << "a=ssrc:" << s.ssrc << " cname:loa-" << s.stationId << "\r\n"
-        << "a=recvonly\r\n";
+        << "a=ssrc:" << s.ssrc << " cname:loa-" << s.stationId << "\r\n";
+    if (s.reportTo) {
+        out << "a=rtcp:" << s.reportTo->port() << " IN " << (s.reportTo->family() == AF_INET6 ? "IP6" : "IP4") << " "
+            << s.reportTo->host() << "\r\n";
+    }
+    out << "a=recvonly\r\n";
     return out.str();
 }
 
@@ -58,6 +62,13 @@ std::optional<StationStream> parseStationSdp(const std::string& text, std::strin
                 s.channels = 2;
         } else if (line.rfind("a=ssrc:", 0) == 0) {
             s.ssrc = static_cast<uint32_t>(std::strtoul(line.c_str() + 7, nullptr, 10));
+        } else if (line.rfind("a=rtcp:", 0) == 0) {
+            std::istringstream rtcp(line.substr(7));
+            std::string rtcpPort, net, type, addr;
+            rtcp >> rtcpPort >> net >> type >> addr;
+            std::string where = type == "IP6" ? "[" + addr + "]" : addr;
+            where.append(":").append(rtcpPort);
+            if (!addr.empty()) s.reportTo = SocketAddress::parse(where);
         } else if (line.rfind("a=ptime:", 0) == 0) {
             s.frameMs = std::atoi(line.c_str() + 8);
         } else if (line.rfind("a=extmap:", 0) == 0 && line.find(kPriorityExtensionUri) != std::string::npos) {

@@ -23,6 +23,9 @@ struct StationStream {
     uint32_t ssrc = 0;  ///< the stream's SSRC (a=ssrc); 0 if the SDP names none
     SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
     std::vector<uint8_t> keyMaterial;  ///< master key || salt
+    /// Where the station sends its SRTCP receiver reports (a=rtcp, RFC 3605): the gateway's
+    /// media address, which learns the station's address from them.
+    std::optional<SocketAddress> reportTo;
 };
 
 /// The URI that names Loa's priority header extension in a=extmap.

@@ -249,6 +249,7 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
     } else {
         r.node("timezone", false);
     }
+    g.stationOfflineS = r.integer("station_offline_s", 5, 3600, g.stationOfflineS);
     const std::string level = r.string("log_level", "info");
     if (!log::parseLevel(level, g.logLevel)) {
         r.fail(r.node("log_level", false), r.keyPath("log_level"),

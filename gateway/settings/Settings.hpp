@@ -186,6 +186,7 @@ struct GatewaySettings {
     uint8_t priorityExtensionId = 1;
     log::Level logLevel = log::Level::info;
     std::string timezone;  ///< IANA name for the schedule, e.g. Asia/Ho_Chi_Minh; empty: the system's
+    int stationOfflineS = 30;  ///< a station unheard this long (no receiver report) is offline
     FanoutSettings fanout;
     std::filesystem::path secretFile() const { return stateDir / "secret"; }
 };

@@ -77,6 +77,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
             "CREATE TABLE IF NOT EXISTS emergencies (id TEXT PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, "
             "request TEXT NOT NULL, stations TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, "
             "created_by TEXT NOT NULL, confirmed_by TEXT NOT NULL, ended_by TEXT NOT NULL)");
+        exec(
+            "CREATE TABLE IF NOT EXISTS learned_addresses (station TEXT PRIMARY KEY, address TEXT NOT NULL, "
+            "time_ms INTEGER NOT NULL)");
     } catch (const Error& e) {
         sqlite3_close(db_);
         throw Error("cannot prepare the state database " + file.string() + ": " + e.what());
@@ -129,6 +132,21 @@ void StateStore::putEmergency(const EmergencyRecord& r) {
     s.bind(1, r.id).bind(2, r.status).bind(3, r.state).bind(4, r.request).bind(5, r.stations);
     s.bind(6, r.createdMs).bind(7, r.expiresMs).bind(8, r.createdBy).bind(9, r.confirmedBy).bind(10, r.endedBy);
     s.step();
+}
+
+void StateStore::saveLearnedAddress(const std::string& station, const std::string& address, int64_t timeMs) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "INSERT OR REPLACE INTO learned_addresses (station, address, time_ms) VALUES (?, ?, ?)");
+    s.bind(1, station).bind(2, address).bind(3, timeMs).step();
+}
+
+std::vector<std::pair<std::string, std::string>> StateStore::learnedAddresses() {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT station, address FROM learned_addresses");
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step())
+        out.emplace_back(s.text(0), s.text(1));
+    return out;
 }
 
 std::optional<EmergencyRecord> StateStore::emergency(const std::string& id) {

@@ -58,6 +58,10 @@ public:
     /// Emergencies that are pending or active (or all, newest first, up to `limit`).
     std::vector<EmergencyRecord> emergencies(bool liveOnly, size_t limit = 100);
 
+    /// Where a station's reports last came from (symmetric RTP): saved before it is used.
+    void saveLearnedAddress(const std::string& station, const std::string& address, int64_t timeMs);
+    std::vector<std::pair<std::string, std::string>> learnedAddresses();
+
     static int64_t nowMs();
 
 private:

@@ -70,6 +70,10 @@ TEST(EndToEnd, AStationWithTheWrongKeyDecodesNothingAndTheOthersAreUnaffected) {
     std::string wrong = stationKeys(config, "st-c", true);
     const auto portC = std::to_string(specs[2].port), portB = std::to_string(specs[1].port);
     wrong.replace(wrong.find("m=audio " + portC), 8 + portC.size(), "m=audio " + portB);
+    // ...and sends no reports: holding st-c's key, its reports would rightly move st-c's stream
+    // to it (a station is whoever holds its key; see the NAT tests).
+    const auto rtcp = wrong.find("a=rtcp:");
+    wrong.erase(rtcp, wrong.find('\n', rtcp) + 1 - rtcp);
     const auto sdpB = dir.path() / "st-b-wrong.sdp";
     std::ofstream(sdpB) << wrong;
 

@@ -1,0 +1,107 @@
+#include "control/StationRegistry.hpp"
+
+#include "common/Log.hpp"
+#include "rtp/Rtcp.hpp"
+#include "rtp/RtpPacket.hpp"
+
+namespace loa {
+namespace {
+constexpr std::string_view kTag = "stations";
+}
+
+StationRegistry::StationRegistry(StateStore& store, int offlineAfterS) : store_(store), offlineAfterS_(offlineAfterS) {}
+
+void StationRegistry::setStations(const std::vector<RegisteredStation>& stations) {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, Entry> next;
+    byReporter_.clear();
+    for (const auto& s : stations) {
+        auto& e = next[s.id];
+        if (auto old = stations_.find(s.id); old != stations_.end() &&
+                                             old->second.station.keyMaterial == s.keyMaterial &&
+                                             old->second.station.profile == s.profile) {
+            e = std::move(old->second);  // keeps its status and replay window
+        }
+        e.station = s;
+        byReporter_.emplace(reporterSsrcFor(s.streamSsrc), s.id);
+    }
+    stations_ = std::move(next);
+}
+
+std::map<std::string, SocketAddress> StationRegistry::savedAddresses() {
+    std::map<std::string, SocketAddress> out;
+    for (const auto& [id, address] : store_.learnedAddresses()) {
+        if (auto a = SocketAddress::parse(address)) out.emplace(id, *a);
+    }
+    return out;
+}
+
+std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std::span<uint8_t> datagram,
+                                                                             const SocketAddress& from, int64_t nowMs) {
+    std::lock_guard lock(mutex_);
+    const auto ssrc = looksLikeRtcp(datagram) ? rtcpSenderSsrc(datagram) : std::nullopt;
+    if (!ssrc) {
+        ++counters_.malformed;
+        return std::nullopt;
+    }
+    const auto [first, last] = byReporter_.equal_range(*ssrc);
+    if (first == last) {
+        ++counters_.unknown;
+        return std::nullopt;
+    }
+    // Two stations could share a reporter SSRC: the one whose key authenticates the report is it.
+    for (auto it = first; it != last; ++it) {
+        auto& e = stations_.at(it->second);
+        if (!e.srtcp) {
+            e.srtcp = std::make_unique<SrtpSession>(SrtpSession::Direction::inbound, e.station.profile,
+                                                    e.station.keyMaterial, *ssrc);
+        }
+        std::vector<uint8_t> copy(datagram.begin(), datagram.end());
+        size_t length = copy.size();
+        if (e.srtcp->unprotectRtcp(copy, length) != SrtpResult::ok) continue;
+        const auto report = parseReceiverReport({copy.data(), length});
+        if (!report) {
+            ++counters_.malformed;
+            return std::nullopt;
+        }
+        ++counters_.reports;
+        auto& s = e.status;
+        s.everHeard = true;
+        s.lastSeenMs = nowMs;
+        ++s.reports;
+        if (report->hasBlock) {
+            s.fractionLost = report->fractionLost;
+            s.cumulativeLost = report->cumulativeLost;
+            s.jitterMs = report->jitter / 48.0;
+        }
+        if (s.learned && *s.learned == from) return std::nullopt;
+        store_.saveLearnedAddress(e.station.id, from.toString(), nowMs);  // on disk before it is used
+        LOA_LOG(info, kTag) << e.station.id << ": reports from " << from.toString()
+                            << (s.learned ? " (was " + s.learned->toString() + ")" : "") << "; its stream goes there";
+        s.learned = from;
+        ++counters_.moves;
+        return std::pair{e.station.id, from};
+    }
+    ++counters_.authFailures;  // forged, replayed or under another key: nothing changes
+    static log::RateLimit limit;
+    uint64_t suppressed = 0;
+    if (limit.allow(suppressed)) {
+        LOA_LOG(warn, kTag) << "report from " << from.toString() << " for SSRC " << *ssrc
+                            << " refused: authentication or replay check failed (" << suppressed << " more not shown)";
+    }
+    return std::nullopt;
+}
+
+std::optional<StationStatus> StationRegistry::status(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const auto it = stations_.find(id);
+    if (it == stations_.end()) return std::nullopt;
+    return it->second.status;
+}
+
+RegistryCounters StationRegistry::counters() {
+    std::lock_guard lock(mutex_);
+    return counters_;
+}
+
+}  // namespace loa

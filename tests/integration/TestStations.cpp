@@ -1,0 +1,116 @@
+// Stations behind NAT: the gateway learns where a station is from its authenticated SRTCP
+// receiver reports, and a forged or replayed report moves nothing.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "Harness.hpp"
+#include "Process.hpp"
+#include "TestData.hpp"
+#include "api/ApiHandler.hpp"
+#include "api/HttpClient.hpp"
+#include "common/Base64.hpp"
+#include "net/UdpSocket.hpp"
+#include "rtp/Rtcp.hpp"
+#include "sdp/StationSdp.hpp"
+#include "srtp/SrtpSession.hpp"
+
+using namespace loa::test;
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+namespace {
+/// A receiver report for `streamSsrc` under `key`, SRTCP-protected by a fresh session (so its
+/// SRTCP index is 0).
+std::vector<uint8_t> report(uint32_t streamSsrc, const std::vector<uint8_t>& key) {
+    loa::SrtpSession srtp(loa::SrtpSession::Direction::outbound, loa::SrtpProfile::aesCm128HmacSha1_80, key,
+                          loa::reporterSsrcFor(streamSsrc));
+    loa::ReceiverReport r;
+    r.reporterSsrc = loa::reporterSsrcFor(streamSsrc);
+    std::vector<uint8_t> packet(128);
+    size_t length = loa::writeReceiverReport(r, packet);
+    EXPECT_EQ(srtp.protectRtcp(packet, length), loa::SrtpResult::ok);
+    packet.resize(length);
+    return packet;
+}
+
+void sendFrom(loa::UdpSocket& socket, const std::vector<uint8_t>& packet, const loa::SocketAddress& to) {
+    std::vector<uint8_t> copy = packet;
+    mmsghdr m{};
+    iovec iov{copy.data(), copy.size()};
+    m.msg_hdr.msg_iov = &iov;
+    m.msg_hdr.msg_iovlen = 1;
+    m.msg_hdr.msg_name = const_cast<sockaddr*>(to.sockaddrPtr());
+    m.msg_hdr.msg_namelen = to.length();
+    ASSERT_EQ(socket.sendBatch({&m, 1}), 1);
+}
+}  // namespace
+
+TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMoveNothing) {
+    loa::initLibSrtp();
+    TempDir dir;
+    const uint16_t media = freeUdpPort(), api = freeUdpPort();
+    const uint16_t configured = freeUdpPort(), actual = freeUdpPort();  // the NAT maps one to the other
+    const std::vector<uint8_t> key(30, 0x6e);
+    const std::string token = "loa_viewer_for_the_nat_test_0123";
+    const auto config = dir.path() / "gw.yaml";
+    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
+                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
+                          << "stations:\n  - id: nat-1\n    programme: national\n    address: 127.0.0.1:" << configured
+                          << "\n    key: " << loa::base64Encode(key) << "\napi:\n  listen: 127.0.0.1:" << api
+                          << "\n  tokens:\n    - {name: vera, role: viewer, sha256: "
+                          << loa::hexEncode(loa::tokenHash(token)) << "}\n";
+    const std::string sdp = stationKeys(config, "nat-1", true);
+    ASSERT_NE(sdp.find("a=rtcp:" + std::to_string(media) + " IN IP4 127.0.0.1"), std::string::npos) << sdp;
+    std::ofstream(dir.path() / "nat-1.sdp") << sdp;
+    std::string error;
+    const auto stream = loa::parseStationSdp(sdp, error);
+    ASSERT_TRUE(stream) << error;
+
+    // The station listens where the NAT puts it, not where the config says.
+    Process station({LOA_STATION_BIN, "--sdp", (dir.path() / "nat-1.sdp").string(), "--listen",
+                     "127.0.0.1:" + std::to_string(actual), "--duration", "6"},
+                    dir.path() / "st.json", dir.path() / "st.log");
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    const loa::HttpTarget target{"http://127.0.0.1:" + std::to_string(api), token, "", false};
+    auto learned = [&]() -> std::string {
+        try {
+            const auto stations = Json::parse(loa::httpRequest(target, "GET", "/api/stations").body);
+            return stations.at(0).value("learned_address", "");
+        } catch (const std::exception&) {
+            return "";
+        }
+    };
+    const std::string where = "127.0.0.1:" + std::to_string(actual);
+    for (int i = 0; i < 40 && learned() != where; ++i)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(learned(), where);
+
+    // A report under another key, and a genuine-key report with an index already used (as a
+    // replay would be), each from an attacker's address: neither moves the station.
+    loa::UdpSocket attacker(*loa::SocketAddress::parse("127.0.0.1:0"));
+    const auto gatewayAddress = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(media));
+    sendFrom(attacker, report(stream->ssrc, std::vector<uint8_t>(30, 0x11)), gatewayAddress);
+    sendFrom(attacker, report(stream->ssrc, key), gatewayAddress);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(learned(), where);
+
+    ASSERT_EQ(station.wait(15s), 0) << station.errors();
+    const auto stations = Json::parse(loa::httpRequest(target, "GET", "/api/stations").body);
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+    const auto stats = parseStats(station.output());
+    EXPECT_GE(stats.at("decoded"), 200) << station.output();
+    EXPECT_EQ(stats.at("decrypt_failures"), 0);
+    EXPECT_GE(stats.at("reports_sent"), 2);
+    const auto& s = stations.at(0);
+    EXPECT_TRUE(s.at("online").get<bool>()) << s.dump();
+    EXPECT_GE(s.at("reports").get<int>(), 2) << s.dump();
+    EXPECT_EQ(s.at("cumulative_lost").get<int>(), 0) << s.dump();
+    EXPECT_TRUE(s.contains("jitter_ms")) << s.dump();
+    const std::string log = gateway.errors();
+    EXPECT_NE(log.find("nat-1: reports from " + where), std::string::npos) << log;
+    EXPECT_NE(log.find("refused: authentication or replay check failed"), std::string::npos) << log;
+}
