@@ -51,6 +51,11 @@ public:
     ApiHandler(const ApiSettings& settings, EmergencyManager& emergencies, StateStore& store, ApiSources sources);
 
     ApiResponse handle(const ApiRequest& request);
+    /// Checks a request's token (for the WebSocket event stream's upgrade request): the caller,
+    /// or nullopt with the refusal to send.
+    std::optional<Caller> authorize(const ApiRequest& request, ApiResponse& refusal) {
+        return authenticate(request, refusal);
+    }
 
     /// Splits "a=1&b=2" into a map (no decoding beyond '+' and %XX).
     static std::map<std::string, std::string> parseQuery(const std::string& query);

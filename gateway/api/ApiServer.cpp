@@ -103,6 +103,45 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
                 pss->session = nullptr;
             }
             return 0;
+        // The event stream: a WebSocket on /api/events, for a valid token (header, or ?token=).
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+            ApiRequest r;
+            r.method = "GET";
+            r.path = header(wsi, WSI_TOKEN_GET_URI);
+            r.query = ApiHandler::parseQuery(queryOf(wsi));
+            r.authorization = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+            if (r.authorization.empty() && r.query.count("token")) r.authorization = "Bearer " + r.query.at("token");
+            char peer[128] = {};
+            lws_get_peer_simple(wsi, peer, sizeof peer);
+            r.address = peer;
+            ApiResponse refusal;
+            if (r.path != "/api/events") return 1;
+            return server->handler().authorize(r, refusal) ? 0 : 1;
+        }
+        case LWS_CALLBACK_ESTABLISHED:
+            server->events().subscribe(wsi);
+            return 0;
+        case LWS_CALLBACK_CLOSED:
+            server->events().unsubscribe(wsi);
+            return 0;
+        case LWS_CALLBACK_RECEIVE:
+            return 0;  // clients only listen
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            lws_callback_on_writable_all_protocol(lws_get_context(wsi), lws_get_protocol(wsi));
+            return 0;
+        case LWS_CALLBACK_SERVER_WRITEABLE: {
+            uint64_t dropped = 0;
+            auto event = server->events().next(wsi, dropped);
+            if (!event) return 0;
+            if (dropped) event->insert(0, "{\"type\":\"dropped\",\"count\":" + std::to_string(dropped) + "}\n");
+            std::vector<uint8_t> buffer(LWS_PRE + event->size());
+            std::memcpy(buffer.data() + LWS_PRE, event->data(), event->size());
+            if (lws_write(wsi, buffer.data() + LWS_PRE, event->size(), LWS_WRITE_TEXT) <
+                static_cast<int>(event->size()))
+                return -1;
+            lws_callback_on_writable(wsi);  // there may be more
+            return 0;
+        }
         default:
             break;
     }
@@ -126,8 +165,8 @@ void logFromLws(int level, const char* line) {
 }
 }  // namespace
 
-ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler)
-    : handler_(handler), maxBodyBytes_(settings.maxBodyBytes), iface_(settings.listen.toString()) {
+ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub& events)
+    : handler_(handler), events_(events), maxBodyBytes_(settings.maxBodyBytes), iface_(settings.listen.toString()) {
     lws_set_log_level(LLL_ERR | LLL_WARN, logFromLws);
     const auto colon = iface_.rfind(':');
     std::string host = iface_.substr(0, colon);
@@ -147,6 +186,7 @@ ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler)
     }
     context_ = lws_create_context(&info);
     if (!context_) throw Error("cannot serve the control API on " + iface_ + " (address in use, or a bad TLS file?)");
+    events_.setWakeUp([context = context_] { lws_cancel_service(context); });
 }
 
 ApiServer::~ApiServer() {
@@ -164,6 +204,7 @@ void ApiServer::start() {
 }
 
 void ApiServer::stop() {
+    events_.setWakeUp({});
     running_ = false;
     if (context_) lws_cancel_service(context_);
     if (thread_.joinable()) thread_.join();

@@ -1,12 +1,14 @@
 #pragma once
 // The control API's HTTP(S) server (libwebsockets, one service thread): reads each request,
-// hands it to the ApiHandler and writes its answer.
+// hands it to the ApiHandler and writes its answer; and the event stream, a WebSocket on
+// /api/events that carries the EventHub's events to every authorised client.
 
 #include <atomic>
 #include <memory>
 #include <thread>
 
 #include "api/ApiHandler.hpp"
+#include "api/EventHub.hpp"
 
 struct lws_context;
 
@@ -15,7 +17,7 @@ namespace loa {
 class ApiServer {
 public:
     /// Binds `settings.listen` (TLS if a certificate is given); throws loa::Error if it cannot.
-    ApiServer(const ApiSettings& settings, ApiHandler& handler);
+    ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub& events);
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
@@ -23,10 +25,12 @@ public:
     void start();
     void stop();
     ApiHandler& handler() { return handler_; }
+    EventHub& events() { return events_; }
     int maxBodyBytes() const { return maxBodyBytes_; }
 
 private:
     ApiHandler& handler_;
+    EventHub& events_;
     int maxBodyBytes_;
     std::string iface_;
     lws_context* context_ = nullptr;

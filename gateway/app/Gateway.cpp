@@ -131,13 +131,21 @@ Gateway::Gateway(Settings settings)
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
     emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
+    emergencies_->setObserver([this](const std::string& action, const EmergencyRecord& r, const std::string& outcome) {
+        events_.publish({{"type", "emergency"},
+                         {"action", action},
+                         {"id", r.id},
+                         {"status", r.status},
+                         {"state", r.state},
+                         {"outcome", outcome}});
+    });
     if (settings_.api) {
         apiHandler_ = std::make_unique<ApiHandler>(
             *settings_.api, *emergencies_, *store_,
             ApiSources{[this] { return statusJson(); }, [this] { return stationsJson(); },
                        [this] { return metricsText(); }, [this](const std::string& id) { return stationSdp(id); },
                        [this] { return scheduleJson(); }});
-        api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_);
+        api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations)
         engine_.add(destinationFor(s));
@@ -200,6 +208,8 @@ void Gateway::reportLoop() {
                 learned_[moved->first] = moved->second;
             }
             engine_.moveTo(moved->first, moved->second);
+            events_.publish(
+                {{"type", "station"}, {"id", moved->first}, {"event", "moved"}, {"address", moved->second.toString()}});
         }
     }
 }
@@ -466,6 +476,24 @@ std::string Gateway::reload(const Settings& next) {
 
 void Gateway::maintain() {
     reservation_.extendIfNeeded(engine_.highestRolloverCounter());
+    // Stations going online or offline are events.
+    const int64_t now = StateStore::nowMs();
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(slotsMutex_);
+        for (const auto& s : settings_.stations)
+            ids.push_back(s.id);
+    }
+    for (const auto& id : ids) {
+        const auto st = registry_->status(id);
+        const bool online = st && registry_->online(*st, now);
+        const auto [it, fresh] = online_.try_emplace(id, online);
+        if (!fresh && it->second == online) continue;
+        it->second = online;
+        if (fresh && !online) continue;  // never heard: not news
+        events_.publish({{"type", "station"}, {"id", id}, {"event", online ? "online" : "offline"}});
+        LOA_LOG(info, kTag) << "station " << id << " is " << (online ? "online" : "offline");
+    }
     try {
         emergencies_->tick();
     } catch (const std::exception& e) {
@@ -500,7 +528,15 @@ void Gateway::mediaLoop() {
             deadlines[i] = Clock::now();
         }
         frames.clear();
+        const uint64_t switchesBefore = programme.switches();
         programme.tick(frames, deadlines[i]);
+        if (programme.switches() != switchesBefore) {
+            const auto [source, level] = programme.onAir();
+            events_.publish({{"type", "on_air"},
+                             {"programme", programme.settings().id},
+                             {"source", source},
+                             {"level", toString(level)}});
+        }
         for (const auto& f : frames)
             engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
         deadlines[i] += programme.framePeriod();

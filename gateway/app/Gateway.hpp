@@ -95,6 +95,8 @@ private:
     std::thread reports_;
     void reportLoop();
     std::vector<RegisteredStation> registered() const;
+    EventHub events_;
+    std::map<std::string, bool> online_;  ///< as last published (control thread)
     std::unique_ptr<ApiHandler> apiHandler_;
     std::unique_ptr<ApiServer> api_;
 

@@ -62,6 +62,7 @@ void EmergencyManager::audit(const Caller& caller, const std::string& action, co
     if (!detail.empty()) d["reason"] = detail;
     store_.audit(
         {0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, r.id, outcome, d.dump()});
+    if (observer_) observer_(action, r, outcome);
     // An actual emergency is a warning in the log, so it stands out from tests and exercises.
     const auto level = r.status == "actual" ? log::Level::warn : log::Level::info;
     if (log::enabled(level))

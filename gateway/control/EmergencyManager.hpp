@@ -7,6 +7,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -71,6 +72,10 @@ public:
     EmergencyRecord cancel(const Caller& caller, const std::string& id);
     std::vector<EmergencyRecord> list(bool liveOnly);
 
+    /// Told of every step taken on an emergency (for the event stream): action, record, outcome.
+    using Observer = std::function<void(const std::string&, const EmergencyRecord&, const std::string&)>;
+    void setObserver(Observer observer) { observer_ = std::move(observer); }
+
     /// About once a second: ends expired emergencies and unconfirmed requests.
     void tick();
     /// At start: what was active before a crash or restart goes back on air.
@@ -93,6 +98,7 @@ private:
     EmergencyOutput& output_;
     Settings settings_;
     std::mutex mutex_;
+    Observer observer_;
 };
 
 }  // namespace loa

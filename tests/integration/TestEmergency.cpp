@@ -3,9 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "Harness.hpp"
 #include "Process.hpp"
@@ -90,6 +96,72 @@ struct Gw {
     }
 };
 
+/// A bare WebSocket client for the event stream: the upgrade, then text frames as they come.
+class EventStream {
+public:
+    EventStream(uint16_t port, const std::string& token) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
+        std::string request =
+            "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n";
+        if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+        request += "\r\n";
+        (void)!::write(fd_, request.data(), request.size());
+        const std::string answer = readUntil("\r\n\r\n", 3s);
+        upgraded_ = answer.rfind("HTTP/1.1 101", 0) == 0;
+        buffer_ = buffer_.substr(buffer_.find("\r\n\r\n") == std::string::npos ? 0 : buffer_.find("\r\n\r\n") + 4);
+    }
+    ~EventStream() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    bool upgraded() const { return upgraded_; }
+
+    /// The events received within `wait`, parsed.
+    std::vector<Json> events(std::chrono::milliseconds wait) {
+        readUntil("\x01never", wait);
+        std::vector<Json> out;
+        size_t at = 0;
+        while (buffer_.size() - at >= 2) {
+            const auto b1 = static_cast<uint8_t>(buffer_[at + 1]);
+            size_t length = b1 & 0x7f, header = 2;
+            if (length == 126) {
+                if (buffer_.size() - at < 4) break;
+                length = static_cast<uint8_t>(buffer_[at + 2]) << 8 | static_cast<uint8_t>(buffer_[at + 3]);
+                header = 4;
+            }
+            if (buffer_.size() - at < header + length) break;
+            std::stringstream lines(buffer_.substr(at + header, length));
+            for (std::string line; std::getline(lines, line);)
+                out.push_back(Json::parse(line, nullptr, false));
+            at += header + length;
+        }
+        return out;
+    }
+
+private:
+    std::string readUntil(const std::string& marker, std::chrono::milliseconds wait) {
+        const auto until = std::chrono::steady_clock::now() + wait;
+        while (buffer_.find(marker) == std::string::npos && std::chrono::steady_clock::now() < until) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            char chunk[4096];
+            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+            if (n <= 0) break;
+            buffer_.append(chunk, static_cast<size_t>(n));
+        }
+        return buffer_;
+    }
+    int fd_ = -1;
+    bool upgraded_ = false;
+    std::string buffer_;
+};
+
 double powerAt(const std::vector<float>& a, size_t from, size_t count, double hz) {
     const double coeff = 2.0 * std::cos(2.0 * M_PI * hz / 48000);
     double s1 = 0, s2 = 0;
@@ -121,6 +193,9 @@ TEST(Emergency, AnActualAlertNeedsTwoOperatorsReachesItsAreaOnlyAndIsAudited) {
         stations.push_back(gw.station(i, 9));
     auto gateway = gw.start();
 
+    EventStream events(gw.api, kVera);
+    EXPECT_TRUE(events.upgraded()) << "a viewer may follow the event stream";
+    EXPECT_FALSE(EventStream(gw.api, "").upgraded()) << "without a token, no stream";
     EXPECT_EQ(gw.call("GET", "/api/status", "").first, 401) << "no token";
     EXPECT_EQ(gw.call("GET", "/api/status", "loa_forged").first, 401);
     const std::string alert = R"({"status":"actual","targets":{"areas":["01/001"]},"message":"flood"})";
@@ -154,6 +229,13 @@ TEST(Emergency, AnActualAlertNeedsTwoOperatorsReachesItsAreaOnlyAndIsAudited) {
     for (auto& s : stations)
         ASSERT_EQ(s->wait(20s), 0) << s->errors();
     const auto audit = gw.call("GET", "/api/audit?limit=50", kVera).second;
+    // The event stream told every step as it happened.
+    std::vector<std::string> steps;
+    for (const auto& e : events.events(500ms)) {
+        if (e.value("type", "") == "emergency") steps.push_back(e.value("action", "") + ":" + e.value("outcome", ""));
+    }
+    EXPECT_EQ(steps, (std::vector<std::string>{"emergency.trigger:pending", "emergency.confirm:ok",
+                                               "emergency.start:ok", "emergency.cancel:ok"}));
     EXPECT_EQ(gateway->stop(), 0) << gateway->errors();
 
     // hanoi-1 and hanoi-2 heard the alert, then their programme again; hue-1 never did.
@@ -174,7 +256,7 @@ TEST(Emergency, AnActualAlertNeedsTwoOperatorsReachesItsAreaOnlyAndIsAudited) {
     std::map<std::string, int> seen;
     for (const auto& r : audit)
         ++seen[r["action"].get<std::string>() + ":" + r["outcome"].get<std::string>()];
-    EXPECT_EQ(seen["api.authenticate:refused"], 2) << audit.dump();
+    EXPECT_EQ(seen["api.authenticate:refused"], 3) << "the stream without a token, no token, a forged one";
     EXPECT_EQ(seen["emergency.trigger:refused"], 0) << "the viewer was stopped at the role check";
     EXPECT_EQ(seen["emergency.trigger:pending"], 1);
     EXPECT_EQ(seen["emergency.confirm:refused"], 1);
