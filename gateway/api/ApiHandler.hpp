@@ -39,6 +39,9 @@ struct ApiSources {
     std::function<std::string()> metrics;                                      ///< Prometheus text
     std::function<std::optional<std::string>(const std::string&)> stationSdp;  ///< with its key
     std::function<nlohmann::json()> schedule;
+    /// add, change or remove a station (body: the station as JSON); throws RequestError.
+    std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, const std::string&)>
+        changeStation;
 };
 
 class ApiHandler {

@@ -127,6 +127,8 @@ Gateway::Gateway(Settings settings)
         programmes_.back()->makeEmergencySlot();
     }
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
+    configStations_ = settings_.stations;
+    settings_.stations = withRuntimeChanges(settings_, configStations_);
     registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS);
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
@@ -144,7 +146,9 @@ Gateway::Gateway(Settings settings)
             *settings_.api, *emergencies_, *store_,
             ApiSources{[this] { return statusJson(); }, [this] { return stationsJson(); },
                        [this] { return metricsText(); }, [this](const std::string& id) { return stationSdp(id); },
-                       [this] { return scheduleJson(); }});
+                       [this] { return scheduleJson(); },
+                       [this](const Caller& c, const std::string& action, const std::string& id,
+                              const std::string& body) { return changeStation(c, action, id, body); }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations)
@@ -415,6 +419,7 @@ void Gateway::stop() {
 }
 
 std::string Gateway::reload(const Settings& next) {
+    std::lock_guard changes(stationsMutex_);
     const auto& g = settings_.gateway;
     const auto& n = next.gateway;
     if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
@@ -433,6 +438,21 @@ std::string Gateway::reload(const Settings& next) {
     if (!sameGroups(settings_.multicastGroups, next.multicastGroups)) {
         throw Error("the multicast groups changed: restart the gateway to apply");
     }
+    log::setLevel(n.logLevel);
+    const bool scheduleChanged = settings_.schedule != next.schedule;
+    Settings merged = next;
+    merged.stations = withRuntimeChanges(next, next.stations);
+    std::string summary = applyStations(merged);
+    configStations_ = next.stations;
+    if (scheduleChanged) {
+        for (auto& p : programmes_)
+            p->setSchedule(settings_.schedule);
+        summary += "; schedule replaced (" + std::to_string(settings_.schedule.size()) + " entries)";
+    }
+    return summary;
+}
+
+std::string Gateway::applyStations(const Settings& next) {
     // Build every new destination first (key derivation may fail): nothing changes unless all can.
     std::vector<std::string> removals;
     std::vector<std::unique_ptr<Destination>> additions;
@@ -451,27 +471,79 @@ std::string Gateway::reload(const Settings& next) {
             additions.push_back(destinationFor(s));
         }
     }
-    log::setLevel(n.logLevel);
     emergencies_->updateSettings(next);
-    const bool scheduleChanged = settings_.schedule != next.schedule;
     {
-        std::lock_guard lock(slotsMutex_);  // emergencies read the stations
+        std::lock_guard lock(slotsMutex_);  // emergencies and the API read the stations
         settings_ = next;
     }
     registry_->setStations(registered());
-    if (scheduleChanged) {
-        for (auto& p : programmes_)
-            p->setSchedule(settings_.schedule);
-    }
     for (const auto& id : removals)
         engine_.remove(id);
     for (auto& d : additions)
         engine_.add(std::move(d));
-    std::ostringstream summary;
-    summary << added << " station(s) added, " << changed << " changed, " << removed << " removed"
-            << (scheduleChanged ? "; schedule replaced (" + std::to_string(settings_.schedule.size()) + " entries)"
-                                : "");
-    return summary.str();
+    return std::to_string(added) + " station(s) added, " + std::to_string(changed) + " changed, " +
+           std::to_string(removed) + " removed";
+}
+
+std::vector<StationSettings> Gateway::withRuntimeChanges(const Settings& settings,
+                                                         std::vector<StationSettings> stations) {
+    Settings context = settings;
+    for (const auto& change : store_->stationChanges()) {
+        std::erase_if(stations, [&](const auto& s) { return s.id == change.id; });
+        if (change.removed) continue;
+        context.stations = stations;
+        try {
+            stations.push_back(parseStation(change.station, context, "station change " + change.id));
+        } catch (const std::exception& e) {
+            LOA_LOG(warn, kTag) << "the runtime change of station " << change.id << " no longer applies: " << e.what();
+        }
+    }
+    return stations;
+}
+
+nlohmann::json Gateway::changeStation(const Caller& caller, const std::string& action, const std::string& id,
+                                      const std::string& body) {
+    std::lock_guard changes(stationsMutex_);
+    const auto audit = [&](const std::string& outcome, const std::string& detail) {
+        store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "station." + action, id,
+                       outcome, nlohmann::json{{"reason", detail}}.dump()});
+    };
+    if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin) {
+        audit("refused", "role");
+        throw RequestError(403, "the " + std::string(toString(caller.role)) + " role may not change stations");
+    }
+    Settings next = settings_;
+    const bool exists = settings_.findStation(id) != nullptr;
+    StateStore::StationChange change{id, "", action == "remove"};
+    if (action == "remove") {
+        if (!exists) throw RequestError(404, "no station '" + id + "'");
+        std::erase_if(next.stations, [&](const auto& s) { return s.id == id; });
+    } else {
+        if (action == "add" && exists) throw RequestError(409, "station '" + id + "' exists; change it instead");
+        if (action == "change" && !exists) throw RequestError(404, "no station '" + id + "'");
+        StationSettings station;
+        try {
+            station = parseStation(body, settings_, "request");
+        } catch (const ConfigError& e) {
+            audit("refused", e.what());
+            throw RequestError(400, e.what());
+        }
+        if (station.id != id) throw RequestError(400, "the body's id '" + station.id + "' is not '" + id + "'");
+        std::erase_if(next.stations, [&](const auto& s) { return s.id == id; });
+        next.stations.push_back(station);
+        change.station = body;
+    }
+    store_->saveStationChange(change, StateStore::nowMs());  // durable before it is done
+    const std::string summary = applyStations(next);
+    audit("ok", summary);
+    LOA_LOG(info, kTag) << "station " << id << " " << action << " by " << caller.name << ": " << summary;
+    events_.publish({{"type", "station"},
+                     {"id", id},
+                     {"event", action == "remove" ? "removed"
+                               : action == "add"  ? "added"
+                                                  : "changed"}});
+    nlohmann::json out = {{"id", id}, {"action", action}, {"result", summary}};
+    return out;
 }
 
 void Gateway::maintain() {

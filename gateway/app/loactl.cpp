@@ -12,7 +12,11 @@
 namespace {
 constexpr const char* kUsage = R"(usage: loactl [--url URL] [--token TOKEN] [--ca FILE] [--insecure] COMMAND
   status                          the gateway, its programmes and what is on air
-  stations                        every station and its counters
+  stations                        every station, its counters and what it reports
+  stations add JSON               a new station (operator), e.g. '{"id":"c-9","programme":"national",
+                                  "address":"198.51.100.7:5004","area":"01/001/00009"}'
+  stations change ID JSON         replace a station's definition (operator)
+  stations remove ID              (operator)
   keys --station ID               a station's SDP, with its key (admin)
   schedule                        the schedule and each entry's next start
   emergency list [--all]          emergencies pending or on air (--all: every one)
@@ -60,7 +64,17 @@ int main(int argc, char** argv) {
     if (i >= args.size()) usage("a command is needed");
     const std::string command = args[i++];
     std::string method = "GET", path, body;
-    if (command == "status" || command == "stations" || command == "schedule" || command == "metrics") {
+    if (command == "stations" && i + 1 < args.size() && (args[i] == "add" || args[i] == "change")) {
+        // stations add JSON | stations change ID JSON
+        method = "POST";
+        const bool add = args[i] == "add";
+        if (!add && i + 2 >= args.size()) usage("stations change ID JSON");
+        path = add ? "/api/stations" : "/api/stations/" + args[i + 1];
+        body = args[add ? i + 1 : i + 2];
+    } else if (command == "stations" && i + 1 < args.size() && args[i] == "remove") {
+        method = "POST";
+        path = "/api/stations/" + args[i + 1] + "/remove";
+    } else if (command == "status" || command == "stations" || command == "schedule" || command == "metrics") {
         path = command == "metrics" ? "/metrics" : "/api/" + command;
     } else if (command == "keys") {
         if (i + 1 >= args.size() || args[i] != "--station") usage("keys --station ID");

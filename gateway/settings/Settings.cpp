@@ -670,6 +670,31 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
     return s;
 }
 
+StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source) {
+    Context ctx{source, settings.file.parent_path()};
+    YAML::Node node;
+    try {
+        node = YAML::Load(text);  // JSON is YAML too
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(source, e.mark.line + 1, "(document)", "not valid JSON or YAML: " + e.msg);
+    }
+    MapReader top(ctx, YAML::Load("{}"), "");
+    auto st = readStation(ctx, node, "station");
+    if (!settings.findProgramme(st.programme)) {
+        top.fail(node["programme"], "station.programme", "no programme with id '" + st.programme + "'");
+    }
+    for (const auto& other : settings.stations) {
+        if (other.id != st.id && other.address == st.address) {
+            top.fail(node["address"], "station.address",
+                     "address " + st.address.toString() + " is already used by station '" + other.id + "'");
+        }
+    }
+    if (st.address == settings.gateway.mediaListen) {
+        top.fail(node["address"], "station.address", "is the gateway's own media address");
+    }
+    return st;
+}
+
 Settings loadSettings(const std::filesystem::path& file) {
     std::ifstream in(file);
     if (!in) throw Error("cannot read config file " + file.string() + ": " + std::strerror(errno));

@@ -185,7 +185,7 @@ struct GatewaySettings {
     SocketAddress mediaListen;
     uint8_t priorityExtensionId = 1;
     log::Level logLevel = log::Level::info;
-    std::string timezone;  ///< IANA name for the schedule, e.g. Asia/Ho_Chi_Minh; empty: the system's
+    std::string timezone;      ///< IANA name for the schedule, e.g. Asia/Ho_Chi_Minh; empty: the system's
     int stationOfflineS = 30;  ///< a station unheard this long (no receiver report) is offline
     FanoutSettings fanout;
     std::filesystem::path secretFile() const { return stateDir / "secret"; }
@@ -205,6 +205,11 @@ struct Settings {
     const StationSettings* findStation(std::string_view id) const;
     const MulticastGroupSettings* findGroup(std::string_view id) const;
 };
+
+/// One station from JSON or YAML (the control API's body), checked as the config's stations are
+/// and against `settings` (its programme exists, its address is free). Throws ConfigError
+/// naming `source`.
+StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source);
 
 /// Reads and validates `file`. Throws ConfigError (or loa::Error if the file can't be read).
 Settings loadSettings(const std::filesystem::path& file);

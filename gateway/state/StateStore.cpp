@@ -80,6 +80,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         exec(
             "CREATE TABLE IF NOT EXISTS learned_addresses (station TEXT PRIMARY KEY, address TEXT NOT NULL, "
             "time_ms INTEGER NOT NULL)");
+        exec(
+            "CREATE TABLE IF NOT EXISTS station_changes (id TEXT PRIMARY KEY, station TEXT NOT NULL, "
+            "removed INTEGER NOT NULL, time_ms INTEGER NOT NULL)");
     } catch (const Error& e) {
         sqlite3_close(db_);
         throw Error("cannot prepare the state database " + file.string() + ": " + e.what());
@@ -146,6 +149,21 @@ std::vector<std::pair<std::string, std::string>> StateStore::learnedAddresses() 
     std::vector<std::pair<std::string, std::string>> out;
     while (s.step())
         out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
+void StateStore::saveStationChange(const StationChange& c, int64_t timeMs) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "INSERT OR REPLACE INTO station_changes (id, station, removed, time_ms) VALUES (?, ?, ?, ?)");
+    s.bind(1, c.id).bind(2, c.station).bind(3, int64_t{c.removed}).bind(4, timeMs).step();
+}
+
+std::vector<StateStore::StationChange> StateStore::stationChanges() {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT id, station, removed FROM station_changes ORDER BY time_ms");
+    std::vector<StationChange> out;
+    while (s.step())
+        out.push_back({s.text(0), s.text(1), s.integer(2) != 0});
     return out;
 }
 

@@ -114,3 +114,70 @@ TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMo
     EXPECT_NE(log.find("nat-1: reports from " + where), std::string::npos) << log;
     EXPECT_NE(log.find("refused: authentication or replay check failed"), std::string::npos) << log;
 }
+
+TEST(Stations, AStationAddedOverTheApiIsServedAndSurvivesARestartAndRemovalIsDurableToo) {
+    TempDir dir;
+    const uint16_t media = freeUdpPort(), api = freeUdpPort(), port = freeUdpPort();
+    const std::string op = "loa_operator_for_the_station_test", viewer = "loa_viewer_for_the_station_test";
+    const auto config = dir.path() / "gw.yaml";
+    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
+                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
+                          << "api:\n  listen: 127.0.0.1:" << api << "\n  tokens:\n"
+                          << "    - {name: olga, role: operator, sha256: " << loa::hexEncode(loa::tokenHash(op))
+                          << "}\n"
+                          << "    - {name: vera, role: viewer, sha256: " << loa::hexEncode(loa::tokenHash(viewer))
+                          << "}\n";
+    const std::vector<uint8_t> key(30, 0x72);
+    const std::string station = R"({"id": "rt-1", "programme": "national", "address": "127.0.0.1:)" +
+                                std::to_string(port) + R"(", "key": ")" + loa::base64Encode(key) +
+                                R"(", "area": "01/003/00300"})";
+    loa::HttpTarget asOperator{"http://127.0.0.1:" + std::to_string(api), op, "", false};
+    loa::HttpTarget asViewer{"http://127.0.0.1:" + std::to_string(api), viewer, "", false};
+    auto waitForApi = [&] {
+        for (int i = 0; i < 50; ++i) {
+            try {
+                if (loa::httpRequest(asViewer, "GET", "/api/status").status == 200) return;
+            } catch (const std::exception&) {
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+    };
+    auto ids = [&] {
+        std::vector<std::string> out;
+        for (const auto& s : Json::parse(loa::httpRequest(asViewer, "GET", "/api/stations").body))
+            out.push_back(s["id"]);
+        return out;
+    };
+    {
+        Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+        waitForApi();
+        EXPECT_EQ(loa::httpRequest(asViewer, "POST", "/api/stations", station).status, 403);
+        const auto bad = loa::httpRequest(asOperator, "POST", "/api/stations",
+                                          R"({"id": "rt-2", "programme": "national", "address": "nowhere"})");
+        EXPECT_EQ(bad.status, 400);
+        EXPECT_NE(bad.body.find("station.address"), std::string::npos) << bad.body;
+        const auto added = loa::httpRequest(asOperator, "POST", "/api/stations", station);
+        ASSERT_EQ(added.status, 201) << added.body;
+        EXPECT_EQ(loa::httpRequest(asOperator, "POST", "/api/stations", station).status, 409);
+        EXPECT_EQ(ids(), std::vector<std::string>{"rt-1"});
+        EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+    }
+    // After a restart the station is still there and served.
+    Process receiver({LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--key", loa::base64Encode(key),
+                      "--duration", "3"},
+                     dir.path() / "st.json", dir.path() / "st.log");
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw2.out", dir.path() / "gw2.log");
+    waitForApi();
+    EXPECT_EQ(ids(), std::vector<std::string>{"rt-1"});
+    ASSERT_EQ(receiver.wait(10s), 0) << receiver.errors();
+    EXPECT_GE(parseStats(receiver.output()).at("decoded"), 100) << receiver.output();
+    const auto removed = loa::httpRequest(asOperator, "POST", "/api/stations/rt-1/remove");
+    EXPECT_EQ(removed.status, 200) << removed.body;
+    EXPECT_TRUE(ids().empty());
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+    Process third({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw3.out", dir.path() / "gw3.log");
+    waitForApi();
+    EXPECT_TRUE(ids().empty()) << "the removal is durable too";
+    EXPECT_EQ(third.stop(), 0) << third.errors();
+}

@@ -34,16 +34,20 @@ protected:
         return s;
     }();
     EmergencyManager manager{store, output, settings};
-    ApiHandler handler{*settings.api, manager, store,
-                       ApiSources{[] {
-                                      return Json{{"gateway", "gw"}};
-                                  },
-                                  [] { return Json::array(); }, [] { return std::string("loa_destinations 1\n"); },
-                                  [](const std::string& id) -> std::optional<std::string> {
-                                      if (id == "a") return "v=0\r\n";
-                                      return std::nullopt;
-                                  },
-                                  [] { return Json::array(); }}};
+    ApiHandler handler{
+        *settings.api, manager, store,
+        ApiSources{[] {
+                       return Json{{"gateway", "gw"}};
+                   },
+                   [] { return Json::array(); }, [] { return std::string("loa_destinations 1\n"); },
+                   [](const std::string& id) -> std::optional<std::string> {
+                       if (id == "a") return "v=0\r\n";
+                       return std::nullopt;
+                   },
+                   [] { return Json::array(); },
+                   [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
+                       return Json{{"id", id}, {"action", action}};
+                   }}};
 
     ApiResponse call(const std::string& method, const std::string& path, const std::string& token,
                      const std::string& body = "", const std::string& address = "10.0.0.1") {
