@@ -1,4 +1,5 @@
 #include "srtp/StationKeys.hpp"
+#include <algorithm>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -89,6 +90,15 @@ std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
     auto secret = hexDecode(hex);
     if (!secret) throw Error("gateway secret " + path.string() + " is not hexadecimal");
     if (secret->size() < 16) throw Error("gateway secret " + path.string() + " is shorter than 16 bytes");
+    // A secret of one repeated byte, or a counting one, is an example pasted in, not a secret.
+    const bool repeated = std::all_of(secret->begin(), secret->end(), [&](uint8_t b) { return b == secret->front(); });
+    bool counting = true;
+    for (size_t i = 1; i < secret->size(); ++i)
+        counting = counting && (*secret)[i] == static_cast<uint8_t>((*secret)[i - 1] + 1);
+    if (repeated || counting) {
+        throw Error("gateway secret " + path.string() +
+                    " is an example, not a secret: delete it and a random one is made at the next start");
+    }
     return *secret;
 }
 

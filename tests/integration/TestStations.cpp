@@ -181,3 +181,43 @@ TEST(Stations, AStationAddedOverTheApiIsServedAndSurvivesARestartAndRemovalIsDur
     EXPECT_TRUE(ids().empty()) << "the removal is durable too";
     EXPECT_EQ(third.stop(), 0) << third.errors();
 }
+
+TEST(Api, ServesHttpsWithItsCertificateAndLoactlChecksIt) {
+    TempDir dir;
+    const auto cert = dir.path() / "api.crt", key = dir.path() / "api.key";
+    Process openssl({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.string(), "-out", cert.string()},
+                    dir.path() / "openssl.out", dir.path() / "openssl.err");
+    ASSERT_EQ(openssl.wait(30s), 0) << openssl.errors();
+    const uint16_t media = freeUdpPort(), api = freeUdpPort();
+    const std::string token = "loa_viewer_for_the_tls_test_01234";
+    const auto config = dir.path() / "gw.yaml";
+    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
+                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
+                          << "api:\n  listen: 127.0.0.1:" << api << "\n  tls: {certificate: " << cert.string()
+                          << ", key: " << key.string() << "}\n  tokens:\n    - {name: vera, role: viewer, sha256: "
+                          << loa::hexEncode(loa::tokenHash(token)) << "}\n";
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    const std::string url = "https://127.0.0.1:" + std::to_string(api);
+    auto loactl = [&](std::vector<std::string> extra, const std::string& name) {
+        std::vector<std::string> args = {LOA_LOACTL_BIN, "--url", url, "--token", token};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back("status");
+        Process p(args, dir.path() / (name + ".out"), dir.path() / (name + ".err"));
+        const int rc = p.wait(10s);
+        return std::pair{rc, p.output() + p.errors()};
+    };
+    std::pair<int, std::string> checked;
+    for (int i = 0; i < 50; ++i) {
+        checked = loactl({"--ca", cert.string()}, "checked");
+        if (checked.first == 0) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(checked.first, 0) << checked.second;
+    EXPECT_NE(checked.second.find("\"gateway\": \"gw\""), std::string::npos) << checked.second;
+    const auto unchecked = loactl({}, "unknown-ca");
+    EXPECT_EQ(unchecked.first, 1) << "a certificate from an unknown CA is refused";
+    EXPECT_NE(unchecked.second.find("TLS"), std::string::npos) << unchecked.second;
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+}

@@ -250,3 +250,15 @@ TEST(Settings, LiveFeedAndScheduleErrors) {
     expectError(replace(validYaml(), "  media:\n", "  timezone: Mars/Olympus\n  media:\n"), 4, "gateway.timezone",
                 "no such time zone");
 }
+
+TEST(Settings, TheApiNeedsTlsOffLoopbackAndRefusesExampleTokens) {
+    const std::string api =
+        "api:\n  listen: 0.0.0.0:8443\n  tokens:\n    - {name: a, role: admin, sha256: "
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n";
+    expectError(validYaml() + api, 25, "api.listen", "plain HTTP only on a loopback address");
+    // sha256("example"), the documentation's token.
+    const std::string example =
+        "api:\n  listen: 127.0.0.1:8080\n  tokens:\n    - {name: a, role: admin, sha256: "
+        "50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c}\n";
+    expectError(validYaml() + example, 27, "api.tokens[0].sha256", "example token");
+}
