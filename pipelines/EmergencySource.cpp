@@ -15,9 +15,9 @@ EmergencySource::EmergencySource(std::string programmeId, int channels)
       programmeId_(std::move(programmeId)),
       channels_(channels) {}
 
-void EmergencySource::arm(int toneMs, std::optional<std::filesystem::path> message) {
+void EmergencySource::arm(int toneMs, std::optional<std::filesystem::path> message, const LiveSource* live) {
     std::lock_guard lock(mutex_);
-    pending_ = Plan{true, toneMs, std::move(message)};
+    pending_ = Plan{true, toneMs, std::move(message), live};
     armed_ = true;
 }
 
@@ -73,6 +73,21 @@ void EmergencySource::read(std::span<float> frame) {
             frame[i * static_cast<size_t>(channels_) + static_cast<size_t>(c)] = 0.0f;
     }
     const auto rest = frame.subspan(i * static_cast<size_t>(channels_));
+    if (plan_.live && toneSamplesLeft_ <= 0) {
+        // The live feed's frame of this period (its programme ticks on this same thread).
+        const auto live = plan_.live->currentFrame();
+        const int liveChannels = plan_.live->channels();
+        const size_t n = rest.size() / static_cast<size_t>(channels_);
+        for (size_t k = 0; k < n; ++k) {
+            for (int c = 0; c < channels_; ++c) {
+                const size_t from =
+                    k * static_cast<size_t>(liveChannels) + static_cast<size_t>(std::min(c, liveChannels - 1));
+                rest[k * static_cast<size_t>(channels_) + static_cast<size_t>(c)] =
+                    from < live.size() ? live[from] : 0.0f;
+            }
+        }
+        return;
+    }
     const size_t got = message_ && toneSamplesLeft_ <= 0 && pauseSamplesLeft_ <= 0 ? message_->read(rest) : 0;
     std::fill(rest.begin() + static_cast<std::ptrdiff_t>(got), rest.end(), 0.0f);
 }

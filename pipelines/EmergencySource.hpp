@@ -1,8 +1,8 @@
 #pragma once
 // The emergency audio of one emergency slot: the alert tone (853 Hz + 960 Hz, the attention
 // signal broadcasters know), then the message file, repeated with a pause until the emergency
-// ends. Armed and disarmed from the control thread; the media thread sees the change at its
-// next frame.
+// ends, or then a programme's live feed (an announcer speaking live to the targeted area). Armed and disarmed from the
+// control thread; the media thread sees the change at its next frame.
 
 #include <atomic>
 #include <filesystem>
@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "BusSource.hpp"
+#include "LiveSource.hpp"
 #include "PlaylistSource.hpp"
 
 namespace loa {
@@ -20,7 +21,7 @@ public:
     EmergencySource(std::string programmeId, int channels);
 
     /// Control thread: from the next frame on, play the tone for `toneMs`, then `message`.
-    void arm(int toneMs, std::optional<std::filesystem::path> message);
+    void arm(int toneMs, std::optional<std::filesystem::path> message, const LiveSource* live = nullptr);
     void disarm();
     /// True from arm() until disarm() (whatever the media thread has seen yet).
     bool armed() const { return armed_.load(); }
@@ -35,6 +36,7 @@ private:
         bool on = false;
         int toneMs = 0;
         std::optional<std::filesystem::path> message;
+        const LiveSource* live = nullptr;  ///< a live feed to relay after the tone (same media thread)
     };
     void startMessage();
 

@@ -52,6 +52,9 @@ public:
     bool receiving() const { return locked_; }
     const Counters& counters() const { return counters_; }
     const PlayoutCounters& playout() const { return decoder_.counters(); }
+    /// The frame prepared this period (for an emergency relaying this feed).
+    std::span<const float> currentFrame() const { return frame_; }
+    int channels() const { return channels_; }
     /// Level of the last frame prepared, dBFS.
     double levelDbfs() const { return levelDbfs_; }
 

@@ -379,7 +379,9 @@ void Gateway::start(const std::string& id, const EmergencyAudio& audio, const st
         const auto* s = settings_.findStation(station);
         if (s) free->stations.emplace_back(station, programmeIndex(s->programme));
     }
-    programmes_[free->programme]->emergency()->arm(audio.toneMs, audio.message);
+    const LiveSource* live = nullptr;
+    if (!audio.liveProgramme.empty()) live = programmes_[programmeIndex(audio.liveProgramme)]->live();
+    programmes_[free->programme]->emergency()->arm(audio.toneMs, audio.message, live);
     for (const auto& [station, own] : free->stations)
         engine_.follow(station, free->programme);
 }

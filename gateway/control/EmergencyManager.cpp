@@ -94,6 +94,7 @@ EmergencyAudio EmergencyManager::audioOf(const EmergencyRecord& r) const {
         if (name == message) audio.message = file;
     }
     if (request.contains("message_file")) audio.message = request["message_file"].get<std::string>();
+    audio.liveProgramme = request.value("live", "");
     return audio;
 }
 
@@ -168,14 +169,19 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
                                              [&](const auto& m) { return m.first == message; })) {
             throw RequestError(400, "message: no message named '" + message + "' in the config");
         }
+        const std::string live = body.value("live", "");
+        if (!live.empty()) {
+            const auto* programme = settings_.findProgramme(live);
+            if (!programme || !programme->live)
+                throw RequestError(400, "live: no programme '" + live + "' with a live feed");
+            if (!message.empty()) throw RequestError(400, "live and message: one or the other");
+        }
         const int64_t expires = body.value("expires_s", int64_t{0});
         if (expires < 0 || expires > 7 * 86400) throw RequestError(400, "expires_s: expected 0 to 604800");
         r.expiresMs = expires ? r.createdMs + expires * 1000 : 0;
-        Json request = {{"targets", targets},
-                        {"tone", body.value("tone", true)},
-                        {"message", message},
-                        {"expires_s", expires},
-                        {"note", body.value("note", "")}};
+        Json request = {{"targets", targets},   {"tone", body.value("tone", true)},
+                        {"message", message},   {"live", live},
+                        {"expires_s", expires}, {"note", body.value("note", "")}};
         // What the gateway itself adds (the CAP alert it came from, its own audio file): never
         // taken from a caller's body.
         for (const auto& [key, value] : internal.items())

@@ -32,6 +32,7 @@ struct EmergencyAudio {
     std::string status;  ///< actual, exercise or test
     int toneMs = 0;      ///< alert tone first (0: none)
     std::optional<std::filesystem::path> message;
+    std::string liveProgramme;  ///< relay this programme's live feed (after the tone) instead of a message
 };
 
 class EmergencyOutput {

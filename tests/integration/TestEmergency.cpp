@@ -15,9 +15,11 @@
 
 #include "Harness.hpp"
 #include "Process.hpp"
+#include "StudioSender.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
 #include "api/ApiHandler.hpp"
+#include "api/HttpClient.hpp"
 #include "common/Base64.hpp"
 
 using namespace loa::test;
@@ -292,4 +294,64 @@ TEST(Emergency, ATestReachesOnlyStationsThatAcceptTestsAndSurvivesAKill9) {
     EXPECT_EQ(parseStats(other->output()).at("last_priority"), 4) << other->output();
     EXPECT_NE(again->errors().find("emergency.resume " + id), std::string::npos) << again->errors();
     EXPECT_EQ(again->stop(), 0) << again->errors();
+}
+
+TEST(Emergency, AnAnnouncerOnTheLiveFeedSpeaksToTheTargetedStationsOnly) {
+    TempDir dir;
+    const uint16_t media = freeUdpPort(), api = freeUdpPort(), live = freeUdpPort();
+    const uint16_t portA = freeUdpPort(), portB = freeUdpPort();
+    const std::vector<uint8_t> studioKey(30, 0x44);
+    const auto config = dir.path() / "gw.yaml";
+    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                          << "\nprogrammes:\n  - id: national\n    live:\n      listen: 127.0.0.1:" << live
+                          << "\n      key: " << loa::base64Encode(studioKey)
+                          << "\n      return_ms: 100000\n"  // the studio never takes national's own air here
+                          << "    playlist:\n      files: [" << (sourceDir() / "config/segments/a440.flac").string()
+                          << "]\n  - id: province\n    playlist:\n      files: ["
+                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
+                          << "stations:\n  - {id: a, programme: province, area: 02/001/1, address: 127.0.0.1:" << portA
+                          << ", key: " << b64(1)
+                          << "}\n  - {id: b, programme: province, area: 03/001/1, address: 127.0.0.1:" << portB
+                          << ", key: " << b64(2) << "}\napi:\n  listen: 127.0.0.1:" << api
+                          << "\n  two_person_rule: false\n  tokens:\n    - {name: alice, role: emergency, sha256: "
+                          << loa::hexEncode(loa::tokenHash(kAlice)) << "}\nemergency:\n  tone_ms: 500\n";
+    loa::StudioOptions o;
+    o.destination = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(live));
+    o.key = studioKey;
+    o.toneHz = 700;
+    loa::StudioSender announcer(o);
+    announcer.start();
+    auto station = [&](uint16_t port, uint8_t key, const std::string& name) {
+        return std::make_unique<Process>(
+            std::vector<std::string>{LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--key",
+                                     b64(key), "--duration", "5", "--wav", (dir.path() / (name + ".wav")).string()},
+            dir.path() / (name + ".json"), dir.path() / (name + ".log"));
+    };
+    auto a = station(portA, 1, "a");
+    auto b = station(portB, 2, "b");
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    const loa::HttpTarget target{"http://127.0.0.1:" + std::to_string(api), kAlice, "", false};
+    std::this_thread::sleep_for(1500ms);
+    const auto r = loa::httpRequest(target, "POST", "/api/emergencies",
+                                    R"({"status":"actual","targets":{"areas":["02"]},"live":"national"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_EQ(a->wait(15s), 0) << a->errors();
+    ASSERT_EQ(b->wait(15s), 0) << b->errors();
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+    announcer.stop();
+    auto announcerWindows = [](const std::vector<float>& audio) {
+        int n = 0;
+        for (size_t at = 0; at + 4800 <= audio.size(); at += 4800) {
+            double total = 0;
+            for (size_t i = at; i < at + 4800; ++i)
+                total += static_cast<double>(audio[i]) * audio[i];
+            if (total > 0 && powerAt(audio, at, 4800, 700) > 0.6 * total * 4800 / 2) ++n;
+        }
+        return n;
+    };
+    EXPECT_GE(announcerWindows(loa::readWav(dir.path() / "a.wav").samples), 15)
+        << "the announcer, live, after the tone";
+    EXPECT_EQ(announcerWindows(loa::readWav(dir.path() / "b.wav").samples), 0);
+    EXPECT_EQ(parseStats(a->output()).at("last_priority"), 1);
+    EXPECT_EQ(parseStats(b->output()).at("last_priority"), 4);
 }

@@ -140,3 +140,20 @@ TEST_F(EmergencyManagerTest, ExpiryEndsItAndARestartResumesWhatWasActive) {
     ASSERT_EQ(restarted.onAir.size(), 1u);
     EXPECT_EQ(restarted.onAir.begin()->first, lasting.id);
 }
+
+TEST_F(EmergencyManagerTest, ALiveFeedMustExistAndExcludesAMessage) {
+    ProgrammeSettings national;
+    national.id = "national";
+    national.live = IngestSettings{};
+    settings.programmes = {national};
+    manager->updateSettings(settings);
+    const auto test = [&](const std::string& extra) {
+        return refusal(
+            [&] { manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true})" + extra + "}")); });
+    };
+    EXPECT_EQ(test(R"(,"live":"provincial")"), 400);
+    EXPECT_EQ(test(R"(,"live":"national","message":"flood")"), 400);
+    const auto r =
+        manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true},"live":"national"})"));
+    EXPECT_EQ(output.audio.at(r.id).liveProgramme, "national");
+}
