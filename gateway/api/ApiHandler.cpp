@@ -151,20 +151,24 @@ ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
     if (get && path == "/api/status") return json(200, sources_.status());
     if (get && path == "/api/stations") return json(200, sources_.stations());
     if (get && path == "/api/schedule") return json(200, sources_.schedule());
-    if (post && path == "/api/stations") {
-        const Json body = Json::parse(request.body, nullptr, false);
-        if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
-            throw RequestError(400, "expected a station as a JSON object with an id");
-        return json(201, sources_.changeStation(caller, "add", body["id"], request.body));
-    }
-    static const std::string kStations = "/api/stations/";
-    if (post && path.compare(0, kStations.size(), kStations) == 0) {
-        std::string id = path.substr(kStations.size());
+    // Stations and schedule entries: POST /api/X adds, /api/X/ID changes, /api/X/ID/remove removes.
+    for (const auto& [collection, change] : {std::pair{std::string("/api/stations"), &sources_.changeStation},
+                                             std::pair{std::string("/api/schedule"), &sources_.changeScheduleEntry}}) {
+        if (!post || path.compare(0, collection.size(), collection) != 0) continue;
+        if (path == collection) {
+            const Json body = Json::parse(request.body, nullptr, false);
+            if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
+                throw RequestError(400, "expected a JSON object with an id");
+            return json(201, (*change)(caller, "add", body["id"], request.body));
+        }
+        if (path[collection.size()] != '/') continue;
+        std::string id = path.substr(collection.size() + 1);
         const bool remove = id.size() > 7 && id.compare(id.size() - 7, 7, "/remove") == 0;
         if (remove) id.resize(id.size() - 7);
         if (!id.empty() && id.find('/') == std::string::npos)
-            return json(200, sources_.changeStation(caller, remove ? "remove" : "change", id, request.body));
+            return json(200, (*change)(caller, remove ? "remove" : "change", id, request.body));
     }
+    static const std::string kStations = "/api/stations/";
     if (get && path.compare(0, kStations.size(), kStations) == 0 && path.size() > kStations.size() + 4 &&
         path.compare(path.size() - 4, 4, "/sdp") == 0) {
         // The SDP holds the station's key: administrators only, and always audited.

@@ -42,6 +42,9 @@ struct ApiSources {
     /// add, change or remove a station (body: the station as JSON); throws RequestError.
     std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, const std::string&)>
         changeStation;
+    /// the same for a schedule entry
+    std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, const std::string&)>
+        changeScheduleEntry;
 };
 
 class ApiHandler {

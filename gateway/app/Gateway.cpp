@@ -127,8 +127,9 @@ Gateway::Gateway(Settings settings)
         programmes_.back()->makeEmergencySlot();
     }
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
-    configStations_ = settings_.stations;
-    settings_.stations = withRuntimeChanges(settings_, configStations_);
+    settings_ = withRuntimeChanges(settings_);
+    for (auto& p : programmes_)
+        p->setSchedule(settings_.schedule);  // the schedule changed at runtime before this start
     registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS);
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
@@ -144,11 +145,15 @@ Gateway::Gateway(Settings settings)
     if (settings_.api) {
         apiHandler_ = std::make_unique<ApiHandler>(
             *settings_.api, *emergencies_, *store_,
-            ApiSources{[this] { return statusJson(); }, [this] { return stationsJson(); },
-                       [this] { return metricsText(); }, [this](const std::string& id) { return stationSdp(id); },
-                       [this] { return scheduleJson(); },
-                       [this](const Caller& c, const std::string& action, const std::string& id,
-                              const std::string& body) { return changeStation(c, action, id, body); }});
+            ApiSources{
+                [this] { return statusJson(); }, [this] { return stationsJson(); }, [this] { return metricsText(); },
+                [this](const std::string& id) { return stationSdp(id); }, [this] { return scheduleJson(); },
+                [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
+                    return changeDefinition(StateStore::ChangeKind::station, c, action, id, body);
+                },
+                [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
+                    return changeDefinition(StateStore::ChangeKind::scheduleEntry, c, action, id, body);
+                }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations)
@@ -441,11 +446,12 @@ std::string Gateway::reload(const Settings& next) {
         throw Error("the multicast groups changed: restart the gateway to apply");
     }
     log::setLevel(n.logLevel);
+    return apply(withRuntimeChanges(next));
+}
+
+std::string Gateway::apply(const Settings& next) {
     const bool scheduleChanged = settings_.schedule != next.schedule;
-    Settings merged = next;
-    merged.stations = withRuntimeChanges(next, next.stations);
-    std::string summary = applyStations(merged);
-    configStations_ = next.stations;
+    std::string summary = applyStations(next);
     if (scheduleChanged) {
         for (auto& p : programmes_)
             p->setSchedule(settings_.schedule);
@@ -487,65 +493,87 @@ std::string Gateway::applyStations(const Settings& next) {
            std::to_string(removed) + " removed";
 }
 
-std::vector<StationSettings> Gateway::withRuntimeChanges(const Settings& settings,
-                                                         std::vector<StationSettings> stations) {
-    Settings context = settings;
-    for (const auto& change : store_->stationChanges()) {
-        std::erase_if(stations, [&](const auto& s) { return s.id == change.id; });
+namespace {
+/// `items` with the runtime changes laid over them in order: removed, or replaced by (or added
+/// as) the parsed definition. One that no longer parses against the config is skipped, said.
+template <class T, class Parse>
+std::vector<T> overlaid(std::vector<T> items, const std::vector<StateStore::Change>& changes, Parse parse) {
+    for (const auto& change : changes) {
+        std::erase_if(items, [&](const T& x) { return x.id == change.id; });
         if (change.removed) continue;
-        context.stations = stations;
         try {
-            stations.push_back(parseStation(change.station, context, "station change " + change.id));
+            items.push_back(parse(change.definition, items));
         } catch (const std::exception& e) {
-            LOA_LOG(warn, kTag) << "the runtime change of station " << change.id << " no longer applies: " << e.what();
+            LOA_LOG(warn, kTag) << "the runtime change of " << change.id << " no longer applies: " << e.what();
         }
     }
-    return stations;
+    return items;
+}
+}  // namespace
+
+Settings Gateway::withRuntimeChanges(Settings settings) {
+    using Kind = StateStore::ChangeKind;
+    settings.stations = overlaid(settings.stations, store_->changes(Kind::station),
+                                 [&](const std::string& definition, const std::vector<StationSettings>& current) {
+                                     Settings context = settings;
+                                     context.stations = current;
+                                     return parseStation(definition, context, "runtime station change");
+                                 });
+    settings.schedule = overlaid(settings.schedule, store_->changes(Kind::scheduleEntry),
+                                 [&](const std::string& definition, const std::vector<ScheduleEntry>&) {
+                                     return parseScheduleEntry(definition, settings, "runtime schedule change");
+                                 });
+    return settings;
 }
 
-nlohmann::json Gateway::changeStation(const Caller& caller, const std::string& action, const std::string& id,
-                                      const std::string& body) {
+nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
+                                         const std::string& id, const std::string& body) {
     std::lock_guard changes(stationsMutex_);
+    const bool station = kind == StateStore::ChangeKind::station;
+    const std::string what = station ? "station" : "schedule entry";
     const auto audit = [&](const std::string& outcome, const std::string& detail) {
-        store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "station." + action, id,
-                       outcome, nlohmann::json{{"reason", detail}}.dump()});
+        store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address,
+                       (station ? "station." : "schedule.") + action, id, outcome,
+                       nlohmann::json{{"reason", detail}}.dump()});
     };
-    if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin) {
-        audit("refused", "role");
-        throw RequestError(403, "the " + std::string(toString(caller.role)) + " role may not change stations");
-    }
+    const auto refuse = [&](int status, const std::string& why) {
+        audit("refused", why);
+        throw RequestError(status, why);
+    };
+    if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin)
+        refuse(403, "the " + std::string(toString(caller.role)) + " role may not change the " + what + "s");
     Settings next = settings_;
-    const bool exists = settings_.findStation(id) != nullptr;
-    StateStore::StationChange change{id, "", action == "remove"};
-    if (action == "remove") {
-        if (!exists) throw RequestError(404, "no station '" + id + "'");
-        std::erase_if(next.stations, [&](const auto& s) { return s.id == id; });
-    } else {
-        if (action == "add" && exists) throw RequestError(409, "station '" + id + "' exists; change it instead");
-        if (action == "change" && !exists) throw RequestError(404, "no station '" + id + "'");
-        StationSettings station;
+    const auto edit = [&](auto& list, auto parse) {
+        const bool exists = std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.id == id; });
+        if (action == "remove" && !exists) refuse(404, "no " + what + " '" + id + "'");
+        if (action == "add" && exists) refuse(409, what + " '" + id + "' exists; change it instead");
+        if (action == "change" && !exists) refuse(404, "no " + what + " '" + id + "'");
+        std::erase_if(list, [&](const auto& x) { return x.id == id; });
+        if (action == "remove") return;
         try {
-            station = parseStation(body, settings_, "request");
+            auto item = parse();
+            if (item.id != id) refuse(400, "the body's id '" + item.id + "' is not '" + id + "'");
+            list.push_back(std::move(item));
         } catch (const ConfigError& e) {
-            audit("refused", e.what());
-            throw RequestError(400, e.what());
+            refuse(400, e.what());
         }
-        if (station.id != id) throw RequestError(400, "the body's id '" + station.id + "' is not '" + id + "'");
-        std::erase_if(next.stations, [&](const auto& s) { return s.id == id; });
-        next.stations.push_back(station);
-        change.station = body;
+    };
+    if (station) {
+        edit(next.stations, [&] { return parseStation(body, settings_, "request"); });
+    } else {
+        edit(next.schedule, [&] { return parseScheduleEntry(body, settings_, "request"); });
     }
-    store_->saveStationChange(change, StateStore::nowMs());  // durable before it is done
-    const std::string summary = applyStations(next);
+    store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
+                       StateStore::nowMs());  // durable before it is done
+    const std::string summary = apply(next);
     audit("ok", summary);
-    LOA_LOG(info, kTag) << "station " << id << " " << action << " by " << caller.name << ": " << summary;
-    events_.publish({{"type", "station"},
+    LOA_LOG(info, kTag) << what << " " << id << " " << action << " by " << caller.name << ": " << summary;
+    events_.publish({{"type", station ? "station" : "schedule"},
                      {"id", id},
                      {"event", action == "remove" ? "removed"
                                : action == "add"  ? "added"
                                                   : "changed"}});
-    nlohmann::json out = {{"id", id}, {"action", action}, {"result", summary}};
-    return out;
+    return {{"id", id}, {"action", action}, {"result", summary}};
 }
 
 void Gateway::maintain() {

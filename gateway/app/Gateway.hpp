@@ -96,12 +96,15 @@ private:
     void reportLoop();
     std::vector<RegisteredStation> registered() const;
     EventHub events_;
-    std::mutex stationsMutex_;                     ///< one change of the station list at a time (reload, API)
-    std::vector<StationSettings> configStations_;  ///< the config's, before runtime changes
+    std::mutex stationsMutex_;  ///< one change of the station list at a time (reload, API)
+    /// Stations, then the schedule, as `next` has them (between two frames, no gap for others).
+    std::string apply(const Settings& next);
     std::string applyStations(const Settings& next);
-    std::vector<StationSettings> withRuntimeChanges(const Settings& settings, std::vector<StationSettings> stations);
-    nlohmann::json changeStation(const Caller& caller, const std::string& action, const std::string& id,
-                                 const std::string& body);
+    /// The config with the runtime changes saved in the state database laid over it.
+    Settings withRuntimeChanges(Settings settings);
+    /// add, change or remove a station or a schedule entry through the API; saved, then applied.
+    nlohmann::json changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
+                                    const std::string& id, const std::string& body);
     std::map<std::string, bool> online_;  ///< as last published (control thread)
     std::unique_ptr<ApiHandler> apiHandler_;
     std::unique_ptr<ApiServer> api_;

@@ -670,14 +670,30 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
     return s;
 }
 
-StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source) {
-    Context ctx{source, settings.file.parent_path()};
-    YAML::Node node;
+namespace {
+YAML::Node loadFragment(const std::string& text, const std::string& source) {
     try {
-        node = YAML::Load(text);  // JSON is YAML too
+        return YAML::Load(text);  // JSON is YAML too
     } catch (const YAML::Exception& e) {
         throw ConfigError(source, e.mark.line + 1, "(document)", "not valid JSON or YAML: " + e.msg);
     }
+}
+}  // namespace
+
+ScheduleEntry parseScheduleEntry(const std::string& text, const Settings& settings, const std::string& source) {
+    Context ctx{source, settings.file.parent_path()};
+    const YAML::Node node = loadFragment(text, source);
+    auto e = readScheduleEntry(ctx, node, "entry");
+    if (!settings.findProgramme(e.programme)) {
+        MapReader(ctx, YAML::Load("{}"), "")
+            .fail(node["programme"], "entry.programme", "no programme with id '" + e.programme + "'");
+    }
+    return e;
+}
+
+StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source) {
+    Context ctx{source, settings.file.parent_path()};
+    const YAML::Node node = loadFragment(text, source);
     MapReader top(ctx, YAML::Load("{}"), "");
     auto st = readStation(ctx, node, "station");
     if (!settings.findProgramme(st.programme)) {

@@ -210,6 +210,8 @@ struct Settings {
 /// and against `settings` (its programme exists, its address is free). Throws ConfigError
 /// naming `source`.
 StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source);
+/// One schedule entry from JSON or YAML, checked as the config's are.
+ScheduleEntry parseScheduleEntry(const std::string& text, const Settings& settings, const std::string& source);
 
 /// Reads and validates `file`. Throws ConfigError (or loa::Error if the file can't be read).
 Settings loadSettings(const std::filesystem::path& file);

@@ -81,8 +81,8 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
             "CREATE TABLE IF NOT EXISTS learned_addresses (station TEXT PRIMARY KEY, address TEXT NOT NULL, "
             "time_ms INTEGER NOT NULL)");
         exec(
-            "CREATE TABLE IF NOT EXISTS station_changes (id TEXT PRIMARY KEY, station TEXT NOT NULL, "
-            "removed INTEGER NOT NULL, time_ms INTEGER NOT NULL)");
+            "CREATE TABLE IF NOT EXISTS changes (kind TEXT NOT NULL, id TEXT NOT NULL, definition TEXT NOT NULL, "
+            "removed INTEGER NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (kind, id))");
     } catch (const Error& e) {
         sqlite3_close(db_);
         throw Error("cannot prepare the state database " + file.string() + ": " + e.what());
@@ -152,16 +152,24 @@ std::vector<std::pair<std::string, std::string>> StateStore::learnedAddresses() 
     return out;
 }
 
-void StateStore::saveStationChange(const StationChange& c, int64_t timeMs) {
+namespace {
+const char* kindName(StateStore::ChangeKind kind) {
+    return kind == StateStore::ChangeKind::station ? "station" : "schedule";
+}
+}  // namespace
+
+void StateStore::saveChange(ChangeKind kind, const Change& c, int64_t timeMs) {
     std::lock_guard lock(mutex_);
-    Statement s(db_, "INSERT OR REPLACE INTO station_changes (id, station, removed, time_ms) VALUES (?, ?, ?, ?)");
-    s.bind(1, c.id).bind(2, c.station).bind(3, int64_t{c.removed}).bind(4, timeMs).step();
+    Statement s(db_, "INSERT OR REPLACE INTO changes (kind, id, definition, removed, time_ms) VALUES (?, ?, ?, ?, ?)");
+    s.bind(1, std::string(kindName(kind))).bind(2, c.id).bind(3, c.definition).bind(4, int64_t{c.removed});
+    s.bind(5, timeMs).step();
 }
 
-std::vector<StateStore::StationChange> StateStore::stationChanges() {
+std::vector<StateStore::Change> StateStore::changes(ChangeKind kind) {
     std::lock_guard lock(mutex_);
-    Statement s(db_, "SELECT id, station, removed FROM station_changes ORDER BY time_ms");
-    std::vector<StationChange> out;
+    Statement s(db_, "SELECT id, definition, removed FROM changes WHERE kind = ? ORDER BY time_ms");
+    s.bind(1, std::string(kindName(kind)));
+    std::vector<Change> out;
     while (s.step())
         out.push_back({s.text(0), s.text(1), s.integer(2) != 0});
     return out;

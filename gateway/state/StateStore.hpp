@@ -62,15 +62,16 @@ public:
     void saveLearnedAddress(const std::string& station, const std::string& address, int64_t timeMs);
     std::vector<std::pair<std::string, std::string>> learnedAddresses();
 
-    /// Stations added, changed or removed at runtime (over the config's): the station as JSON,
-    /// or removed. Saved before the change is made.
-    struct StationChange {
+    /// Stations and schedule entries added, changed or removed at runtime (over the config's):
+    /// the definition as JSON, or removed. Saved before the change is made.
+    struct Change {
         std::string id;
-        std::string station;  ///< JSON; empty when removed
+        std::string definition;  ///< JSON; empty when removed
         bool removed = false;
     };
-    void saveStationChange(const StationChange& change, int64_t timeMs);
-    std::vector<StationChange> stationChanges();
+    enum class ChangeKind { station, scheduleEntry };
+    void saveChange(ChangeKind kind, const Change& change, int64_t timeMs);
+    std::vector<Change> changes(ChangeKind kind);
 
     static int64_t nowMs();
 

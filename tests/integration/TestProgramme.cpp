@@ -11,6 +11,8 @@
 #include "StudioSender.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
+#include "api/ApiHandler.hpp"
+#include "api/HttpClient.hpp"
 #include "common/Base64.hpp"
 
 using namespace loa::test;
@@ -302,4 +304,55 @@ TEST(Programme, AScheduleChangedByReloadPlaysItsEntryOnTime) {
     const std::string log = gateway.errors();
     EXPECT_NE(log.find("schedule replaced (1 entries)"), std::string::npos) << log;
     EXPECT_NE(log.find("bulletin starts (priority bulletin)"), std::string::npos) << log;
+}
+
+TEST(Programme, AScheduleEntryAddedOverTheApiPlaysOnTimeAndSurvivesARestart) {
+    TempDir dir;
+    const uint16_t mediaPort = freeUdpPort(), stationPort = freeUdpPort(), api = freeUdpPort();
+    const auto stationKey = keyOf(0x42);
+    const std::string token = "loa_operator_for_the_schedule_test";
+    const auto config = write(
+        dir.path() / "gw.yaml",
+        header("gw", mediaPort) + "  timezone: Asia/Ho_Chi_Minh\n" +
+            "programmes:\n  - id: national\n    playlist:\n      files: [" + segment("a880.opus") +
+            "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" + std::to_string(stationPort) +
+            "\n    key: " + b64(stationKey) + "\napi:\n  listen: 127.0.0.1:" + std::to_string(api) +
+            "\n  tokens:\n    - {name: olga, role: operator, sha256: " + loa::hexEncode(loa::tokenHash(token)) + "}\n");
+    const loa::HttpTarget target{"http://127.0.0.1:" + std::to_string(api), token, "", false};
+    auto station = startStation(dir.path(), "st", stationPort, stationKey, 9.0);
+    auto gateway = std::make_unique<Process>(std::vector<std::string>{LOA_GATEWAY_BIN, "--config", config.string()},
+                                             dir.path() / "gw.out", dir.path() / "gw.log");
+    std::this_thread::sleep_for(1500ms);
+    const time_t due = std::time(nullptr) + 3;
+    const time_t inVietnam = due + 7 * 3600;
+    tm local{};
+    gmtime_r(&inVietnam, &local);
+    char at[16], date[16];
+    std::strftime(at, sizeof at, "%H:%M:%S", &local);
+    std::strftime(date, sizeof date, "%Y-%m-%d", &local);
+    const std::string entry =
+        std::string(R"({"id": "bulletin", "programme": "national", "priority": "bulletin", "at": ")") + at +
+        R"(", "date": ")" + date + R"(", "files": [")" + segment("tone-1khz.wav") + R"("]})";
+    const auto added = loa::httpRequest(target, "POST", "/api/schedule", entry);
+    ASSERT_EQ(added.status, 201) << added.body;
+    ASSERT_EQ(station->wait(15s), 0) << station->errors();
+    EXPECT_EQ(gateway->stop(), 0) << gateway->errors();
+    const auto runs = toneRuns(loa::readWav(dir.path() / "st.wav").samples, {880, 1000});
+    SCOPED_TRACE(describe(runs));
+    EXPECT_EQ(sequenceOf(runs, 5), (std::vector<int>{880, 1000})) << "the bulletin took the air on its second";
+
+    // The entry is in the state database: a restarted gateway still has it.
+    gateway = std::make_unique<Process>(std::vector<std::string>{LOA_GATEWAY_BIN, "--config", config.string()},
+                                        dir.path() / "gw2.out", dir.path() / "gw2.log");
+    std::string listed;
+    for (int i = 0; i < 50 && listed.find("bulletin") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(100ms);
+        try {
+            listed = loa::httpRequest(target, "GET", "/api/schedule").body;
+        } catch (const std::exception&) {
+        }
+    }
+    EXPECT_NE(listed.find("\"id\": \"bulletin\""), std::string::npos) << listed;
+    EXPECT_EQ(loa::httpRequest(target, "POST", "/api/schedule/bulletin/remove").status, 200);
+    EXPECT_EQ(gateway->stop(), 0) << gateway->errors();
 }

@@ -46,7 +46,10 @@ protected:
                    },
                    [] { return Json::array(); },
                    [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
-                       return Json{{"id", id}, {"action", action}};
+                       return Json{{"station", id}, {"action", action}};
+                   },
+                   [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
+                       return Json{{"entry", id}, {"action", action}};
                    }}};
 
     ApiResponse call(const std::string& method, const std::string& path, const std::string& token,
@@ -78,6 +81,14 @@ TEST_F(ApiHandlerTest, EachRoleMayDoWhatItsRoleAllows) {
     EXPECT_EQ(call("GET", "/api/stations/a/sdp", "t-ada").body, "v=0\r\n");
     EXPECT_EQ(call("GET", "/api/stations/zz/sdp", "t-ada").status, 404);
     EXPECT_EQ(call("GET", "/api/nothing", "t-ada").status, 404);
+    // Stations and schedule entries: add, change, remove route to their own changes.
+    EXPECT_EQ(Json::parse(call("POST", "/api/schedule", "t-ada", R"({"id":"news"})").body),
+              (Json{{"entry", "news"}, {"action", "add"}}));
+    EXPECT_EQ(Json::parse(call("POST", "/api/schedule/news", "t-ada", "{}").body),
+              (Json{{"entry", "news"}, {"action", "change"}}));
+    EXPECT_EQ(Json::parse(call("POST", "/api/stations/a/remove", "t-ada").body),
+              (Json{{"station", "a"}, {"action", "remove"}}));
+    EXPECT_EQ(call("POST", "/api/stations", "t-ada", "[]").status, 400);
 }
 
 TEST_F(ApiHandlerTest, MissingForgedAndRepeatedBadTokensAreRefusedAndSlowedDown) {
