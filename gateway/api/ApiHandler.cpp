@@ -104,12 +104,18 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
     }
     static const std::string kBearer = "Bearer ";
     std::optional<Caller> caller;
+    bool expired = false;
     if (request.authorization.compare(0, kBearer.size(), kBearer) == 0) {
         const auto hash = tokenHash(request.authorization.substr(kBearer.size()));
         // Every token is compared, each in constant time: the time taken tells nothing.
+        const int64_t nowMs = StateStore::nowMs();
         for (const auto& t : settings_.tokens) {
-            if (CRYPTO_memcmp(hash.data(), t.sha256.data(), hash.size()) == 0)
+            if (CRYPTO_memcmp(hash.data(), t.sha256.data(), hash.size()) != 0) continue;
+            if (t.expiresMs && nowMs >= t.expiresMs) {
+                expired = true;
+            } else {
                 caller = Caller{t.name, t.role, request.address};
+            }
         }
     }
     if (caller) return caller;
@@ -118,10 +124,13 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
         failures_[request.address].push_back(now);
     }
     store_.audit({0, 0, "-", "-", request.address, "api.authenticate", request.method + " " + request.path, "refused",
-                  Json{{"reason", request.authorization.empty() ? "no token" : "unknown token"}}.dump()});
+                  Json{{"reason", request.authorization.empty() ? "no token"
+                                  : expired                     ? "expired token"
+                                                                : "unknown token"}}
+                      .dump()});
     LOA_LOG(warn, kTag) << request.method << " " << request.path << " from " << request.address
                         << ": refused (no valid token)";
-    refusal = error(401, "a valid bearer token is required");
+    refusal = error(401, expired ? "the token has expired" : "a valid bearer token is required");
     return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -546,6 +547,19 @@ ApiSettings readApi(const Context& ctx, const YAML::Node& node) {
                    "expected 64 hex digits (the SHA-256 of the token; loa-gateway token prints one)");
         }
         std::copy(bytes->begin(), bytes->end(), token.sha256.begin());
+        if (t.has("expires")) {
+            const std::string text = t.string("expires");
+            const auto day = parseDate(text);
+            if (!day)
+                t.fail(t.node("expires", true), t.keyPath("expires"), "expected a date YYYY-MM-DD, got '" + text + "'");
+            tm utc{};
+            utc.tm_year = (*day)[0] - 1900;
+            utc.tm_mon = (*day)[1] - 1;
+            utc.tm_mday = (*day)[2] + 1;  // valid through that day (UTC)
+            token.expiresMs = static_cast<int64_t>(timegm(&utc)) * 1000;
+        } else {
+            t.node("expires", false);
+        }
         if (isExampleToken(token.sha256)) {
             t.fail(t.node("sha256", true), t.keyPath("sha256"),
                    "is the hash of an empty or example token: make a real one with loa-gateway token");

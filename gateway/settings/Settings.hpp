@@ -140,6 +140,7 @@ struct ApiToken {
     std::string name;
     ApiRole role = ApiRole::viewer;
     std::array<uint8_t, 32> sha256{};
+    int64_t expiresMs = 0;  ///< Unix ms after which it no longer opens anything; 0: no expiry
     bool operator==(const ApiToken&) const = default;
 };
 

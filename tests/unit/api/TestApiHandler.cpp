@@ -28,7 +28,8 @@ protected:
         s.stations = {st};
         s.api = ApiSettings{};
         s.api->maxBodyBytes = 2048;
-        s.api->tokens = {{"vera", ApiRole::viewer, tokenHash("t-vera")},
+        s.api->tokens = {{"old", ApiRole::admin, tokenHash("t-old"), 1000},  // expired in 1970
+                         {"vera", ApiRole::viewer, tokenHash("t-vera")},
                          {"emma", ApiRole::emergency, tokenHash("t-emma")},
                          {"ada", ApiRole::admin, tokenHash("t-ada")}};
         return s;
@@ -95,8 +96,10 @@ TEST_F(ApiHandlerTest, MissingForgedAndRepeatedBadTokensAreRefusedAndSlowedDown)
     EXPECT_EQ(call("GET", "/api/status", "").status, 401);
     EXPECT_EQ(call("GET", "/api/status", "t-vera-forged").status, 401);
     EXPECT_EQ(call("GET", "/api/status", "t-ver").status, 401);
-    for (int i = 0; i < 2; ++i)
-        EXPECT_EQ(call("GET", "/api/status", "guess").status, 401);
+    const auto expired = call("GET", "/api/status", "t-old");
+    EXPECT_EQ(expired.status, 401);
+    EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
+    EXPECT_EQ(call("GET", "/api/status", "guess").status, 401);
     // Five failures from one address: it must wait, even with a good token now.
     EXPECT_EQ(call("GET", "/api/status", "t-vera").status, 429);
     EXPECT_EQ(call("GET", "/api/status", "t-vera", "", "10.0.0.2").status, 200) << "other addresses are not slowed";

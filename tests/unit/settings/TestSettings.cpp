@@ -262,3 +262,12 @@ TEST(Settings, TheApiNeedsTlsOffLoopbackAndRefusesExampleTokens) {
         "50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c}\n";
     expectError(validYaml() + example, 27, "api.tokens[0].sha256", "example token");
 }
+
+TEST(Settings, AnApiTokenMayExpire) {
+    const std::string api =
+        "api:\n  listen: 127.0.0.1:8080\n  tokens:\n    - {name: a, role: admin, expires: 2027-01-31, "
+        "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n";
+    const auto s = parseSettings(validYaml() + api, "/etc/loa/test.yaml");
+    EXPECT_EQ(s.api->tokens.at(0).expiresMs, 1801440000000);  // 2027-02-01T00:00:00Z: through the 31st
+    expectError(validYaml() + replace(api, "2027-01-31", "2027-02-31"), 27, "api.tokens[0].expires", "YYYY-MM-DD");
+}
