@@ -77,7 +77,8 @@ StationStream describeStream(const Settings& settings, std::span<const uint8_t> 
                              const StationSettings& station) {
     StationStream stream;
     stream.stationId = station.id;
-    stream.destination = station.address;
+    stream.destination =
+        station.learnsAddress() ? *SocketAddress::parse("0.0.0.0:" + std::to_string(station.port)) : station.address;
     stream.profile = station.profile;
     stream.keyMaterial = stationKeyMaterial(station, gatewaySecret);
     stream.ssrc = deriveStationSsrc(gatewaySecret, station.id);
@@ -156,8 +157,9 @@ Gateway::Gateway(Settings settings)
                 }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
-    for (const auto& s : settings_.stations)
-        engine_.add(destinationFor(s));
+    for (const auto& s : settings_.stations) {
+        if (auto d = destinationFor(s)) engine_.add(std::move(d));
+    }
     groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
     for (const auto& g : settings_.multicastGroups) {
         auto& socket = groupSockets_.emplace_back(g.interface ? *g.interface : *SocketAddress::parse("0.0.0.0:0"));
@@ -190,6 +192,7 @@ std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& stat
         std::lock_guard lock(slotsMutex_);
         if (const auto learned = learned_.find(station.id); learned != learned_.end()) address = learned->second;
     }
+    if (address.length() == 0) return nullptr;  // not heard from yet: nowhere to send
     return makeDestination(station.id, programmeIndex(station.programme), address, socket_.fd(), ssrc, station.profile,
                            stationKeyMaterial(station, secret_));
 }
@@ -212,11 +215,20 @@ void Gateway::reportLoop() {
             if (n <= 0) break;  // nothing more, or an ICMP error for an earlier send: not ours to handle
             const auto moved = registry_->handle({buffer, static_cast<size_t>(n)}, from, StateStore::nowMs());
             if (!moved) continue;
+            std::optional<StationSettings> station;
+            bool firstHeard = false;
             {
                 std::lock_guard lock(slotsMutex_);
+                if (const auto* s = settings_.findStation(moved->first)) station = *s;
+                firstHeard = station && station->learnsAddress() && !learned_.count(moved->first);
                 learned_[moved->first] = moved->second;
             }
-            engine_.moveTo(moved->first, moved->second);
+            if (firstHeard) {
+                // A station without a configured address is served from its first report on.
+                if (auto d = destinationFor(*station)) engine_.add(std::move(d));
+            } else {
+                engine_.moveTo(moved->first, moved->second);
+            }
             events_.publish(
                 {{"type", "station"}, {"id", moved->first}, {"event", "moved"}, {"address", moved->second.toString()}});
         }
@@ -315,7 +327,7 @@ nlohmann::json Gateway::stationsJson() {
                             {"area", s.area},
                             {"groups", s.groups},
                             {"accepts_tests", s.acceptsTests},
-                            {"address", s.address.toString()}};
+                            {"address", s.learnsAddress() ? "learned" : s.address.toString()}};
         const auto d =
             std::find_if(destinations.begin(), destinations.end(), [&](const auto& x) { return x.id == s.id; });
         if (d != destinations.end()) {
@@ -476,7 +488,7 @@ std::string Gateway::applyStations(const Settings& next) {
         const auto* before = settings_.findStation(s.id);
         if (!before || !sameStation(*before, s)) {
             if (!before) ++added;
-            additions.push_back(destinationFor(s));
+            if (auto d = destinationFor(s)) additions.push_back(std::move(d));
         }
     }
     emergencies_->updateSettings(next);

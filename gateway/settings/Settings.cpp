@@ -476,7 +476,13 @@ StationSettings readStation(const Context& ctx, const YAML::Node& node, const st
     s.id = readId(r, "id");
     s.name = r.string("name", s.id);
     s.programme = r.string("programme");
-    s.address = r.address("address");
+    if (r.has("address")) {
+        s.address = r.address("address");
+        r.node("port", false);
+    } else {
+        r.node("address", false);
+        s.port = r.integer("port", 1, 65535, s.port);  // learned: its reports will tell where it is
+    }
     s.profile = readProfile(r);
     s.key = readKey(r, s.profile);
     if (r.has("area")) {
@@ -642,12 +648,12 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
             top.fail(n["programme"], path + ".programme", "no programme with id '" + st.programme + "'");
         }
         for (const auto& other : s.stations) {
-            if (other.address == st.address) {
+            if (!st.learnsAddress() && other.address == st.address) {
                 top.fail(n["address"], path + ".address",
                          "address " + st.address.toString() + " is already used by station '" + other.id + "'");
             }
         }
-        if (st.address == s.gateway.mediaListen) {
+        if (!st.learnsAddress() && st.address == s.gateway.mediaListen) {
             top.fail(n["address"], path + ".address", "is the gateway's own media address");
         }
         s.stations.push_back(std::move(st));
@@ -714,12 +720,12 @@ StationSettings parseStation(const std::string& text, const Settings& settings, 
         top.fail(node["programme"], "station.programme", "no programme with id '" + st.programme + "'");
     }
     for (const auto& other : settings.stations) {
-        if (other.id != st.id && other.address == st.address) {
+        if (!st.learnsAddress() && other.id != st.id && other.address == st.address) {
             top.fail(node["address"], "station.address",
                      "address " + st.address.toString() + " is already used by station '" + other.id + "'");
         }
     }
-    if (st.address == settings.gateway.mediaListen) {
+    if (!st.learnsAddress() && st.address == settings.gateway.mediaListen) {
         top.fail(node["address"], "station.address", "is the gateway's own media address");
     }
     return st;

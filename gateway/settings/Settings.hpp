@@ -123,7 +123,9 @@ struct StationSettings {
     std::string id;
     std::string name;
     std::string programme;
-    SocketAddress address;  ///< where its stream goes
+    SocketAddress address;  ///< where its stream goes; unset (length 0): learned from its reports
+    int port = 5004;        ///< without an address: the port its SDP tells it to receive on
+    bool learnsAddress() const { return address.length() == 0; }
     SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
     std::optional<std::vector<uint8_t>> key;  ///< master key || salt, when given in config
     /// Administrative area: province / district / commune codes, e.g. "01/001/00001".

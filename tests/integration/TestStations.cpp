@@ -221,3 +221,28 @@ TEST(Api, ServesHttpsWithItsCertificateAndLoactlChecksIt) {
     EXPECT_NE(unchecked.second.find("TLS"), std::string::npos) << unchecked.second;
     EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
 }
+
+TEST(Stations, AStationWithoutAnAddressIsServedFromItsFirstReport) {
+    TempDir dir;
+    const uint16_t media = freeUdpPort(), port = freeUdpPort();
+    const auto config = dir.path() / "gw.yaml";
+    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
+                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
+                          << "stations:\n  - id: roaming-1\n    programme: national\n    port: " << port << "\n";
+    const std::string sdp = stationKeys(config, "roaming-1", true);
+    ASSERT_NE(sdp.find("c=IN IP4 0.0.0.0"), std::string::npos) << sdp;
+    ASSERT_NE(sdp.find("m=audio " + std::to_string(port)), std::string::npos) << sdp;
+    std::ofstream(dir.path() / "roaming-1.sdp") << sdp;
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    std::this_thread::sleep_for(500ms);  // serving nobody: it does not know where the station is
+    Process station({LOA_STATION_BIN, "--sdp", (dir.path() / "roaming-1.sdp").string(), "--duration", "3"},
+                    dir.path() / "st.json", dir.path() / "st.log");
+    ASSERT_EQ(station.wait(10s), 0) << station.errors();
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+    const auto stats = parseStats(station.output());
+    EXPECT_GE(stats.at("decoded"), 100) << station.output();
+    EXPECT_EQ(stats.at("decrypt_failures"), 0);
+    EXPECT_NE(gateway.errors().find("roaming-1: reports from 127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << gateway.errors();
+}
