@@ -336,9 +336,17 @@ nlohmann::json Gateway::stationsJson() {
             j["send_errors"] = d->counters.sendErrors;
             j["would_block"] = d->counters.wouldBlock;
         }
+        // What it hears now: its programme's source on air, or the emergency that reaches it.
+        const auto [source, level] = programmes_[programmeIndex(s.programme)]->onAir();
+        j["on_air"] = source;
+        j["level"] = toString(level);
         for (const auto& slot : slots_) {
-            for (const auto& [station, own] : slot.stations)
-                if (station == s.id) j["emergency"] = slot.emergency;
+            for (const auto& [station, own] : slot.stations) {
+                if (station != s.id) continue;
+                j["emergency"] = slot.emergency;
+                j["on_air"] = "emergency";
+                j["level"] = toString(PriorityLevel::emergency);
+            }
         }
         if (const auto st = registry_->status(s.id)) {
             const int64_t now = StateStore::nowMs();

@@ -216,6 +216,11 @@ TEST(Emergency, AnActualAlertNeedsTwoOperatorsReachesItsAreaOnlyAndIsAudited) {
     std::this_thread::sleep_for(2500ms);
     const auto [status2, now] = gw.call("GET", "/api/status", kVera);
     EXPECT_EQ(now["emergencies"].size(), 1u) << now.dump();
+    const auto listed = gw.call("GET", "/api/stations", kVera).second;
+    ASSERT_EQ(listed.size(), 3u) << listed.dump();
+    EXPECT_EQ(listed[0]["level"], "emergency") << listed.dump();
+    EXPECT_EQ(listed[1]["level"], "emergency");
+    EXPECT_EQ(listed[2]["level"], "scheduled") << "hue-1 keeps its programme";
     // loactl, the operators' command line, cancels it.
     Process cancel({LOA_LOACTL_BIN, "--url", "http://127.0.0.1:" + std::to_string(gw.api), "--token", kBob, "emergency",
                     "cancel", id},
