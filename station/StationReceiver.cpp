@@ -102,13 +102,7 @@ void StationReceiver::sendReport() {
     uint8_t packet[128];
     size_t length = writeReceiverReport(r, packet);
     if (reportSrtp_->protectRtcp(packet, length) != SrtpResult::ok) return;
-    mmsghdr message{};
-    iovec iov{packet, length};
-    message.msg_hdr.msg_iov = &iov;
-    message.msg_hdr.msg_iovlen = 1;
-    message.msg_hdr.msg_name = const_cast<sockaddr*>(stream_.reportTo->sockaddrPtr());
-    message.msg_hdr.msg_namelen = stream_.reportTo->length();
-    if (socket_.sendBatch({&message, 1}) == 1) ++stats_.reportsSent;
+    if (socket_.sendTo({packet, length}, *stream_.reportTo)) ++stats_.reportsSent;
 }
 
 void StationReceiver::receiveAll(Clock::time_point now) {

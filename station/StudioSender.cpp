@@ -86,14 +86,8 @@ void StudioSender::sendFrame(uint64_t index) {
     std::array<uint8_t, 1000> opus;
     std::copy_n(packet + headerLength, n, opus.begin());
     if (srtp_ && srtp_->protectRtp(packet, length) != SrtpResult::ok) return;
-    mmsghdr message{};
-    iovec iov{packet, length};
-    message.msg_hdr.msg_iov = &iov;
-    message.msg_hdr.msg_iovlen = 1;
-    message.msg_hdr.msg_name = const_cast<sockaddr*>(options_.destination.sockaddrPtr());
-    message.msg_hdr.msg_namelen = options_.destination.length();
     const auto now = Clock::now();
-    if (socket_.sendBatch({&message, 1}) == 1) {
+    if (socket_.sendTo({packet, length}, options_.destination)) {
         ++sent_;
         if (hook_) hook_(index, now, {opus.data(), static_cast<size_t>(n)});
     }

@@ -83,6 +83,11 @@ int UdpSocket::sendBatch(std::span<mmsghdr> messages) {
     return -errno;
 }
 
+bool UdpSocket::sendTo(std::span<const uint8_t> datagram, const SocketAddress& to) {
+    return ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, to.sockaddrPtr(), to.length()) ==
+           static_cast<ssize_t>(datagram.size());
+}
+
 ssize_t UdpSocket::receive(std::span<uint8_t> buffer, SocketAddress& from) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;

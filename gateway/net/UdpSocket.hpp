@@ -33,6 +33,8 @@ public:
     /// Sends up to messages.size() datagrams; returns how many the kernel took (0 on EAGAIN),
     /// or -errno for an error that concerns the first message.
     int sendBatch(std::span<mmsghdr> messages);
+    /// Sends one datagram to `to`; true if the kernel took it.
+    bool sendTo(std::span<const uint8_t> datagram, const SocketAddress& to);
     /// Receives one datagram; returns its length, 0 when none is waiting, or -errno.
     ssize_t receive(std::span<uint8_t> buffer, SocketAddress& from);
 

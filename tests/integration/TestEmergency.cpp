@@ -164,24 +164,11 @@ private:
     std::string buffer_;
 };
 
-double powerAt(const std::vector<float>& a, size_t from, size_t count, double hz) {
-    const double coeff = 2.0 * std::cos(2.0 * M_PI * hz / 48000);
-    double s1 = 0, s2 = 0;
-    for (size_t i = from; i < from + count; ++i) {
-        const double s0 = a[i] + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
-}
-
 /// 100 ms windows of `audio` in which the alert tone (853 + 960 Hz) dominates.
 int alertWindows(const std::vector<float>& audio) {
     int n = 0;
     for (size_t at = 0; at + 4800 <= audio.size(); at += 4800) {
-        double total = 0;
-        for (size_t i = at; i < at + 4800; ++i)
-            total += static_cast<double>(audio[i]) * audio[i];
+        const double total = energy(audio, at, 4800);
         if (total > 0 && powerAt(audio, at, 4800, 853) + powerAt(audio, at, 4800, 960) > 0.6 * total * 4800 / 2) ++n;
     }
     return n;
@@ -347,9 +334,7 @@ TEST(Emergency, AnAnnouncerOnTheLiveFeedSpeaksToTheTargetedStationsOnly) {
     auto announcerWindows = [](const std::vector<float>& audio) {
         int n = 0;
         for (size_t at = 0; at + 4800 <= audio.size(); at += 4800) {
-            double total = 0;
-            for (size_t i = at; i < at + 4800; ++i)
-                total += static_cast<double>(audio[i]) * audio[i];
+            const double total = energy(audio, at, 4800);
             if (total > 0 && powerAt(audio, at, 4800, 700) > 0.6 * total * 4800 / 2) ++n;
         }
         return n;

@@ -55,26 +55,13 @@ std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const st
         dir / (name + ".json"), dir / (name + ".log"));
 }
 
-double powerAt(const std::vector<float>& a, size_t from, size_t count, double hz) {
-    const double coeff = 2.0 * std::cos(2.0 * M_PI * hz / 48000);
-    double s1 = 0, s2 = 0;
-    for (size_t i = from; i < from + count; ++i) {
-        const double s0 = a[i] + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
-}
-
 /// The tone (one of `tones`) that dominates each 100 ms of `audio`, runs of the same collapsed:
 /// (tone, number of windows). 0 names a window with none of them (silence, a crossfade).
 std::vector<std::pair<int, int>> toneRuns(const std::vector<float>& audio, const std::vector<int>& tones) {
     std::vector<std::pair<int, int>> runs;
     constexpr size_t kWindow = 4800;
     for (size_t at = 0; at + kWindow <= audio.size(); at += kWindow) {
-        double total = 0;
-        for (size_t i = at; i < at + kWindow; ++i)
-            total += static_cast<double>(audio[i]) * audio[i];
+        const double total = energy(audio, at, kWindow);
         int best = 0;
         double bestPower = 0;
         for (int hz : tones) {

@@ -42,14 +42,7 @@ std::vector<uint8_t> report(uint32_t streamSsrc, const std::vector<uint8_t>& key
 }
 
 void sendFrom(loa::UdpSocket& socket, const std::vector<uint8_t>& packet, const loa::SocketAddress& to) {
-    std::vector<uint8_t> copy = packet;
-    mmsghdr m{};
-    iovec iov{copy.data(), copy.size()};
-    m.msg_hdr.msg_iov = &iov;
-    m.msg_hdr.msg_iovlen = 1;
-    m.msg_hdr.msg_name = const_cast<sockaddr*>(to.sockaddrPtr());
-    m.msg_hdr.msg_namelen = to.length();
-    ASSERT_EQ(socket.sendBatch({&m, 1}), 1);
+    ASSERT_TRUE(socket.sendTo(packet, to));
 }
 }  // namespace
 
@@ -92,13 +85,7 @@ private:
         }
     }
     static void forward(loa::UdpSocket& socket, std::span<uint8_t> packet, const loa::SocketAddress& to) {
-        mmsghdr m{};
-        iovec iov{packet.data(), packet.size()};
-        m.msg_hdr.msg_iov = &iov;
-        m.msg_hdr.msg_iovlen = 1;
-        m.msg_hdr.msg_name = const_cast<sockaddr*>(to.sockaddrPtr());
-        m.msg_hdr.msg_namelen = to.length();
-        socket.sendBatch({&m, 1});
+        socket.sendTo(packet, to);
     }
 
     loa::SocketAddress gateway_;

@@ -73,6 +73,24 @@ double dominantFrequency(const std::vector<float>& samples, int rate, double lo,
     return best;
 }
 
+double powerAt(const std::vector<float>& a, size_t from, size_t count, double hz) {
+    const double coeff = 2.0 * std::cos(2.0 * M_PI * hz / 48000);
+    double s1 = 0, s2 = 0;
+    for (size_t i = from; i < from + count; ++i) {
+        const double s0 = a[i] + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+double energy(const std::vector<float>& a, size_t from, size_t count) {
+    double total = 0;
+    for (size_t i = from; i < from + count; ++i)
+        total += static_cast<double>(a[i]) * a[i];
+    return total;
+}
+
 double longestGapMs(const std::vector<float>& samples, int rate, float threshold) {
     const size_t window = static_cast<size_t>(rate / 200);
     size_t run = 0, longest = 0;

@@ -32,6 +32,12 @@ std::map<std::string, long long> parseStats(const std::string& json);
 
 /// The frequency (Hz) with the most energy between `lo` and `hi` in mono `samples` at `rate`.
 double dominantFrequency(const std::vector<float>& samples, int rate, double lo, double hi);
+/// Goertzel power at `hz` over samples [from, from + count) at 48 kHz: a pure tone of energy E
+/// over the window gives about E·count/2.
+double powerAt(const std::vector<float>& samples, size_t from, size_t count, double hz);
+/// The sum of squares over samples [from, from + count).
+double energy(const std::vector<float>& samples, size_t from, size_t count);
+
 /// The longest run (ms) of 5 ms windows whose RMS is below `threshold`.
 double longestGapMs(const std::vector<float>& samples, int rate, float threshold);
 
