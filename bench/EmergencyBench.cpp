@@ -1,7 +1,6 @@
 #include "EmergencyBench.hpp"
 
 #include <openssl/sha.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "Child.hpp"
+#include "Measure.hpp"
 #include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
 #include "common/Base64.hpp"
@@ -26,17 +26,6 @@
 namespace loa::bench {
 namespace {
 using Clock = std::chrono::steady_clock;
-
-uint16_t freePort() {
-    UdpSocket probe(*SocketAddress::parse("127.0.0.1:0"));
-    return probe.localAddress().port();
-}
-
-double quantile(std::vector<double> v, double q) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
 
 /// The probe station: the priority of each packet it hears, and when.
 class Probe {
@@ -67,25 +56,22 @@ public:
 private:
     void run() {
         uint8_t buffer[2048];
-        SocketAddress from;
         while (running_) {
-            pollfd pfd{socket_.fd(), POLLIN, 0};
-            if (::poll(&pfd, 1, 50) <= 0) continue;
-            const ssize_t n = socket_.receive(buffer, from);
-            const auto now = Clock::now();
-            if (n <= 0) continue;
-            size_t length = static_cast<size_t>(n);
-            if (unprotectRtpFollowingSender(srtp_, {buffer, length}, length, 1) != SrtpResult::ok) continue;
-            const auto rtp = RtpPacket::parse({buffer, length});
-            const auto ext = rtp ? rtp->oneByteExtension(1) : std::nullopt;
-            const auto info = ext ? StreamInfo::parse(*ext) : std::nullopt;
-            if (!info) continue;
-            {
-                std::lock_guard lock(mutex_);
-                heard_.emplace_back(now, info->priority);
-                if (heard_.size() > 4096) heard_.erase(heard_.begin(), heard_.begin() + 2048);
-            }
-            changed_.notify_all();
+            socket_.receiveWaiting(buffer, 50, 64, [&](std::span<uint8_t> packet, const SocketAddress&) {
+                const auto now = Clock::now();
+                size_t length = packet.size();
+                if (unprotectRtpFollowingSender(srtp_, packet, length, 1) != SrtpResult::ok) return;
+                const auto rtp = RtpPacket::parse(packet.first(length));
+                const auto ext = rtp ? rtp->oneByteExtension(1) : std::nullopt;
+                const auto info = ext ? StreamInfo::parse(*ext) : std::nullopt;
+                if (!info) return;
+                {
+                    std::lock_guard lock(mutex_);
+                    heard_.emplace_back(now, info->priority);
+                    if (heard_.size() > 4096) heard_.erase(heard_.begin(), heard_.begin() + 2048);
+                }
+                changed_.notify_all();
+            });
         }
     }
 
@@ -102,12 +88,12 @@ private:
 int runEmergencyBench(const EmergencyBenchOptions& o) {
     const auto dir = std::filesystem::temp_directory_path() / ("loa-emergency-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    const uint16_t media = freePort(), api = freePort();
+    const uint16_t media = freeLoopbackPort(), api = freeLoopbackPort();
     const std::string token = "loa_bench_" + std::to_string(::getpid()) + "_token_0123456789";
     const std::vector<uint8_t> probeKey(30, 0x50);
     std::vector<UdpSocket> others;  // bound so the stream has somewhere to go
     std::ostringstream stations;
-    const uint16_t probePort = freePort();
+    const uint16_t probePort = freeLoopbackPort();
     stations << "  - {id: probe, programme: national, accepts_tests: true, area: 01/001/00001, address: 127.0.0.1:"
              << probePort << ", key: " << base64Encode(probeKey) << "}\n";
     for (int i = 1; i < o.stations; ++i) {

@@ -1,7 +1,6 @@
 #include "LatencyBench.hpp"
 
 #include <opus/opus.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "Child.hpp"
+#include "Measure.hpp"
 #include "StudioSender.hpp"
 #include "common/Base64.hpp"
 #include "net/UdpSocket.hpp"
@@ -31,11 +31,6 @@ constexpr double kMsPerSample = 1000.0 / 48000;
 constexpr int kBurstEvery = 25;
 constexpr int kBurstSamples = 1920;
 constexpr int kFirstBurstFrame = 150;  // after 3 s: the live feed is on air by then
-
-uint16_t freePort() {
-    UdpSocket probe(*SocketAddress::parse("127.0.0.1:0"));
-    return probe.localAddress().port();
-}
 
 /// Start sample (in the studio's signal) of burst `b`: 7.3 ms further into its frame each time.
 int64_t burstStart(int64_t b) {
@@ -60,12 +55,6 @@ struct Stream {
     std::vector<float> audio;              ///< decoded, 960 samples per packet
 };
 
-double quantile(std::vector<double> v, double q) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
 struct ModeResult {
     std::string mode;
     size_t bursts = 0, matched = 0;
@@ -77,7 +66,7 @@ ModeResult runMode(const std::string& mode, const LatencyBenchOptions& o) {
     const auto dir =
         std::filesystem::temp_directory_path() / ("loa-latency-" + std::to_string(::getpid()) + "-" + mode);
     std::filesystem::create_directories(dir);
-    const uint16_t media = freePort(), live = freePort(), stationPort = freePort();
+    const uint16_t media = freeLoopbackPort(), live = freeLoopbackPort(), stationPort = freeLoopbackPort();
     const std::vector<uint8_t> studioKey(30, 0x4c), stationKey(30, 0x53);
     const std::string segments = std::string(LOA_SOURCE_DIR) + "/config/segments/";
     std::ofstream(dir / "gateway.yaml")
@@ -104,30 +93,28 @@ ModeResult runMode(const std::string& mode, const LatencyBenchOptions& o) {
         std::vector<float> pcm(5760);
         std::optional<uint16_t> expected;
         uint8_t buffer[2048];
-        SocketAddress from;
         while (receiving) {
-            pollfd pfd{socket.fd(), POLLIN, 0};
-            if (::poll(&pfd, 1, 50) <= 0) continue;
-            const ssize_t n = socket.receive(buffer, from);
-            const auto now = Clock::now();
-            if (n <= 0) continue;
-            size_t length = static_cast<size_t>(n);
-            if (unprotectRtpFollowingSender(srtp, {buffer, length}, length, 1) != SrtpResult::ok) continue;
-            const auto rtp = RtpPacket::parse({buffer, length});
-            if (!rtp) continue;
-            for (; expected && *expected != rtp->sequence(); ++*expected) {  // lost: conceal its turn
-                ++stationLost;
-                if (opus_decode_float(decoder, nullptr, 0, pcm.data(), kFrame, 0) != kFrame)
-                    std::fill_n(pcm.begin(), kFrame, 0.0f);
+            socket.receiveWaiting(buffer, 50, 64, [&](std::span<uint8_t> packet, const SocketAddress&) {
+                const auto now = Clock::now();
+                size_t length = packet.size();
+                if (unprotectRtpFollowingSender(srtp, packet, length, 1) != SrtpResult::ok) return;
+                const auto rtp = RtpPacket::parse(packet.first(length));
+                if (!rtp) return;
+                for (; expected && *expected != rtp->sequence(); ++*expected) {  // lost: conceal its turn
+                    ++stationLost;
+                    if (opus_decode_float(decoder, nullptr, 0, pcm.data(), kFrame, 0) != kFrame)
+                        std::fill_n(pcm.begin(), kFrame, 0.0f);
+                    station.audio.insert(station.audio.end(), pcm.begin(), pcm.begin() + kFrame);
+                    station.times.push_back(now);
+                }
+                expected = static_cast<uint16_t>(rtp->sequence() + 1);
+                const int samples =
+                    opus_decode_float(decoder, rtp->payload().data(), static_cast<opus_int32>(rtp->payload().size()),
+                                      pcm.data(), 5760, 0);
+                if (samples != kFrame) return;
                 station.audio.insert(station.audio.end(), pcm.begin(), pcm.begin() + kFrame);
                 station.times.push_back(now);
-            }
-            expected = static_cast<uint16_t>(rtp->sequence() + 1);
-            const int samples = opus_decode_float(decoder, rtp->payload().data(),
-                                                  static_cast<opus_int32>(rtp->payload().size()), pcm.data(), 5760, 0);
-            if (samples != kFrame) continue;
-            station.audio.insert(station.audio.end(), pcm.begin(), pcm.begin() + kFrame);
-            station.times.push_back(now);
+            });
         }
         opus_decoder_destroy(decoder);
     });

@@ -1,8 +1,14 @@
 #pragma once
-// What the benchmarks measure with: CPU clocks and heap in use.
+// What the benchmarks measure with: CPU clocks, heap in use, quantiles; and free loopback ports.
 
 #include <malloc.h>
 #include <time.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "net/UdpSocket.hpp"
 
 namespace loa::bench {
 
@@ -18,6 +24,19 @@ inline double clockSeconds(clockid_t id) {
 inline long heapBytes() {
     const struct mallinfo2 m = mallinfo2();
     return static_cast<long>(m.uordblks + m.hblkhd);
+}
+
+/// The value below which a fraction `q` of `samples` lies (0 for none).
+inline double quantile(std::vector<double> samples, double q) {
+    if (samples.empty()) return 0;
+    std::sort(samples.begin(), samples.end());
+    return samples[std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())))];
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+inline uint16_t freeLoopbackPort() {
+    UdpSocket probe(*SocketAddress::parse("127.0.0.1:0"));
+    return probe.localAddress().port();
 }
 
 }  // namespace loa::bench

@@ -1,11 +1,11 @@
 #include "app/Gateway.hpp"
 
-#include <poll.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
@@ -62,6 +62,15 @@ ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const ui
 }
 
 namespace {
+/// Stations by id: a reload or an emergency may concern thousands of them.
+std::unordered_map<std::string_view, const StationSettings*> indexById(const std::vector<StationSettings>& stations) {
+    std::unordered_map<std::string_view, const StationSettings*> index;
+    index.reserve(stations.size());
+    for (const auto& s : stations)
+        index.emplace(s.id, &s);
+    return index;
+}
+
 StationStream describeStream(const Settings& settings, StationStream stream, const std::string& programmeId) {
     const auto* programme = settings.findProgramme(programmeId);
     stream.programmeName = programme->name;
@@ -206,15 +215,10 @@ std::vector<RegisteredStation> Gateway::registered() const {
 
 void Gateway::reportLoop() {
     uint8_t buffer[1500];
-    SocketAddress from;
     while (running_) {
-        pollfd pfd{socket_.fd(), POLLIN, 0};
-        if (::poll(&pfd, 1, 100) <= 0) continue;
-        for (int i = 0; i < 64; ++i) {
-            const ssize_t n = socket_.receive(buffer, from);
-            if (n <= 0) break;  // nothing more, or an ICMP error for an earlier send: not ours to handle
-            const auto moved = registry_->handle({buffer, static_cast<size_t>(n)}, from, StateStore::nowMs());
-            if (!moved) continue;
+        socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress& from) {
+            const auto moved = registry_->handle(datagram, from, StateStore::nowMs());
+            if (!moved) return;
             std::optional<StationSettings> station;
             bool firstHeard = false;
             {
@@ -231,7 +235,7 @@ void Gateway::reportLoop() {
             }
             events_.publish(
                 {{"type", "station"}, {"id", moved->first}, {"event", "moved"}, {"address", moved->second.toString()}});
-        }
+        });
     }
 }
 
@@ -318,7 +322,15 @@ nlohmann::json Gateway::scheduleJson() {
 
 nlohmann::json Gateway::stationsJson() {
     const auto destinations = engine_.destinations();
+    std::unordered_map<std::string_view, const DestinationStatus*> byId;  // thousands of stations: no scans
+    for (const auto& d : destinations)
+        byId.emplace(d.id, &d);
     std::lock_guard lock(slotsMutex_);
+    std::unordered_map<std::string_view, std::string_view> following;  // station -> emergency it hears
+    for (const auto& slot : slots_) {
+        for (const auto& [station, own] : slot.stations)
+            following[station] = slot.emergency;
+    }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : settings_.stations) {
         nlohmann::json j = {{"id", s.id},
@@ -328,25 +340,20 @@ nlohmann::json Gateway::stationsJson() {
                             {"groups", s.groups},
                             {"accepts_tests", s.acceptsTests},
                             {"address", s.learnsAddress() ? "learned" : s.address.toString()}};
-        const auto d =
-            std::find_if(destinations.begin(), destinations.end(), [&](const auto& x) { return x.id == s.id; });
-        if (d != destinations.end()) {
-            j["packets"] = d->counters.packets;
-            j["bytes"] = d->counters.bytes;
-            j["send_errors"] = d->counters.sendErrors;
-            j["would_block"] = d->counters.wouldBlock;
+        if (const auto d = byId.find(s.id); d != byId.end()) {
+            j["packets"] = d->second->counters.packets;
+            j["bytes"] = d->second->counters.bytes;
+            j["send_errors"] = d->second->counters.sendErrors;
+            j["would_block"] = d->second->counters.wouldBlock;
         }
         // What it hears now: its programme's source on air, or the emergency that reaches it.
         const auto [source, level] = programmes_[programmeIndex(s.programme)]->onAir();
         j["on_air"] = source;
         j["level"] = toString(level);
-        for (const auto& slot : slots_) {
-            for (const auto& [station, own] : slot.stations) {
-                if (station != s.id) continue;
-                j["emergency"] = slot.emergency;
-                j["on_air"] = "emergency";
-                j["level"] = toString(PriorityLevel::emergency);
-            }
+        if (const auto e = following.find(s.id); e != following.end()) {
+            j["emergency"] = e->second;
+            j["on_air"] = "emergency";
+            j["level"] = toString(PriorityLevel::emergency);
         }
         if (const auto st = registry_->status(s.id)) {
             const int64_t now = StateStore::nowMs();
@@ -400,9 +407,10 @@ void Gateway::start(const std::string& id, const EmergencyAudio& audio, const st
     free->emergency = id;
     free->since = ++slotSequence_;
     free->stations.clear();
+    const auto byId = indexById(settings_.stations);
     for (const auto& station : stations) {
-        const auto* s = settings_.findStation(station);
-        if (s) free->stations.emplace_back(station, programmeIndex(s->programme));
+        if (const auto s = byId.find(station); s != byId.end())
+            free->stations.emplace_back(station, programmeIndex(s->second->programme));
     }
     const LiveSource* live = nullptr;
     if (!audio.liveProgramme.empty()) live = programmes_[programmeIndex(audio.liveProgramme)]->live();
@@ -419,19 +427,18 @@ void Gateway::stop(const std::string& id) {
     const auto stations = std::move(slot->stations);
     slot->emergency.clear();
     slot->stations.clear();
-    for (const auto& [station, own] : stations) {
-        // Back to its own programme, or to the newest other emergency that reaches it.
-        size_t next = own;
-        uint64_t newest = 0;
-        for (const auto& other : slots_) {
-            const bool reaches = std::any_of(other.stations.begin(), other.stations.end(),
-                                             [&](const auto& st) { return st.first == station; });
-            if (reaches && other.since > newest) {
-                newest = other.since;
-                next = other.programme;
-            }
+    // Each station goes back to its own programme, or to the newest other emergency that
+    // reaches it (one pass over the other slots: an emergency may reach every station).
+    std::unordered_map<std::string_view, std::pair<uint64_t, size_t>> newest;  // station -> (since, programme)
+    for (const auto& other : slots_) {
+        for (const auto& [station, own] : other.stations) {
+            auto& best = newest[station];
+            if (other.since > best.first) best = {other.since, other.programme};
         }
-        engine_.follow(station, next);
+    }
+    for (const auto& [station, own] : stations) {
+        const auto other = newest.find(station);
+        engine_.follow(station, other != newest.end() ? other->second.second : own);
     }
 }
 
@@ -485,15 +492,18 @@ std::string Gateway::applyStations(const Settings& next) {
     std::vector<std::string> removals;
     std::vector<std::unique_ptr<Destination>> additions;
     size_t added = 0, removed = 0, changed = 0;
+    const auto nowById = indexById(next.stations), beforeById = indexById(settings_.stations);
     for (const auto& old : settings_.stations) {
-        const auto* now = next.findStation(old.id);
+        const auto it = nowById.find(old.id);
+        const auto* now = it == nowById.end() ? nullptr : it->second;
         if (!now || !sameStation(old, *now)) {
             removals.push_back(old.id);
             now ? ++changed : ++removed;
         }
     }
     for (const auto& s : next.stations) {
-        const auto* before = settings_.findStation(s.id);
+        const auto it = beforeById.find(s.id);
+        const auto* before = it == beforeById.end() ? nullptr : it->second;
         if (!before || !sameStation(*before, s)) {
             if (!before) ++added;
             if (auto d = destinationFor(s)) additions.push_back(std::move(d));

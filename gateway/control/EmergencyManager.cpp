@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <unordered_set>
 
 #include "common/Base64.hpp"
 #include "common/Log.hpp"
@@ -142,14 +143,18 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
         const Json& targets = body["targets"];
         const bool all = targets.value("all", false);
         const auto areas = strings(targets, "areas"), groups = strings(targets, "groups");
-        const auto ids = strings(targets, "stations");
-        for (const auto& id : ids) {
-            if (!settings_.findStation(id)) throw RequestError(400, "targets.stations: no station '" + id + "'");
+        const auto listed = strings(targets, "stations");
+        const std::unordered_set<std::string> ids(listed.begin(), listed.end());  // may name thousands
+        std::unordered_set<std::string_view> known;
+        for (const auto& s : settings_.stations)
+            known.insert(s.id);
+        for (const auto& id : listed) {
+            if (!known.count(id)) throw RequestError(400, "targets.stations: no station '" + id + "'");
         }
         std::vector<std::string> reached;
         size_t matched = 0;
         for (const auto& s : settings_.stations) {
-            const bool targeted = all || std::find(ids.begin(), ids.end(), s.id) != ids.end() ||
+            const bool targeted = all || ids.count(s.id) ||
                                   std::any_of(areas.begin(), areas.end(),
                                               [&](const auto& a) { return !s.area.empty() && inArea(s.area, a); }) ||
                                   std::any_of(groups.begin(), groups.end(), [&](const auto& g) {

@@ -1,7 +1,5 @@
 #include "ingest/RtpIngest.hpp"
 
-#include <poll.h>
-
 #include "common/Error.hpp"
 #include "common/Log.hpp"
 #include "rtp/PriorityLevel.hpp"
@@ -52,15 +50,10 @@ void RtpIngest::drain(std::vector<IngestPacket>& out) {
 
 void RtpIngest::run() {
     uint8_t buffer[2048];
-    SocketAddress from;
     while (running_) {
-        pollfd pfd{socket_.fd(), POLLIN, 0};
-        if (::poll(&pfd, 1, 100) <= 0) continue;
-        for (int i = 0; i < 64; ++i) {
-            const ssize_t n = socket_.receive(buffer, from);
-            if (n <= 0) break;
-            handle({buffer, static_cast<size_t>(n)}, std::chrono::steady_clock::now());
-        }
+        socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress&) {
+            handle(datagram, std::chrono::steady_clock::now());
+        });
     }
 }
 

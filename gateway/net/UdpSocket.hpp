@@ -1,6 +1,7 @@
 #pragma once
 // A non-blocking UDP socket, bound, owned (RAII). Sends in batches with sendmmsg.
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -35,6 +36,22 @@ public:
     int sendBatch(std::span<mmsghdr> messages);
     /// Sends one datagram to `to`; true if the kernel took it.
     bool sendTo(std::span<const uint8_t> datagram, const SocketAddress& to);
+    /// Waits up to `timeoutMs` for datagrams, then hands each one waiting (at most `max`) to
+    /// `each(std::span<uint8_t> datagram, const SocketAddress& from)`, read into `buffer`.
+    /// Errors (such as an ICMP error for an earlier send) end the batch. Returns the count.
+    template <class Each>
+    size_t receiveWaiting(std::span<uint8_t> buffer, int timeoutMs, size_t max, Each&& each) {
+        pollfd pfd{fd_, POLLIN, 0};
+        if (::poll(&pfd, 1, timeoutMs) <= 0) return 0;
+        SocketAddress from;
+        size_t count = 0;
+        for (; count < max; ++count) {
+            const ssize_t n = receive(buffer, from);
+            if (n <= 0) break;
+            each(buffer.first(static_cast<size_t>(n)), from);
+        }
+        return count;
+    }
     /// Receives one datagram; returns its length, 0 when none is waiting, or -errno.
     ssize_t receive(std::span<uint8_t> buffer, SocketAddress& from);
 
