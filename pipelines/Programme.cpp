@@ -163,6 +163,13 @@ std::string Programme::summary() const {
           << " FEC, " << p.concealed << " concealed, " << f.late << " late, " << f.duplicates << " duplicates, "
           << f.skewDrops << "/" << f.skewInserts << " skew drops/inserts";
     }
+    for (const auto* ingest : {liveIngest_.get(), upstreamIngest_.get()}) {
+        if (!ingest) continue;
+        const auto& c3 = ingest->counters();
+        o << "; ingest " << ingest->name() << ": " << c3.received.load() << " packets, refused " << c3.authFailures.load()
+          << " unauthentic, " << c3.replays.load() << " replays, " << c3.malformed.load() << " malformed, "
+          << ingest->oversized() << " oversized, " << c3.foreignSsrc.load() << " foreign SSRC";
+    }
     for (const auto* s : segments_) {
         const auto& c2 = s->playlist().counters();
         o << "; " << s->id() << ": " << c2.filesStarted.load() << " files, " << c2.fileErrors.load() << " errors";

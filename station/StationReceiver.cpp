@@ -110,6 +110,7 @@ void StationReceiver::receiveAll(Clock::time_point now) {
     SocketAddress from;
     for (int i = 0; i < 256; ++i) {
         const ssize_t n = socket_.receive(buffer, from);
+        if (n == -EMSGSIZE) continue;  // longer than any packet of ours
         if (n <= 0) return;
         handlePacket({buffer, static_cast<size_t>(n)}, now);
     }

@@ -214,7 +214,7 @@ std::vector<RegisteredStation> Gateway::registered() const {
 }
 
 void Gateway::reportLoop() {
-    uint8_t buffer[1500];
+    uint8_t buffer[kMaxDatagram];
     while (running_) {
         socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress& from) {
             const auto moved = registry_->handle(datagram, from, StateStore::nowMs());
@@ -392,6 +392,29 @@ std::string Gateway::metricsText() {
         o << "loa_programme_level{programme=\"" << p->settings().id << "\"} " << static_cast<int>(p->onAir().second)
           << "\n";
     }
+    // Everything that reaches the media port and the ingest ports, and what was refused there.
+    const auto r = registry_->counters();
+    o << "# TYPE loa_media_reports_total counter\nloa_media_reports_total " << r.reports << "\n"
+      << "# TYPE loa_media_refused_total counter\n"
+      << "loa_media_refused_total{reason=\"unauthentic\"} " << r.authFailures << "\n"
+      << "loa_media_refused_total{reason=\"unknown_ssrc\"} " << r.unknown << "\n"
+      << "loa_media_refused_total{reason=\"malformed\"} " << r.malformed << "\n"
+      << "loa_media_refused_total{reason=\"oversized\"} " << socket_.oversized() << "\n"
+      << "# TYPE loa_ingest_packets_total counter\n# TYPE loa_ingest_refused_total counter\n";
+    for (const auto& p : programmes_) {
+        for (const auto* ingest : {p->liveIngest(), p->upstreamIngest()}) {
+            if (!ingest) continue;
+            const auto& c = ingest->counters();
+            const std::string labels = "programme=\"" + p->settings().id + "\",feed=\"" + ingest->name() + "\"";
+            o << "loa_ingest_packets_total{" << labels << "} " << c.received.load() << "\n";
+            for (const auto& [reason, count] : {std::pair{"unauthentic", c.authFailures.load()},
+                                                {"replay", c.replays.load()},
+                                                {"malformed", c.malformed.load()},
+                                                {"oversized", ingest->oversized()},
+                                                {"foreign_ssrc", c.foreignSsrc.load()}})
+                o << "loa_ingest_refused_total{" << labels << ",reason=\"" << reason << "\"} " << count << "\n";
+        }
+    }
     o << "# TYPE loa_emergencies_active gauge\nloa_emergencies_active " << emergencies_->list(true).size() << "\n"
       << "# TYPE loa_station_packets_total counter\n";
     for (const auto& d : engine_.destinations())
@@ -450,6 +473,8 @@ void Gateway::stop() {
     for (auto& p : programmes_)
         p->stop();
     engine_.stop();
+    if (!stopped_) logSummary();  // the last figures, for the operator's log
+    stopped_ = true;
 }
 
 std::string Gateway::reload(const Settings& next) {
@@ -695,6 +720,10 @@ void Gateway::logSummary() {
                         << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock << " would-block, "
                         << t.lateFrames << " late frames, " << t.droppedFrames << " dropped frames, " << resyncs_
                         << " clock resyncs";
+    const auto r = registry_->counters();
+    LOA_LOG(info, kTag) << "media port: " << r.reports << " station reports, refused " << r.authFailures
+                        << " unauthentic, " << r.unknown << " of unknown SSRC, " << r.malformed << " malformed, "
+                        << socket_.oversized() << " oversized";
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - lastSummary_).count();
     lastWorkerPackets_.resize(engine_.workerCount(), 0);

@@ -132,6 +132,7 @@ private:
     uint64_t resyncs_ = 0;
     std::vector<uint64_t> lastWorkerPackets_;  // for packets/s in the summary
     std::chrono::steady_clock::time_point lastSummary_{};
+    bool stopped_ = false;
 };
 
 }  // namespace loa

@@ -42,11 +42,13 @@ std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std
     const auto ssrc = looksLikeRtcp(datagram) ? rtcpSenderSsrc(datagram) : std::nullopt;
     if (!ssrc) {
         ++counters_.malformed;
+        refuse(from, "not an RTCP packet", std::nullopt);
         return std::nullopt;
     }
     const auto [first, last] = byReporter_.equal_range(*ssrc);
     if (first == last) {
         ++counters_.unknown;
+        refuse(from, "no station reports under this SSRC", ssrc);
         return std::nullopt;
     }
     // Two stations could share a reporter SSRC: the one whose key authenticates the report is it.
@@ -83,13 +85,17 @@ std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std
         return std::pair{e.station.id, from};
     }
     ++counters_.authFailures;  // forged, replayed or under another key: nothing changes
-    static log::RateLimit limit;
-    uint64_t suppressed = 0;
-    if (limit.allow(suppressed)) {
-        LOA_LOG(warn, kTag) << "report from " << from.toString() << " for SSRC " << *ssrc
-                            << " refused: authentication or replay check failed (" << suppressed << " more not shown)";
-    }
+    refuse(from, "authentication or replay check failed", ssrc);
     return std::nullopt;
+}
+
+void StationRegistry::refuse(const SocketAddress& from, std::string_view why, std::optional<uint32_t> ssrc) {
+    uint64_t suppressed = 0;
+    if (refusalLog_.allow(suppressed)) {
+        LOA_LOG(warn, kTag) << "datagram from " << from.toString()
+                            << (ssrc ? " (SSRC " + std::to_string(*ssrc) + ")" : std::string()) << " refused: " << why
+                            << " (" << suppressed << " more refusals not shown)";
+    }
 }
 
 std::optional<StationStatus> StationRegistry::status(const std::string& id) {

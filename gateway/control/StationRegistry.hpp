@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/Log.hpp"
 #include "net/SocketAddress.hpp"
 #include "srtp/SrtpSession.hpp"
 #include "state/StateStore.hpp"
@@ -66,8 +67,12 @@ private:
         std::unique_ptr<SrtpSession> srtcp;  ///< made on its first report; keeps the replay window
         StationStatus status;
     };
+    /// Logs a refused datagram, a few per interval (a flood must not flood the log).
+    void refuse(const SocketAddress& from, std::string_view why, std::optional<uint32_t> ssrc);
+
     StateStore& store_;
     int offlineAfterS_;
+    log::RateLimit refusalLog_;
     std::mutex mutex_;
     std::map<std::string, Entry> stations_;
     std::multimap<uint32_t, std::string> byReporter_;

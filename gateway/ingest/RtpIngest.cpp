@@ -49,7 +49,7 @@ void RtpIngest::drain(std::vector<IngestPacket>& out) {
 }
 
 void RtpIngest::run() {
-    uint8_t buffer[2048];
+    uint8_t buffer[kMaxDatagram];
     while (running_) {
         socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress&) {
             handle(datagram, std::chrono::steady_clock::now());

@@ -53,6 +53,9 @@ public:
     /// Appends the packets that arrived since the last call (in arrival order) to `out`.
     void drain(std::vector<IngestPacket>& out);
     const IngestCounters& counters() const { return counters_; }
+    const std::string& name() const { return name_; }
+    /// Datagrams too long to be a packet of ours, dropped unread.
+    uint64_t oversized() const { return socket_.oversized(); }
     SocketAddress localAddress() const { return socket_.localAddress(); }
 
     /// Handles one datagram as the receive thread does (tests call it directly).

@@ -29,12 +29,14 @@ UdpSocket::~UdpSocket() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-UdpSocket::UdpSocket(UdpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+UdpSocket::UdpSocket(UdpSocket&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), oversized_(other.oversized_.exchange(0)) {}
 
 UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
     if (this != &other) {
         if (fd_ >= 0) ::close(fd_);
         fd_ = std::exchange(other.fd_, -1);
+        oversized_ = other.oversized_.exchange(0);
     }
     return *this;
 }
@@ -92,8 +94,12 @@ ssize_t UdpSocket::receive(std::span<uint8_t> buffer, SocketAddress& from) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     const ssize_t n =
-        ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), &len);
+        ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC, reinterpret_cast<sockaddr*>(&ss), &len);
     if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+    if (static_cast<size_t>(n) > buffer.size()) {
+        oversized_.fetch_add(1, std::memory_order_relaxed);
+        return -EMSGSIZE;
+    }
     from = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
     return n;
 }

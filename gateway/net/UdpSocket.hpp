@@ -4,12 +4,18 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <span>
 
 #include "net/SocketAddress.hpp"
 
 namespace loa {
+
+/// The longest datagram a Loa peer sends or takes: an Ethernet MTU. Opus RTP with SRTP fits
+/// well inside it; anything longer arriving at a gateway port is refused unread.
+constexpr size_t kMaxDatagram = 1500;
 
 class UdpSocket {
 public:
@@ -38,25 +44,32 @@ public:
     bool sendTo(std::span<const uint8_t> datagram, const SocketAddress& to);
     /// Waits up to `timeoutMs` for datagrams, then hands each one waiting (at most `max`) to
     /// `each(std::span<uint8_t> datagram, const SocketAddress& from)`, read into `buffer`.
-    /// Errors (such as an ICMP error for an earlier send) end the batch. Returns the count.
+    /// A datagram longer than `buffer` is dropped and counted (oversized()). Errors (such as an
+    /// ICMP error for an earlier send) end the batch. Returns the count handed over.
     template <class Each>
     size_t receiveWaiting(std::span<uint8_t> buffer, int timeoutMs, size_t max, Each&& each) {
         pollfd pfd{fd_, POLLIN, 0};
         if (::poll(&pfd, 1, timeoutMs) <= 0) return 0;
         SocketAddress from;
         size_t count = 0;
-        for (; count < max; ++count) {
+        for (size_t read = 0; read < max; ++read) {
             const ssize_t n = receive(buffer, from);
+            if (n == -EMSGSIZE) continue;
             if (n <= 0) break;
             each(buffer.first(static_cast<size_t>(n)), from);
+            ++count;
         }
         return count;
     }
-    /// Receives one datagram; returns its length, 0 when none is waiting, or -errno.
+    /// Receives one datagram; returns its length, 0 when none is waiting, or -errno. A datagram
+    /// longer than `buffer` is consumed, counted, and gives -EMSGSIZE: nothing truncated is used.
     ssize_t receive(std::span<uint8_t> buffer, SocketAddress& from);
+    /// Datagrams dropped for being longer than the receive buffer.
+    uint64_t oversized() const { return oversized_.load(std::memory_order_relaxed); }
 
 private:
     int fd_ = -1;
+    std::atomic<uint64_t> oversized_{0};
 };
 
 }  // namespace loa
