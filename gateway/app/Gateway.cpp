@@ -1,5 +1,6 @@
 #include "app/Gateway.hpp"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -252,6 +253,8 @@ void Gateway::start() {
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
     reports_ = std::thread([this] { reportLoop(); });
+    pthread_setname_np(media_.native_handle(), "loa-media");  // named for top -H, gdb and the tests
+    pthread_setname_np(reports_.native_handle(), "loa-reports");
     emergencies_->resume();
     if (api_) api_->start();
 }

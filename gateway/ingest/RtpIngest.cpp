@@ -1,5 +1,7 @@
 #include "ingest/RtpIngest.hpp"
 
+#include <pthread.h>
+
 #include "common/Error.hpp"
 #include "common/Log.hpp"
 #include "rtp/PriorityLevel.hpp"
@@ -33,6 +35,7 @@ RtpIngest::~RtpIngest() {
 void RtpIngest::start() {
     running_ = true;
     thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "loa-ingest");
 }
 
 void RtpIngest::stop() {

@@ -46,6 +46,8 @@ public:
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
 
+    pid_t pid() const { return pid_; }
+
     void signal(int sig) const {
         if (pid_ > 0) ::kill(pid_, sig);
     }
