@@ -28,7 +28,11 @@ std::string ReceiverStats::toJson() const {
       << ",\"decrypt_failures\":" << decryptFailures << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded
       << ",\"fec_recovered\":" << fecRecovered << ",\"concealed\":" << concealed << ",\"undecodable\":" << undecodable
       << ",\"restarts\":" << restarts << ",\"rollover_resyncs\":" << rolloverResyncs
-      << ",\"reports_sent\":" << reportsSent << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc << "}";
+      << ",\"reports_sent\":" << reportsSent << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc
+      << ",\"priority_changes\":[";
+    for (size_t i = 0; i < priorityChanges.size(); ++i)
+        o << (i ? "," : "") << "[" << priorityChanges[i].first << "," << priorityChanges[i].second << "]";
+    o << "]}";
     return o.str();
 }
 
@@ -148,7 +152,14 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
     stats_.bytes += length;
     stats_.ssrc = rtp->ssrc();
     if (auto ext = rtp->oneByteExtension(stream_.priorityExtensionId)) {
-        if (auto info = StreamInfo::parse(*ext)) stats_.lastPriority = info->priority;
+        if (auto info = StreamInfo::parse(*ext)) {
+            if (stats_.priorityChanges.empty() || info->priority != stats_.lastPriority) {
+                const auto unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch());
+                if (stats_.priorityChanges.size() < 1000) stats_.priorityChanges.emplace_back(unixMs.count(), info->priority);
+            }
+            stats_.lastPriority = info->priority;
+        }
     }
     lastArrival_ = now;
     highestSequence_ = rtp->sequence();

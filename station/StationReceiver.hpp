@@ -35,6 +35,9 @@ struct ReceiverStats {
     uint64_t rolloverResyncs = 0;  ///< times the SRTP rollover counter was taken from the sender
     uint64_t reportsSent = 0;      ///< receiver reports sent to the gateway
     int lastPriority = 0;          ///< priority extension value of the last packet, 0 if none
+    /// When (Unix time, ms, on arrival) the priority changed, and to what: tests and benches
+    /// time an emergency's arrival with it across hosts that share a clock.
+    std::vector<std::pair<int64_t, int>> priorityChanges;
     uint32_t ssrc = 0;
     std::string toJson() const;
 };

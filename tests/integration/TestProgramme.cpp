@@ -55,48 +55,6 @@ std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const st
         dir / (name + ".json"), dir / (name + ".log"));
 }
 
-/// The tone (one of `tones`) that dominates each 100 ms of `audio`, runs of the same collapsed:
-/// (tone, number of windows). 0 names a window with none of them (silence, a crossfade).
-std::vector<std::pair<int, int>> toneRuns(const std::vector<float>& audio, const std::vector<int>& tones) {
-    std::vector<std::pair<int, int>> runs;
-    constexpr size_t kWindow = 4800;
-    for (size_t at = 0; at + kWindow <= audio.size(); at += kWindow) {
-        const double total = energy(audio, at, kWindow);
-        int best = 0;
-        double bestPower = 0;
-        for (int hz : tones) {
-            const double p = powerAt(audio, at, kWindow, hz);
-            if (p > bestPower) {
-                bestPower = p;
-                best = hz;
-            }
-        }
-        // A pure tone's Goertzel power is about N/2 times its energy; demand most of it.
-        if (bestPower < 0.6 * total * kWindow / 2) best = 0;
-        if (!runs.empty() && runs.back().first == best) {
-            ++runs.back().second;
-        } else {
-            runs.emplace_back(best, 1);
-        }
-    }
-    return runs;
-}
-
-/// The tones of runs at least `minWindows` long, in order.
-std::vector<int> sequenceOf(const std::vector<std::pair<int, int>>& runs, int minWindows) {
-    std::vector<int> out;
-    for (const auto& [tone, windows] : runs) {
-        if (tone != 0 && windows >= minWindows && (out.empty() || out.back() != tone)) out.push_back(tone);
-    }
-    return out;
-}
-
-std::string describe(const std::vector<std::pair<int, int>>& runs) {
-    std::string s;
-    for (const auto& [tone, windows] : runs)
-        s += std::to_string(tone) + "×" + std::to_string(windows) + " ";
-    return s;
-}
 }  // namespace
 
 TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {

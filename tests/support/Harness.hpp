@@ -41,4 +41,12 @@ double energy(const std::vector<float>& samples, size_t from, size_t count);
 /// The longest run (ms) of 5 ms windows whose RMS is below `threshold`.
 double longestGapMs(const std::vector<float>& samples, int rate, float threshold);
 
+/// The tone (one of `tones`) that dominates each 100 ms of mono 48 kHz `audio`, runs of the
+/// same collapsed: (tone, number of windows). 0 names a window with none of them.
+std::vector<std::pair<int, int>> toneRuns(const std::vector<float>& audio, const std::vector<int>& tones);
+/// The tones of runs at least `minWindows` long, in order.
+std::vector<int> sequenceOf(const std::vector<std::pair<int, int>>& runs, int minWindows);
+/// "tone×windows ..." for failure messages.
+std::string describe(const std::vector<std::pair<int, int>>& runs);
+
 }  // namespace loa::test
