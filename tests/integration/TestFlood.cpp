@@ -69,25 +69,38 @@ std::vector<uint8_t> randomBytes(std::mt19937& random, size_t length) {
     return out;
 }
 
-/// Datagrams the kernel dropped at the UDP socket bound to 127.0.0.1:`port` (receive buffer full),
-/// from /proc/net/udp's last column.
-uint64_t kernelDrops(uint16_t port) {
+/// The UDP socket bound to 127.0.0.1:`port`, from /proc/net/udp: bytes waiting to be read, and
+/// datagrams the kernel dropped because its receive buffer was full.
+struct SocketQueue {
+    bool bound = false;
+    uint64_t waitingBytes = 0, drops = 0;
+};
+SocketQueue socketQueue(uint16_t port) {
     std::ifstream in("/proc/net/udp");
     std::string line;
     std::getline(in, line);  // header
     char local[32];
     std::snprintf(local, sizeof local, "0100007F:%04X", port);
-    uint64_t drops = 0;
+    SocketQueue q;
     while (std::getline(in, line)) {
         std::istringstream fields(line);
-        std::string slot, address, field;
-        fields >> slot >> address;
+        std::string slot, address, remote, state, queues, field;
+        fields >> slot >> address >> remote >> state >> queues;
         if (address != local) continue;
+        q.bound = true;
+        q.waitingBytes += std::stoull(queues.substr(queues.find(':') + 1), nullptr, 16);
         while (fields >> field) {
         }
-        drops += std::stoull(field);
+        q.drops += std::stoull(field);
     }
-    return drops;
+    return q;
+}
+
+/// Waits (up to 10 s) until the gateway has read everything waiting at `port`; returns the drops.
+uint64_t drainedDrops(uint16_t port) {
+    for (int i = 0; i < 1000 && socketQueue(port).waitingBytes > 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    return socketQueue(port).drops;
 }
 
 }  // namespace
@@ -193,7 +206,10 @@ TEST(Flood, JunkAtTheMediaAndIngestPortsIsCountedAndNoStationLosesAPacket) {
         return packet;
     });
 
+    // Once the gateway has bound its ports (what is sent before is lost to nobody's account):
     // 1 s for the studio to take the air, then 5.5 s of flood (past one 5 s log window), then 1 s.
+    for (int i = 0; i < 1000 && !(socketQueue(mediaPort).bound && socketQueue(livePort).bound); ++i)
+        std::this_thread::sleep_for(10ms);
     const auto start = std::chrono::steady_clock::now();
     std::thread floodMedia([&] { media.run(start + 6500ms, 4, 30000); });
     std::thread floodIngest([&] {
@@ -204,7 +220,7 @@ TEST(Flood, JunkAtTheMediaAndIngestPortsIsCountedAndNoStationLosesAPacket) {
     floodMedia.join();
     floodIngest.join();
     // What the kernel dropped for a full buffer never reached the gateway; all else must be counted.
-    const uint64_t mediaDrops = kernelDrops(mediaPort), ingestDrops = kernelDrops(livePort);
+    const uint64_t mediaDrops = drainedDrops(mediaPort), ingestDrops = drainedDrops(livePort);
     // Read the counters through the gateway's own summary, logged as it stops.
     EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
     const uint64_t studioFrames = studio.framesSent();
@@ -231,9 +247,10 @@ TEST(Flood, JunkAtTheMediaAndIngestPortsIsCountedAndNoStationLosesAPacket) {
         << log;
     const auto n = [&](int i) { return std::stoull(m[i].str()); };
     EXPECT_EQ(n(1), 0u);  // no report was genuine, and none moved a station
-    // Loopback may drop a few on a busy machine before they reach any socket (the device's backlog).
-    EXPECT_LE(n(2) + n(3) + n(4) + n(5) + mediaDrops, media.sent());
-    EXPECT_GE(n(2) + n(3) + n(4) + n(5) + mediaDrops, media.sent() * 99 / 100) << "refusals not counted";
+    EXPECT_EQ(n(2) + n(3) + n(4) + n(5) + mediaDrops, media.sent())
+        << "refusals not counted: " << n(2) << " " << n(3) << " " << n(4) << " " << n(5) << " " << mediaDrops << " of "
+        << media.count(junk) << " " << media.count(truncated) << " " << media.count(oversized) << " "
+        << media.count(wronglyKeyed);
     EXPECT_LE(mediaDrops, media.sent() / 5) << "the gateway fell far behind the flood";
     EXPECT_GT(n(2), 0u);
     EXPECT_LE(n(2), media.count(wronglyKeyed));
@@ -250,7 +267,7 @@ TEST(Flood, JunkAtTheMediaAndIngestPortsIsCountedAndNoStationLosesAPacket) {
     // Every datagram is accounted for, but the studio's sent before the gateway bound its port.
     const uint64_t accounted = n(1) + n(2) + n(3) + n(4) + n(5) + ingestDrops;
     EXPECT_LE(accounted, studioFrames + ingest.sent());
-    EXPECT_GE(accounted + 50 + ingest.sent() / 100, studioFrames + ingest.sent());
+    EXPECT_GE(accounted + 50, studioFrames + ingest.sent());
     EXPECT_LE(n(1), studioFrames);
     EXPECT_LE(ingestDrops, ingest.sent() / 5) << "the ingest fell far behind the flood";
     EXPECT_GT(n(2), 0u);

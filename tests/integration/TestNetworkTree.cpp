@@ -35,16 +35,6 @@ int64_t unixMs() {
         .count();
 }
 
-/// (Unix ms, priority) changes from a loa-station JSON line.
-std::vector<std::pair<int64_t, int>> priorityChanges(const std::string& json) {
-    std::vector<std::pair<int64_t, int>> out;
-    const auto j = Json::parse(json, nullptr, false);
-    if (!j.is_object() || !j.contains("priority_changes")) return out;
-    for (const auto& c : j["priority_changes"])
-        out.emplace_back(c[0].get<int64_t>(), c[1].get<int>());
-    return out;
-}
-
 const std::string kOperator = "loa_operator_0123456789abcdef";
 
 }  // namespace

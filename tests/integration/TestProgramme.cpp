@@ -212,7 +212,6 @@ TEST(Programme, AScheduleChangedByReloadPlaysItsEntryOnTime) {
         "\n    key: " + b64(stationKey) + "\n";
     const auto config = write(dir.path() / "gw.yaml", base);
     auto station = startStation(dir.path(), "st", stationPort, stationKey, 13.0);
-    const auto gatewayStart = std::chrono::system_clock::now();
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     std::this_thread::sleep_for(2s);
     // A priority bulletin today, 4 s from now in Asia/Ho_Chi_Minh (UTC+7), added at runtime.
@@ -232,14 +231,16 @@ TEST(Programme, AScheduleChangedByReloadPlaysItsEntryOnTime) {
     const auto runs = toneRuns(audio, {880, 1000});
     SCOPED_TRACE(describe(runs));
     EXPECT_EQ(sequenceOf(runs, 5), (std::vector<int>{880, 1000, 880}));
-    // It starts on its second: the station's recording starts with the gateway's first packets.
+    // It starts on its second: the station's recording starts with the gateway's first packet.
+    const auto changes = priorityChanges(station->output());
+    ASSERT_FALSE(changes.empty()) << station->output();
+    const int64_t firstPacketMs = changes.front().first;
     size_t windows = 0;
     for (const auto& [tone, n] : runs) {
         if (tone == 1000) break;
         windows += static_cast<size_t>(n);
     }
-    const double expected =
-        std::chrono::duration<double>(std::chrono::system_clock::from_time_t(due) - gatewayStart).count();
+    const double expected = static_cast<double>(int64_t{due} * 1000 - firstPacketMs) / 1000;
     EXPECT_NEAR(static_cast<double>(windows) / 10, expected, 0.3);
     for (const auto& [tone, n] : runs) {
         if (tone == 1000) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "Process.hpp"
@@ -49,6 +50,15 @@ std::map<std::string, long long> parseStats(const std::string& json) {
     for (std::sregex_iterator it(json.begin(), json.end(), field), end; it != end; ++it) {
         out[(*it)[1]] = std::stoll((*it)[2]);
     }
+    return out;
+}
+
+std::vector<std::pair<int64_t, int>> priorityChanges(const std::string& json) {
+    std::vector<std::pair<int64_t, int>> out;
+    const auto j = nlohmann::json::parse(json, nullptr, false);
+    if (!j.is_object() || !j.contains("priority_changes")) return out;
+    for (const auto& c : j["priority_changes"])
+        out.emplace_back(c[0].get<int64_t>(), c[1].get<int>());
     return out;
 }
 

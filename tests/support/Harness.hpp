@@ -30,6 +30,10 @@ std::string stationKeys(const std::filesystem::path& config, const std::string& 
 /// The counters of one loa-station run, from its JSON line.
 std::map<std::string, long long> parseStats(const std::string& json);
 
+/// When (Unix ms, on arrival) the priority a loa-station heard changed, and to what: the
+/// "priority_changes" of its JSON line. The first is its first packet.
+std::vector<std::pair<int64_t, int>> priorityChanges(const std::string& json);
+
 /// The frequency (Hz) with the most energy between `lo` and `hi` in mono `samples` at `rate`.
 double dominantFrequency(const std::vector<float>& samples, int rate, double lo, double hi);
 /// Goertzel power at `hz` over samples [from, from + count) at 48 kHz: a pure tone of energy E
