@@ -2,8 +2,9 @@
 // relay it, and four commune stations behind a NAT host whose links lose 2% of packets (and,
 // where the kernel has netem, add delay and jitter). It shows the national programme reaching
 // every commune through its province, provincial content only in its own province, stations
-// behind NAT learned from their reports, a provincial gateway restarted without the other
-// province noticing, and a national emergency at every commune within 200 ms.
+// behind NAT learned from their reports, the central gateway restarted and relayed again, a
+// provincial gateway restarted without the other province noticing, and a national emergency
+// at every commune within 200 ms.
 
 #include <gtest/gtest.h>
 
@@ -151,13 +152,20 @@ TEST(NetworkTree, NationalProvincialAndEmergencyThroughTwoProvincesToStationsBeh
     });
     studio->start();
 
+    // The central gateway restarts: province 2 falls back to its filler and takes the national
+    // programme again as it returns (province 1 is on its own studio meanwhile).
+    std::this_thread::sleep_until(start + 5s);
+    EXPECT_EQ(centralGw->stop(), 0) << centralGw->errors();
+    centralGw = gateway(central, centralConfig, "central-again");
+    const int64_t centralBack = unixMs();
+
     // Province 2 restarts; province 1's communes must not notice.
-    std::this_thread::sleep_until(start + 7s);
+    std::this_thread::sleep_until(start + 7500ms);
     EXPECT_EQ(p2Gw->stop(), 0) << p2Gw->errors();
     p2Gw = gateway(p2, p2Config, "p2-again");
 
     // A national emergency for every commune.
-    std::this_thread::sleep_until(start + 10s);
+    std::this_thread::sleep_until(start + 11s);
     int64_t triggered = 0;
     loa::HttpResult alert;
     central.inside([&] {
@@ -209,6 +217,12 @@ TEST(NetworkTree, NationalProvincialAndEmergencyThroughTwoProvincesToStationsBeh
         std::cout << "[ MEASURE  ] " << s.id << ": emergency " << latency << " ms after the request"
                   << (netem ? " (links with 20±5 ms delay, 2% loss)" : " (links with 2% loss)") << "\n";
         EXPECT_LE(latency, 200);
+        if (!provinceOne) {
+            // The national programme again after the central's restart (level 3, upstream).
+            EXPECT_TRUE(std::any_of(changes.begin(), changes.end(),
+                                    [&](const auto& c) { return c.first > centralBack && c.second == 3; }))
+                << "the national programme did not return after the central gateway restarted: " << json;
+        }
         // Provincial content stayed in its province: province 2 never heard a live studio.
         const bool heardLive = std::any_of(changes.begin(), changes.end(), [](const auto& c) { return c.second == 2; });
         EXPECT_EQ(heardLive, provinceOne);
