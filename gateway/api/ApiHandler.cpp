@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/Log.hpp"
+#include "state/StateStore.hpp"
 
 namespace loa {
 namespace {
@@ -145,6 +146,10 @@ ApiResponse ApiHandler::handle(const ApiRequest& request) {
         return route(request, *caller);
     } catch (const RequestError& e) {
         return error(e.status(), e.what());
+    } catch (const StorageError& e) {
+        // Nothing is done that is not recorded first: refused, and the operator can retry.
+        LOA_LOG(error, kTag) << request.method << " " << request.path << ": " << e.what();
+        return error(503, std::string(e.what()) + "; nothing was changed, try again when it can be written");
     } catch (const std::logic_error& e) {  // std::stoul and friends on a bad query value
         return error(400, std::string("bad query value: ") + e.what());
     } catch (const std::exception& e) {

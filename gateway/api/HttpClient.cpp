@@ -119,8 +119,11 @@ HttpResult httpRequest(const HttpTarget& target, const std::string& method, cons
     HttpResult result;
     if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) throw Error("no HTTP answer from " + u.host);
     result.status = std::atoi(response.c_str() + 9);
+    // An answer cut short (the server died mid-way) is no answer: the caller must not take a
+    // status without its body for the outcome.
     const auto headersEnd = response.find("\r\n\r\n");
-    if (headersEnd != std::string::npos) result.body = response.substr(headersEnd + 4);
+    if (headersEnd == std::string::npos) throw Error("the answer from " + u.host + " was cut short");
+    result.body = response.substr(headersEnd + 4);
     // libwebsockets may answer in chunks: undo the chunking.
     const std::string headers = response.substr(0, headersEnd);
     std::string lower = headers;
@@ -129,15 +132,25 @@ HttpResult httpRequest(const HttpTarget& target, const std::string& method, cons
     if (lower.find("transfer-encoding: chunked") != std::string::npos) {
         std::string plain;
         size_t at = 0;
+        bool complete = false;
         while (at < result.body.size()) {
             const auto eol = result.body.find("\r\n", at);
             if (eol == std::string::npos) break;
             const size_t size = std::stoul(result.body.substr(at, eol - at), nullptr, 16);
-            if (size == 0) break;
+            if (size == 0) {
+                complete = true;
+                break;
+            }
+            if (eol + 2 + size > result.body.size()) break;
             plain += result.body.substr(eol + 2, size);
             at = eol + 2 + size + 2;
         }
+        if (!complete) throw Error("the answer from " + u.host + " was cut short");
         result.body = plain;
+    } else if (const auto cl = lower.find("\r\ncontent-length:"); cl != std::string::npos) {
+        const size_t length = std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
+        if (result.body.size() < length) throw Error("the answer from " + u.host + " was cut short");
+        result.body.resize(length);
     }
     return result;
 }

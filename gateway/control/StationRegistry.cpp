@@ -77,7 +77,19 @@ std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std
             s.jitterMs = report->jitter / 48.0;
         }
         if (s.learned && *s.learned == from) return std::nullopt;
-        store_.saveLearnedAddress(e.station.id, from.toString(), nowMs);  // on disk before it is used
+        try {
+            store_.saveLearnedAddress(e.station.id, from.toString(), nowMs);  // on disk before it is used
+        } catch (const StorageError& error) {
+            // Not saved, not used: the station is served where it was until a report can be.
+            uint64_t suppressed = 0;
+            if (storageLog_.allow(suppressed)) {
+                LOA_LOG(error, kTag) << e.station.id << ": reports from " << from.toString()
+                                     << " but its address cannot be saved (" << error.what()
+                                     << "); it is served at its old address (" << suppressed << " more not shown)";
+            }
+            ++counters_.unsaved;
+            return std::nullopt;
+        }
         LOA_LOG(info, kTag) << e.station.id << ": reports from " << from.toString()
                             << (s.learned ? " (was " + s.learned->toString() + ")" : "") << "; its stream goes there";
         s.learned = from;

@@ -40,6 +40,7 @@ struct StationStatus {
 
 struct RegistryCounters {
     uint64_t reports = 0, authFailures = 0, unknown = 0, malformed = 0, moves = 0;
+    uint64_t unsaved = 0;  ///< moves not made because the state database could not record them
 };
 
 class StationRegistry {
@@ -72,7 +73,7 @@ private:
 
     StateStore& store_;
     int offlineAfterS_;
-    log::RateLimit refusalLog_;
+    log::RateLimit refusalLog_, storageLog_;
     std::mutex mutex_;
     std::map<std::string, Entry> stations_;
     std::multimap<uint32_t, std::string> byReporter_;

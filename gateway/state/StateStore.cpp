@@ -13,7 +13,7 @@ class Statement {
 public:
     Statement(sqlite3* db, const char* sql) : db_(db) {
         if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            throw Error(std::string("SQLite: ") + sqlite3_errmsg(db));
+            throw StorageError(std::string("state database: ") + sqlite3_errmsg(db));
     }
     ~Statement() { sqlite3_finalize(stmt_); }
     Statement(const Statement&) = delete;
@@ -30,7 +30,7 @@ public:
     bool step() {
         const int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
-        if (rc != SQLITE_DONE) throw Error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+        if (rc != SQLITE_DONE) throw StorageError(std::string("state database: ") + sqlite3_errmsg(db_));
         return false;
     }
     std::string text(int i) const {
@@ -98,7 +98,7 @@ void StateStore::exec(const char* sql) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
         const std::string why = message ? message : "unknown error";
         sqlite3_free(message);
-        throw Error("SQLite: " + why);
+        throw StorageError("state database: " + why);
     }
 }
 

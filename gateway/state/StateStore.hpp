@@ -10,9 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "common/Error.hpp"
+
 struct sqlite3;
 
 namespace loa {
+
+/// The state database refused a read or write (disk full, I/O error, locked): what asked for it
+/// did not happen. The API answers it with 503.
+class StorageError : public Error {
+public:
+    using Error::Error;
+};
 
 struct AuditRecord {
     int64_t id = 0;      ///< assigned by the store
