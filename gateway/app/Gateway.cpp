@@ -418,6 +418,7 @@ std::string Gateway::metricsText() {
                 o << "loa_ingest_refused_total{" << labels << ",reason=\"" << reason << "\"} " << count << "\n";
         }
     }
+    o << "# TYPE loa_srtp_index_space_used gauge\nloa_srtp_index_space_used " << reservation_.used() << "\n";
     o << "# TYPE loa_emergencies_active gauge\nloa_emergencies_active " << emergencies_->list(true).size() << "\n"
       << "# TYPE loa_station_packets_total counter\n";
     for (const auto& d : engine_.destinations())

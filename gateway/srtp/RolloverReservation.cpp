@@ -25,13 +25,27 @@ RolloverReservation::RolloverReservation(std::filesystem::path file, uint32_t bl
         throwSystemError("cannot read " + file_.string(), errno);
     }
     persist(start_ + block_);
+    warnIfRunningOut();
+}
+
+void RolloverReservation::warnIfRunningOut() const {
+    if (limit() < kWarnFrom) return;
+    LOA_LOG(warn, "srtp") << "SRTP key usage: " << static_cast<int>(used() * 100)
+                          << "% of the packet index space of the current keys is used (" << file_.string()
+                          << "); change the gateway secret and the station keys before it runs out";
 }
 
 bool RolloverReservation::extendIfNeeded(uint32_t highestInUse) {
     const uint32_t current = limit();
-    if (highestInUse + block_ / 4 < current) return true;
+    if (uint64_t{highestInUse} + block_ / 4 < current) return true;
+    if (current > 0xffffffffu - block_) {
+        LOA_LOG(error, "srtp") << "SRTP key usage: the packet index space of the current keys is used up; the streams "
+                                  "hold back rather than reuse an index until the keys are changed";
+        return false;
+    }
     try {
         persist(current + block_);
+        warnIfRunningOut();
         return true;
     } catch (const std::exception& e) {
         LOA_LOG(error, "srtp") << e.what();

@@ -3,6 +3,11 @@
 // stable, so a restarted gateway must not send an index (ROC << 16 | SEQ) it sent before. Each run
 // starts its streams at a rollover counter (ROC) above every one an earlier run may have used, and
 // reserves ROCs ahead in a file, written and synced before they are used.
+//
+// The index space of a key and SSRC is finite (2^32 ROCs of 2^16 packets: RFC 3711 §9.2 forbids
+// going round it under one key). A run uses a ROC every 22 minutes and a restart skips what is
+// left of a block, so it lasts ages; still, its use is tracked, warned about from half of it on,
+// and at its end the senders hold back instead of reusing an index until the keys are changed.
 
 #include <atomic>
 #include <cstdint>
@@ -23,9 +28,14 @@ public:
     /// Control thread: reserves another block when `highestInUse` comes within a quarter block of
     /// the limit. Returns false (and keeps the old limit) if the file cannot be written.
     bool extendIfNeeded(uint32_t highestInUse);
+    /// The share (0 to 1) of the keys' index space reserved so far.
+    double used() const { return static_cast<double>(limit()) / 4294967296.0; }
+    /// From this ROC on, every start and extension warns that the keys should be changed.
+    static constexpr uint32_t kWarnFrom = 1u << 31;
 
 private:
     void persist(uint32_t limit);
+    void warnIfRunningOut() const;
 
     std::filesystem::path file_;
     uint32_t block_;

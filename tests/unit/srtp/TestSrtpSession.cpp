@@ -139,3 +139,32 @@ TEST(RolloverReservation, RefusesAGarbledFile) {
     std::ofstream(file) << "not a number\n";
     EXPECT_THROW(RolloverReservation(file, 64), Error);
 }
+
+TEST(RolloverReservation, WarnsFromHalfTheIndexSpaceOnAndHoldsAtItsEnd) {
+    test::TempDir dir;
+    const auto file = dir.path() / "srtp-rollover";
+    {
+        std::ofstream(file) << 1000 << "\n";
+        testing::internal::CaptureStderr();
+        RolloverReservation young(file, 64);
+        EXPECT_LT(young.used(), 0.001);
+        EXPECT_EQ(testing::internal::GetCapturedStderr().find("SRTP key usage"), std::string::npos);
+    }
+    {
+        std::ofstream(file) << RolloverReservation::kWarnFrom << "\n";
+        testing::internal::CaptureStderr();
+        RolloverReservation old(file, 64);
+        EXPECT_GE(old.used(), 0.5);
+        EXPECT_NE(testing::internal::GetCapturedStderr().find("50% of the packet index space"), std::string::npos);
+    }
+    // The last block: it is reserved, and then there is no other.
+    std::ofstream(file) << 0xffffffffu - 128u << "\n";
+    testing::internal::CaptureStderr();
+    RolloverReservation last(file, 64);
+    EXPECT_EQ(last.limit(), 0xffffffffu - 64u);
+    EXPECT_TRUE(last.extendIfNeeded(last.limit() - 1));
+    EXPECT_EQ(last.limit(), 0xffffffffu);
+    EXPECT_FALSE(last.extendIfNeeded(last.limit() - 1)) << "past the end of the index space";
+    EXPECT_EQ(last.limit(), 0xffffffffu) << "the senders hold back at the limit";
+    EXPECT_NE(testing::internal::GetCapturedStderr().find("is used up"), std::string::npos);
+}
