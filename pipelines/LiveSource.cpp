@@ -84,7 +84,6 @@ void LiveSource::accept(const IngestPacket& packet) {
         windowMinNs_ = std::min(windowMinNs_, offset);
     }
     baseNs_ = std::min(previousMinNs_, windowMinNs_);
-    lastArrival_ = packet.arrival;
 
     switch (jitter_.insert(packet.sequence, packet.payload, packet.priority)) {
         case JitterBuffer::Insert::late:
@@ -102,6 +101,8 @@ void LiveSource::accept(const IngestPacket& packet) {
         case JitterBuffer::Insert::accepted:
             break;
     }
+    // Only new audio keeps the feed alive: a frozen sender repeating its last packet times out.
+    lastArrival_ = packet.arrival;
     highestTs_ = std::max(highestTs_, ts);
 }
 

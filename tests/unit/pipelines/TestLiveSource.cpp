@@ -200,6 +200,28 @@ TEST(LiveSource, AStoppedFeedYieldsAfterItsTimeoutAndReturnsOnlyAfterItsGracePer
     EXPECT_EQ(source.counters().returns, 2u);
 }
 
+TEST(LiveSource, AFrozenStudioRepeatingItsLastPacketYieldsAfterItsTimeout) {
+    LiveSource source("live", PriorityLevel::live, settings(40), 1, kFrame, nullptr);
+    Studio studio;
+    const auto t0 = Clock::now();
+    std::vector<IngestPacket> arrivals;
+    for (int k = 0; k < 100; ++k)
+        arrivals.push_back(studio.next(t0 + k * 20ms));
+    // Its encoder hangs: the same packet again and again, on time, for 1 s.
+    for (int k = 100; k < 150; ++k) {
+        auto again = arrivals[99];
+        again.arrival = t0 + k * 20ms;
+        arrivals.push_back(again);
+    }
+    Player player{source, t0, false, {}, {}};
+    player.play(arrivals, 100);
+    EXPECT_TRUE(player.available.back());
+    player.play(arrivals, 50);
+    EXPECT_FALSE(player.available.back()) << "repeats of one packet kept a frozen feed on air";
+    EXPECT_EQ(source.counters().yields, 1u);
+    EXPECT_GE(source.counters().duplicates + source.counters().late, 45u);
+}
+
 TEST(LiveSource, AFeedThatGoesSilentYieldsAfterItsSilenceTimeout) {
     LiveSource source("live", PriorityLevel::live, settings(40), 1, kFrame, nullptr);
     Studio studio;
