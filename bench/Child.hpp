@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/HttpClient.hpp"
 #include "common/Error.hpp"
 
 extern char** environ;
@@ -55,6 +56,18 @@ inline int waitChild(pid_t pid, std::chrono::seconds timeout) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return -1;
+}
+
+/// Waits (up to 5 s) until the gateway's API answers; false if it never does.
+inline bool waitForApi(const HttpTarget& target) {
+    for (int i = 0; i < 100; ++i) {
+        try {
+            if (httpRequest(target, "GET", "/api/status").status == 200) return true;
+        } catch (const std::exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
 }
 
 }  // namespace loa::bench

@@ -115,13 +115,7 @@ int runEmergencyBench(const EmergencyBenchOptions& o) {
     const pid_t gateway =
         spawn({o.gateway, "--config", (dir / "gateway.yaml").string()}, (dir / "gateway.log").string());
     HttpTarget target{"http://127.0.0.1:" + std::to_string(api), token, "", false};
-    for (int i = 0; i < 100; ++i) {
-        try {
-            if (httpRequest(target, "GET", "/api/status").status == 200) break;
-        } catch (const std::exception&) {
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (!waitForApi(target)) std::fprintf(stderr, "emergency: the gateway's API does not answer\n");
     std::vector<double> trigger, cancel, call;
     int missed = 0;
     const std::string request = R"({"status":"test","targets":{"stations":["probe"]},"note":"loa-bench"})";

@@ -13,6 +13,7 @@
 #include "FanoutBench.hpp"
 #include "GstRuntime.hpp"
 #include "LatencyBench.hpp"
+#include "SoakBench.hpp"
 #include "SrtpBench.hpp"
 
 namespace {
@@ -31,6 +32,11 @@ constexpr const char* kUsage = R"(usage:
   loa-bench emergency [--triggers 100] [--stations 100] [--gateway PATH] [--out bench/results]
       from the API's answer to a trigger to the first emergency packet at a station, and from a
       cancel back to the programme; writes emergency.json and emergency.md
+  loa-bench soak [--minutes 10] [--stations 2000] [--warmup-minutes 2] [--schedule-every 120]
+                 [--emergency-every 180] [--gateway PATH] [--out bench/results]
+      a gateway serving the stations for that long while bulletins are added, played and removed
+      and emergencies come and go over the API; its RSS and CPU each minute, the RSS growth per
+      hour after warm-up, and every packet checked at the stations; writes soak.json and soak.md
 )";
 
 std::vector<size_t> numbers(const std::string& text) {
@@ -127,6 +133,29 @@ int main(int argc, char** argv) {
                     throw std::invalid_argument("unknown argument " + args[i]);
             }
             return loa::bench::runEmergencyBench(o);
+        }
+        if (command == "soak") {
+            loa::bench::SoakBenchOptions o;
+            o.gateway = LOA_GATEWAY_BIN;
+            for (size_t i = 0; i < args.size(); i += 2) {
+                if (args[i] == "--minutes")
+                    o.minutes = std::stoi(args[i + 1]);
+                else if (args[i] == "--stations")
+                    o.stations = std::stoi(args[i + 1]);
+                else if (args[i] == "--warmup-minutes")
+                    o.warmupMinutes = std::stoi(args[i + 1]);
+                else if (args[i] == "--schedule-every")
+                    o.scheduleEveryS = std::stoi(args[i + 1]);
+                else if (args[i] == "--emergency-every")
+                    o.emergencyEveryS = std::stoi(args[i + 1]);
+                else if (args[i] == "--gateway")
+                    o.gateway = args[i + 1];
+                else if (args[i] == "--out")
+                    o.outDir = args[i + 1];
+                else
+                    throw std::invalid_argument("unknown argument " + args[i]);
+            }
+            return loa::bench::runSoakBench(o);
         }
         if (command == "latency") {
             loa::bench::LatencyBenchOptions o;
