@@ -1,6 +1,7 @@
 #include "Programme.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "common/Log.hpp"
@@ -108,12 +109,23 @@ std::optional<std::chrono::steady_clock::time_point> Programme::anchor() const {
 void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline) {
     applySchedule();
     const PriorityLevel level = bus_.mix(pcm_, deadline);
-    if (bus_.counters().switches != switches_.load(std::memory_order_relaxed) || level != onAirLevel_) {
+    if (bus_.counters().switches != switches_.load(std::memory_order_relaxed) || level != onAirLevel_ ||
+        onAirSinceMs_.load(std::memory_order_relaxed) == 0) {
         std::lock_guard lock(onAirMutex_);
         onAirId_ = bus_.onAir() ? bus_.onAir()->id() : "";
         onAirLevel_ = level;
         switches_.store(bus_.counters().switches, std::memory_order_relaxed);
+        onAirSinceMs_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count(),
+                            std::memory_order_relaxed);
     }
+    // The meter: the frame's peak in dBFS, falling back at most 1 dB a frame (50 dB/s).
+    float peak = 0;
+    for (float x : pcm_)
+        peak = std::max(peak, std::abs(x));
+    const float db = peak > 1e-6f ? 20.0f * std::log10(peak) : -120.0f;
+    meterDb_.store(std::max(db, meterDb_.load(std::memory_order_relaxed) - 1.0f), std::memory_order_relaxed);
     const auto now = std::chrono::steady_clock::now();
     if (!encoder_->error().empty()) {
         // A broken encoder is rebuilt (at most once a second); the stations' streams stay

@@ -59,6 +59,10 @@ public:
     /// For other threads: the source on air and its level, as of the last frame.
     std::pair<std::string, PriorityLevel> onAir() const;
     uint64_t switches() const { return switches_.load(std::memory_order_relaxed); }
+    /// Since when (Unix ms) the source on air has been on air.
+    int64_t onAirSinceMs() const { return onAirSinceMs_.load(std::memory_order_relaxed); }
+    /// The programme's audio level for a meter: peak dBFS with a fall-back (-120: silence).
+    float meterDb() const { return meterDb_.load(std::memory_order_relaxed); }
 
     uint64_t framesEncoded() const { return framesOut_; }
     uint64_t encoderRestarts() const { return encoderRestarts_; }
@@ -98,6 +102,8 @@ private:
     std::string onAirId_;
     PriorityLevel onAirLevel_ = PriorityLevel::filler;
     std::atomic<uint64_t> switches_{0};
+    std::atomic<int64_t> onAirSinceMs_{0};
+    std::atomic<float> meterDb_{-120.0f};
 };
 
 }  // namespace loa

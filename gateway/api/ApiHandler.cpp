@@ -14,7 +14,7 @@ constexpr std::string_view kTag = "api";
 using Json = nlohmann::json;
 
 ApiResponse json(int status, const Json& body) {
-    return {status, "application/json", body.dump(2) + "\n"};
+    return {status, "application/json", body.dump(2) + "\n", ""};
 }
 
 ApiResponse error(int status, const std::string& why) {
@@ -50,6 +50,8 @@ Json toJson(const AuditRecord& r) {
             {"outcome", r.outcome},
             {"detail", Json::parse(r.detail, nullptr, false).is_discarded() ? Json(r.detail) : Json::parse(r.detail)}};
 }
+
+const std::string kSegments = "/api/segments/";
 
 bool allows(ApiRole role, const std::string& method) {
     return method == "GET" || role != ApiRole::viewer;
@@ -136,7 +138,11 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
 }
 
 ApiResponse ApiHandler::handle(const ApiRequest& request) {
-    if (static_cast<int>(request.body.size()) > settings_.maxBodyBytes) return error(413, "request body too large");
+    const bool upload = request.path.rfind(kSegments, 0) == 0;
+    if (static_cast<int>(request.body.size()) > (upload ? settings_.maxUploadBytes : settings_.maxBodyBytes))
+        return error(413, upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
+    // The console's address, without the path: its page asks for the token itself.
+    if (request.method == "GET" && request.path == "/" && settings_.console) return {302, "text/plain", "", "/console/"};
     ApiResponse refusal;
     const auto caller = authenticate(request, refusal);
     if (!caller) return refusal;
@@ -161,10 +167,18 @@ ApiResponse ApiHandler::handle(const ApiRequest& request) {
 ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
     const auto& path = request.path;
     const bool get = request.method == "GET", post = request.method == "POST";
-    if (get && path == "/metrics") return {200, "text/plain; version=0.0.4", sources_.metrics()};
+    if (get && path == "/metrics") return {200, "text/plain; version=0.0.4", sources_.metrics(), ""};
     if (get && path == "/api/status") return json(200, sources_.status());
+    if (get && path == "/api/whoami")
+        return json(200, {{"name", caller.name},
+                          {"role", toString(caller.role)},
+                          {"two_person_rule", settings_.twoPersonRule},
+                          {"confirm_window_s", settings_.confirmWindowS}});
     if (get && path == "/api/stations") return json(200, sources_.stations());
     if (get && path == "/api/schedule") return json(200, sources_.schedule());
+    if (get && path == "/api/segments") return json(200, sources_.segments());
+    if (post && path.rfind(kSegments, 0) == 0 && path.size() > kSegments.size())
+        return json(201, sources_.uploadSegment(caller, path.substr(kSegments.size()), request.body));
     // Stations and schedule entries: POST /api/X adds, /api/X/ID changes, /api/X/ID/remove removes.
     for (const auto& [collection, change] : {std::pair{std::string("/api/stations"), &sources_.changeStation},
                                              std::pair{std::string("/api/schedule"), &sources_.changeScheduleEntry}}) {
@@ -196,7 +210,7 @@ ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
                       "{}"});
         if (!allowed) return error(403, "only the admin role may read a station's key");
         if (!sdp) return error(404, "no station '" + id + "'");
-        return {200, "application/sdp", *sdp};
+        return {200, "application/sdp", *sdp, ""};
     }
     if (get && path == "/api/audit") {
         const auto q = request.query;

@@ -30,6 +30,7 @@ struct ApiResponse {
     int status = 200;
     std::string contentType = "application/json";
     std::string body;
+    std::string location;  ///< for a redirect
 };
 
 /// What the API reads from the running gateway.
@@ -45,6 +46,10 @@ struct ApiSources {
     /// the same for a schedule entry
     std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, const std::string&)>
         changeScheduleEntry;
+    /// stores an uploaded segment file under its name (throws RequestError); returns its record
+    std::function<nlohmann::json(const Caller&, const std::string&, const std::string&)> uploadSegment;
+    /// the segment files that schedule entries may name
+    std::function<nlohmann::json()> segments;
 };
 
 class ApiHandler {

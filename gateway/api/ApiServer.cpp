@@ -50,6 +50,10 @@ int answer(struct lws* wsi, Session& s) {
                                     s.response.body.size(), &p, end) ||
         lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("cache-control:"),
                                     reinterpret_cast<const unsigned char*>("no-store"), 8, &p, end) ||
+        (!s.response.location.empty() &&
+         lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("location:"),
+                                     reinterpret_cast<const unsigned char*>(s.response.location.data()),
+                                     static_cast<int>(s.response.location.size()), &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return 1;
     lws_callback_on_writable(wsi);
@@ -78,7 +82,8 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             return answer(wsi, *pss->session);
         }
         case LWS_CALLBACK_HTTP_BODY:
-            if (pss->session && static_cast<int>(pss->session->request.body.size()) <= server->maxBodyBytes())
+            if (pss->session && static_cast<int>(pss->session->request.body.size()) <=
+                                    server->maxBodyBytes(pss->session->request.path))
                 pss->session->request.body.append(static_cast<const char*>(in), len);
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -166,7 +171,12 @@ void logFromLws(int level, const char* line) {
 }  // namespace
 
 ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub& events)
-    : handler_(handler), events_(events), maxBodyBytes_(settings.maxBodyBytes), iface_(settings.listen.toString()) {
+    : handler_(handler),
+      events_(events),
+      maxBodyBytes_(settings.maxBodyBytes),
+      maxUploadBytes_(settings.maxUploadBytes),
+      consoleDir_(settings.console ? settings.console->string() : ""),
+      iface_(settings.listen.toString()) {
     lws_set_log_level(LLL_ERR | LLL_WARN, logFromLws);
     const auto colon = iface_.rfind(':');
     std::string host = iface_.substr(0, colon);
@@ -177,6 +187,31 @@ ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub&
     info.protocols = kProtocols;
     info.user = this;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (settings.listen.family() == AF_INET);
+    // The operator console: its static files under /console/ (libwebsockets serves them and
+    // refuses paths that leave the directory); the API stays with the callback.
+    if (!consoleDir_.empty()) {
+        consoleMount_.mountpoint = "/console";
+        consoleMount_.mountpoint_len = static_cast<unsigned char>(std::strlen(consoleMount_.mountpoint));
+        consoleMount_.origin = consoleDir_.c_str();
+        consoleMount_.def = "index.html";
+        consoleMount_.origin_protocol = LWSMPRO_FILE;
+        consoleMount_.cache_max_age = 0;
+        info.mounts = &consoleMount_;
+    }
+    // Every answer: no framing, no sniffing, no referrer; the console runs only its own code.
+    const std::pair<const char*, const char*> headers[] = {
+        {"content-security-policy:",
+         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
+         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+        {"x-content-type-options:", "nosniff"},
+        {"referrer-policy:", "no-referrer"},
+    };
+    for (size_t i = 0; i < std::size(headers); ++i) {
+        securityHeaders_[i].name = headers[i].first;
+        securityHeaders_[i].value = headers[i].second;
+        securityHeaders_[i].next = i + 1 < std::size(headers) ? &securityHeaders_[i + 1] : nullptr;
+    }
+    info.headers = securityHeaders_;
     const std::string cert = settings.certificate ? settings.certificate->string() : "";
     const std::string key = settings.privateKey ? settings.privateKey->string() : "";
     if (settings.certificate) {

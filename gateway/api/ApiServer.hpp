@@ -3,14 +3,14 @@
 // hands it to the ApiHandler and writes its answer; and the event stream, a WebSocket on
 // /api/events that carries the EventHub's events to every authorised client.
 
+#include <libwebsockets.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
 
 #include "api/ApiHandler.hpp"
 #include "api/EventHub.hpp"
-
-struct lws_context;
 
 namespace loa {
 
@@ -26,13 +26,19 @@ public:
     void stop();
     ApiHandler& handler() { return handler_; }
     EventHub& events() { return events_; }
-    int maxBodyBytes() const { return maxBodyBytes_; }
+    /// The longest body taken for a request to `path` (uploads have their own limit).
+    int maxBodyBytes(const std::string& path) const {
+        return path.rfind("/api/segments/", 0) == 0 ? maxUploadBytes_ : maxBodyBytes_;
+    }
 
 private:
     ApiHandler& handler_;
     EventHub& events_;
-    int maxBodyBytes_;
+    int maxBodyBytes_, maxUploadBytes_;
+    std::string consoleDir_;  ///< kept alive for libwebsockets' mount
     std::string iface_;
+    lws_http_mount consoleMount_{};
+    lws_protocol_vhost_options securityHeaders_[4]{};
     lws_context* context_ = nullptr;
     std::atomic<bool> running_{false};
     std::thread thread_;

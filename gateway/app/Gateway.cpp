@@ -1,10 +1,16 @@
 #include "app/Gateway.hpp"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <set>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <unordered_map>
 
@@ -164,7 +170,11 @@ Gateway::Gateway(Settings settings)
                 },
                 [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
                     return changeDefinition(StateStore::ChangeKind::scheduleEntry, c, action, id, body);
-                }});
+                },
+                [this](const Caller& c, const std::string& name, const std::string& body) {
+                    return uploadSegment(c, name, body);
+                },
+                [this] { return segmentsJson(); }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations) {
@@ -268,20 +278,40 @@ nlohmann::json Gateway::statusJson() {
                               {"name", p->settings().name},
                               {"on_air", source},
                               {"level", toString(level)},
+                              {"since_ms", p->onAirSinceMs()},
+                              {"meter_dbfs", std::round(p->meterDb() * 10) / 10},
                               {"frames", p->framesEncoded()},
-                              {"switches", p->switches()}});
+                              {"switches", p->switches()},
+                              {"has_live", p->live() != nullptr}});
     }
     const auto t = engine_.totals();
     nlohmann::json live = nlohmann::json::array();
     for (const auto& e : emergencies_->list(true))
         live.push_back({{"id", e.id}, {"status", e.status}, {"state", e.state}});
     std::lock_guard lock(slotsMutex_);
+    nlohmann::json messages = nlohmann::json::array();
+    for (const auto& [name, file] : settings_.emergency.messages)
+        messages.push_back(name);
+    const auto r = registry_->counters();
+    std::unique_lock figures(processMutex_);
+    const ProcessFigures process = process_;
+    figures.unlock();
     return {{"gateway", settings_.gateway.id},
             {"programmes", programmes},
             {"stations", settings_.stations.size()},
+            {"stations_online", stationsOnline_.load()},
             {"destinations", t.destinations},
             {"packets", t.packets},
             {"send_errors", t.sendErrors},
+            {"would_block", t.wouldBlock},
+            {"late_frames", t.lateFrames},
+            {"packets_per_second", std::round(process.packetsPerSecond)},
+            {"cpu_percent", std::round(process.cpuPercent * 10) / 10},
+            {"rss_mib", std::round(process.rssMiB * 10) / 10},
+            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count()},
+            {"media_refused", r.authFailures + r.unknown + r.malformed + socket_.oversized()},
+            {"srtp_index_space_used", reservation_.used()},
+            {"emergency_messages", messages},
             {"emergencies", live}};
 }
 
@@ -585,6 +615,61 @@ Settings Gateway::withRuntimeChanges(Settings settings) {
     return settings;
 }
 
+std::filesystem::path Gateway::segmentsDir() const {
+    return settings_.gateway.stateDir / "segments";
+}
+
+nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& name, const std::string& body) {
+    const auto refuse = [&](int status, const std::string& why) {
+        store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "segment.upload", name,
+                       "refused", nlohmann::json{{"reason", why}}.dump()});
+        throw RequestError(status, why);
+    };
+    if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin)
+        refuse(403, "the " + std::string(toString(caller.role)) + " role may not upload segments");
+    // A plain file name with an audio extension: nothing that could leave the directory.
+    static const std::set<std::string> kExtensions = {".wav", ".flac", ".opus", ".ogg", ".mp3"};
+    const bool plain = !name.empty() && name.size() <= 100 && name.front() != '.' &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                       });
+    const auto extension = std::filesystem::path(name).extension().string();
+    if (!plain || !kExtensions.count(extension))
+        refuse(400, "a segment's name is letters, digits, '-', '_' and '.', ending in .wav, .flac, .opus, .ogg or .mp3");
+    if (body.empty()) refuse(400, "the file is empty");
+    std::error_code ec;
+    std::filesystem::create_directories(segmentsDir(), ec);
+    const auto file = segmentsDir() / name;
+    const auto partial = segmentsDir() / ("." + name + ".part");
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        out.write(body.data(), static_cast<std::streamsize>(body.size()));
+        out.flush();
+        if (!out) {
+            std::filesystem::remove(partial, ec);
+            throw StorageError("cannot write " + file.string() + " (disk full?)");
+        }
+    }
+    std::filesystem::rename(partial, file, ec);
+    if (ec) throw StorageError("cannot store " + file.string() + ": " + ec.message());
+    store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "segment.upload", name, "ok",
+                   nlohmann::json{{"bytes", body.size()}}.dump()});
+    LOA_LOG(info, kTag) << "segment " << name << " uploaded by " << caller.name << " (" << body.size() << " bytes)";
+    return {{"name", name}, {"path", file.string()}, {"bytes", body.size()}};
+}
+
+nlohmann::json Gateway::segmentsJson() const {
+    nlohmann::json out = nlohmann::json::array();
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(segmentsDir(), ec)) {
+        const auto name = entry.path().filename().string();
+        if (!entry.is_regular_file(ec) || name.front() == '.') continue;
+        out.push_back({{"name", name}, {"path", entry.path().string()}, {"bytes", entry.file_size(ec)}});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a["name"] < b["name"]; });
+    return out;
+}
+
 nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
                                          const std::string& id, const std::string& body) {
     std::lock_guard changes(stationsMutex_);
@@ -635,8 +720,50 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
     return {{"id", id}, {"action", action}, {"result", summary}};
 }
 
+void Gateway::publishLevels() {
+    if (events_.subscribers() == 0) return;  // nobody watching: no work
+    nlohmann::json programmes = nlohmann::json::array();
+    for (const auto& p : programmes_) {
+        if (p->emergency() && !p->emergency()->armed()) continue;
+        const auto [source, level] = p->onAir();
+        programmes.push_back({{"id", p->settings().id},
+                              {"on_air", source},
+                              {"level", toString(level)},
+                              {"since_ms", p->onAirSinceMs()},
+                              {"meter_dbfs", std::round(p->meterDb() * 10) / 10}});
+    }
+    events_.publish({{"type", "levels"}, {"programmes", programmes}});
+}
+
+void Gateway::measureProcess() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    const auto now = Clock::now();
+    const uint64_t packets = engine_.totals().packets;
+    std::unique_lock lock(processMutex_);
+    if (process_.at.time_since_epoch().count()) {
+        const double elapsed = std::chrono::duration<double>(now - process_.at).count();
+        if (elapsed > 0) {
+            process_.cpuPercent = (cpu - process_.cpuSeconds) / elapsed * 100;
+            process_.packetsPerSecond = static_cast<double>(packets - process_.packets) / elapsed;
+        }
+    }
+    process_.at = now;
+    process_.cpuSeconds = cpu;
+    process_.packets = packets;
+    long pages = 0, resident = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        std::fclose(f);
+    }
+    process_.rssMiB = static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
 void Gateway::maintain() {
     reservation_.extendIfNeeded(engine_.highestRolloverCounter());
+    measureProcess();
     // Stations going online or offline are events.
     const int64_t now = StateStore::nowMs();
     std::vector<std::string> ids;
@@ -655,6 +782,9 @@ void Gateway::maintain() {
         events_.publish({{"type", "station"}, {"id", id}, {"event", online ? "online" : "offline"}});
         LOA_LOG(info, kTag) << "station " << id << " is " << (online ? "online" : "offline");
     }
+    stationsOnline_ = static_cast<size_t>(std::count_if(online_.begin(), online_.end(), [](const auto& kv) {
+        return kv.second;
+    }));
     try {
         emergencies_->tick();
     } catch (const std::exception& e) {

@@ -61,6 +61,8 @@ public:
     /// Control thread, about once a second: grows the SRTP rollover reservation ahead of use,
     /// ends expired emergencies.
     void maintain();
+    /// Main thread, a few times a second: the programmes' meters and what is on air, as an event.
+    void publishLevels();
 
     /// EmergencyOutput: an emergency takes a free slot (a programme of its own, encoded once)
     /// and its stations follow that slot until it stops. Thread-safe.
@@ -103,6 +105,9 @@ private:
     /// The config with the runtime changes saved in the state database laid over it.
     Settings withRuntimeChanges(Settings settings);
     /// add, change or remove a station or a schedule entry through the API; saved, then applied.
+    nlohmann::json uploadSegment(const Caller& caller, const std::string& name, const std::string& body);
+    nlohmann::json segmentsJson() const;
+    std::filesystem::path segmentsDir() const;
     nlohmann::json changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
                                     const std::string& id, const std::string& body);
     std::map<std::string, bool> online_;  ///< as last published (control thread)
@@ -133,6 +138,17 @@ private:
     std::vector<uint64_t> lastWorkerPackets_;  // for packets/s in the summary
     std::chrono::steady_clock::time_point lastSummary_{};
     bool stopped_ = false;
+    /// The process's own figures for the status (main thread writes them in maintain()).
+    struct ProcessFigures {
+        std::chrono::steady_clock::time_point at{};
+        double cpuSeconds = 0, cpuPercent = 0, rssMiB = 0, packetsPerSecond = 0;
+        uint64_t packets = 0;
+    };
+    ProcessFigures process_;
+    std::atomic<size_t> stationsOnline_{0};
+    std::mutex processMutex_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    void measureProcess();
 };
 
 }  // namespace loa

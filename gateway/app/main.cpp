@@ -191,18 +191,27 @@ int run(const Options& o) {
     LOA_LOG(info, kTag) << "serving";
 
     const auto watchdog = loa::systemd::watchdogInterval();
-    const int pollMs = watchdog ? static_cast<int>(watchdog->count() / 2000) : 1000;
+    // Four times a second the meters go out; once a second (and at least twice per watchdog
+    // interval) the upkeep runs and the watchdog hears whether the media thread advanced.
+    using namespace std::chrono_literals;
+    const auto upkeepEvery =
+        watchdog ? std::min<std::chrono::microseconds>(1s, *watchdog / 2) : std::chrono::microseconds(1s);
+    auto nextUpkeep = std::chrono::steady_clock::now();
     uint64_t lastBeat = gateway.heartbeat();
     while (true) {
         pollfd pfd{sfd, POLLIN, 0};
-        const int ready = ::poll(&pfd, 1, pollMs);
-        if (watchdog) {
-            // Only a media thread that still advances keeps systemd's watchdog quiet.
-            const uint64_t beat = gateway.heartbeat();
-            if (beat != lastBeat) loa::systemd::notify("WATCHDOG=1");
-            lastBeat = beat;
+        const int ready = ::poll(&pfd, 1, 250);
+        gateway.publishLevels();
+        if (std::chrono::steady_clock::now() >= nextUpkeep) {
+            nextUpkeep += upkeepEvery;
+            if (watchdog) {
+                // Only a media thread that still advances keeps systemd's watchdog quiet.
+                const uint64_t beat = gateway.heartbeat();
+                if (beat != lastBeat) loa::systemd::notify("WATCHDOG=1");
+                lastBeat = beat;
+            }
+            gateway.maintain();
         }
-        gateway.maintain();
         if (ready <= 0) continue;
         signalfd_siginfo si{};
         if (::read(sfd, &si, sizeof si) != sizeof si) continue;

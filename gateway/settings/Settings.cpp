@@ -577,6 +577,22 @@ ApiSettings readApi(const Context& ctx, const YAML::Node& node) {
     a.twoPersonRule = r.boolean("two_person_rule", true);
     a.confirmWindowS = r.integer("confirm_window_s", 10, 86400, a.confirmWindowS);
     a.maxBodyBytes = r.integer("max_body_bytes", 1024, 16 << 20, a.maxBodyBytes);
+    a.maxUploadBytes = r.integer("max_upload_bytes", 1024, 1 << 30, a.maxUploadBytes);
+    // The console: a directory, "none", or (by default) the one this build was made with.
+    if (r.has("console")) {
+        const std::string text = r.string("console");
+        if (text != "none") {
+            a.console = r.path("console");
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(*a.console / "index.html", ec))
+                r.fail(r.node("console", true), r.keyPath("console"),
+                       "no index.html in " + a.console->string() + " (or write none for no console)");
+        }
+    } else {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(std::filesystem::path(LOA_CONSOLE_DIR) / "index.html", ec))
+            a.console = std::filesystem::path(LOA_CONSOLE_DIR);
+    }
     r.finish();
     return a;
 }

@@ -153,6 +153,9 @@ struct ApiSettings {
     bool twoPersonRule = true;  ///< an actual emergency needs a second operator's confirmation
     int confirmWindowS = 300;   ///< ...within this time
     int maxBodyBytes = 65536;
+    int maxUploadBytes = 32 << 20;  ///< a segment file uploaded through the API
+    /// The operator console's files, served under /console/; none: no console.
+    std::optional<std::filesystem::path> console;
     bool operator==(const ApiSettings&) const = default;
 };
 
