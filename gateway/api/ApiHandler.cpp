@@ -122,7 +122,9 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
         }
     }
     if (caller) return caller;
-    {
+    // A presented token that is wrong is a guess, and guesses are slowed down; a request with
+    // none (a browser's own fetches, a misconfigured client) is refused but guesses nothing.
+    if (!request.authorization.empty()) {
         std::lock_guard lock(failuresMutex_);
         failures_[request.address].push_back(now);
     }

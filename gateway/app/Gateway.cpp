@@ -334,11 +334,15 @@ nlohmann::json Gateway::scheduleJson() {
         for (int d = 0; d < 7; ++d) {
             if (e.weekdays & (1u << d)) days.push_back(kDays[d]);
         }
+        nlohmann::json files = nlohmann::json::array();
+        for (const auto& f : e.files)
+            files.push_back(f.string());
         nlohmann::json j = {{"id", e.id},
                             {"programme", e.programme},
                             {"at", at},
                             {"days", days},
-                            {"priority", e.priority == SchedulePriority::bulletin ? "bulletin" : "normal"}};
+                            {"priority", e.priority == SchedulePriority::bulletin ? "bulletin" : "normal"},
+                            {"files", files}};
         if (e.date) {
             char date[16];
             std::snprintf(date, sizeof date, "%04d-%02d-%02d", (*e.date)[0], (*e.date)[1], (*e.date)[2]);

@@ -82,18 +82,6 @@ pid_t threadNamed(pid_t pid, const std::string& name) {
     return 0;
 }
 
-/// Runs `Process` with extra environment variables set for the child only.
-std::unique_ptr<Process> spawnWithEnvironment(const std::vector<std::pair<std::string, std::string>>& variables,
-                                              std::vector<std::string> args, const std::filesystem::path& out,
-                                              const std::filesystem::path& err) {
-    for (const auto& [name, value] : variables)
-        ::setenv(name.c_str(), value.c_str(), 1);
-    auto process = std::make_unique<Process>(std::move(args), out, err);
-    for (const auto& [name, value] : variables)
-        ::unsetenv(name.c_str());
-    return process;
-}
-
 }  // namespace
 
 TEST(Systemd, ReadinessWatchdogOnlyWhileTheMediaThreadAdvancesReloadAndStop) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -104,5 +105,18 @@ private:
     int code_ = -1;
     std::filesystem::path out_, err_;
 };
+
+/// Starts a Process with extra environment variables, set for the child only.
+inline std::unique_ptr<Process> spawnWithEnvironment(const std::vector<std::pair<std::string, std::string>>& variables,
+                                                     std::vector<std::string> args,
+                                                     const std::filesystem::path& outFile,
+                                                     const std::filesystem::path& errFile) {
+    for (const auto& [name, value] : variables)
+        ::setenv(name.c_str(), value.c_str(), 1);
+    auto process = std::make_unique<Process>(std::move(args), outFile, errFile);
+    for (const auto& [name, value] : variables)
+        ::unsetenv(name.c_str());
+    return process;
+}
 
 }  // namespace loa::test

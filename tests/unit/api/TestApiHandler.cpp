@@ -28,6 +28,8 @@ protected:
         s.stations = {st};
         s.api = ApiSettings{};
         s.api->maxBodyBytes = 2048;
+        s.api->maxUploadBytes = 8192;
+        s.api->console = "/nonexistent/console";
         s.api->tokens = {{"old", ApiRole::admin, tokenHash("t-old"), 1000},  // expired in 1970
                          {"vera", ApiRole::viewer, tokenHash("t-vera")},
                          {"emma", ApiRole::emergency, tokenHash("t-emma")},
@@ -51,7 +53,11 @@ protected:
                    },
                    [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
                        return Json{{"entry", id}, {"action", action}};
-                   }}};
+                   },
+                   [](const Caller& c, const std::string& name, const std::string& body) {
+                       return Json{{"name", name}, {"bytes", body.size()}, {"by", c.name}};
+                   },
+                   [] { return Json::array(); }}};
 
     ApiResponse call(const std::string& method, const std::string& path, const std::string& token,
                      const std::string& body = "", const std::string& address = "10.0.0.1") {
@@ -100,11 +106,33 @@ TEST_F(ApiHandlerTest, MissingForgedAndRepeatedBadTokensAreRefusedAndSlowedDown)
     EXPECT_EQ(expired.status, 401);
     EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
     EXPECT_EQ(call("GET", "/api/status", "guess").status, 401);
-    // Five failures from one address: it must wait, even with a good token now.
+    EXPECT_EQ(call("GET", "/api/status", "").status, 401) << "no token: refused, but no guess";
+    EXPECT_EQ(call("GET", "/api/status", "guess-again").status, 401);
+    // Five guesses from one address: it must wait, even with a good token now.
     EXPECT_EQ(call("GET", "/api/status", "t-vera").status, 429);
     EXPECT_EQ(call("GET", "/api/status", "t-vera", "", "10.0.0.2").status, 200) << "other addresses are not slowed";
     const auto log = store.auditLog(10);
-    EXPECT_EQ(std::count_if(log.begin(), log.end(), [](const auto& r) { return r.action == "api.authenticate"; }), 5);
+    EXPECT_EQ(std::count_if(log.begin(), log.end(), [](const auto& r) { return r.action == "api.authenticate"; }), 7);
+}
+
+TEST_F(ApiHandlerTest, TheConsoleIsFoundFromTheRootAndLearnsWhoItsTokenIs) {
+    const auto root = call("GET", "/", "");
+    EXPECT_EQ(root.status, 302);
+    EXPECT_EQ(root.location, "/console/");
+    const auto me = Json::parse(call("GET", "/api/whoami", "t-emma").body);
+    EXPECT_EQ(me["name"], "emma");
+    EXPECT_EQ(me["role"], "emergency");
+    EXPECT_EQ(me["two_person_rule"], true);
+    EXPECT_EQ(call("GET", "/api/whoami", "").status, 401);
+}
+
+TEST_F(ApiHandlerTest, SegmentUploadsHaveTheirOwnSizeLimit) {
+    const auto ok = call("POST", "/api/segments/news.wav", "t-ada", std::string(6000, 'x'));
+    EXPECT_EQ(ok.status, 201) << ok.body << " (above max_body_bytes, within max_upload_bytes)";
+    EXPECT_EQ(Json::parse(ok.body)["bytes"], 6000);
+    EXPECT_EQ(call("POST", "/api/segments/news.wav", "t-ada", std::string(9000, 'x')).status, 413);
+    EXPECT_EQ(call("POST", "/api/segments/news.wav", "t-vera", "x").status, 403) << "a viewer only reads";
+    EXPECT_EQ(call("POST", "/api/stations", "t-ada", std::string(6000, 'x')).status, 413) << "others keep theirs";
 }
 
 TEST_F(ApiHandlerTest, BadBodiesAreRefusedWithTheirReason) {
