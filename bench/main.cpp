@@ -5,6 +5,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -55,6 +57,18 @@ std::vector<std::string> words(const std::string& text) {
         out.push_back(item);
     return out;
 }
+unsigned unsignedOf(const std::string& text) {
+    return static_cast<unsigned>(std::stoul(text));
+}
+/// Hands each "--name value" pair of `args` to its setter; an unknown name is an error.
+void parseOptions(const std::vector<std::string>& args,
+                  const std::map<std::string, std::function<void(const std::string&)>>& setters) {
+    for (size_t i = 0; i + 1 < args.size(); i += 2) {
+        const auto setter = setters.find(args[i]);
+        if (setter == setters.end()) throw std::invalid_argument("unknown argument " + args[i]);
+        setter->second(args[i + 1]);
+    }
+}
 std::string selfPath() {
     char buf[PATH_MAX] = {};
     const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -80,100 +94,53 @@ int main(int argc, char** argv) {
             std::vector<size_t> sessions = {1, 100, 1000, 10000};
             double seconds = 1.5;
             std::string json;
-            for (size_t i = 0; i < args.size(); i += 2) {
-                if (args[i] == "--sessions")
-                    sessions = numbers(args[i + 1]);
-                else if (args[i] == "--seconds-per-point")
-                    seconds = std::stod(args[i + 1]);
-                else if (args[i] == "--json")
-                    json = args[i + 1];
-                else
-                    throw std::invalid_argument("unknown argument " + args[i]);
-            }
+            parseOptions(args, {{"--sessions", [&](const std::string& v) { sessions = numbers(v); }},
+                                {"--seconds-per-point", [&](const std::string& v) { seconds = std::stod(v); }},
+                                {"--json", [&](const std::string& v) { json = v; }}});
             return loa::bench::runSrtpBench(sessions, seconds, json);
         }
         if (command == "fanout") {
             loa::bench::FanoutBenchOptions o;
             o.self = selfPath();
-            for (size_t i = 0; i < args.size(); i += 2) {
-                if (args[i] == "--stations")
-                    o.stations = numbers(args[i + 1]);
-                else if (args[i] == "--seconds")
-                    o.seconds = std::stod(args[i + 1]);
-                else if (args[i] == "--workers")
-                    o.workers = static_cast<unsigned>(std::stoul(args[i + 1]));
-                else if (args[i] == "--modes")
-                    o.modes = words(args[i + 1]);
-                else if (args[i] == "--out")
-                    o.outDir = args[i + 1];
-                else if (args[i] == "--layout")
-                    o.layout = args[i + 1];
-                else if (args[i] == "--pacing-ms")
-                    o.pacingMs = static_cast<unsigned>(std::stoul(args[i + 1]));
-                else if (args[i] == "--fill")
-                    o.fillPerSlot = static_cast<unsigned>(std::stoul(args[i + 1]));
-                else
-                    throw std::invalid_argument("unknown argument " + args[i]);
-            }
+            parseOptions(args, {{"--stations", [&](const std::string& v) { o.stations = numbers(v); }},
+                                {"--seconds", [&](const std::string& v) { o.seconds = std::stod(v); }},
+                                {"--workers", [&](const std::string& v) { o.workers = unsignedOf(v); }},
+                                {"--modes", [&](const std::string& v) { o.modes = words(v); }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }},
+                                {"--layout", [&](const std::string& v) { o.layout = v; }},
+                                {"--pacing-ms", [&](const std::string& v) { o.pacingMs = unsignedOf(v); }},
+                                {"--fill", [&](const std::string& v) { o.fillPerSlot = unsignedOf(v); }}});
             return loa::bench::runFanoutBench(o);
         }
         if (command == "emergency") {
             loa::bench::EmergencyBenchOptions o;
             o.gateway = LOA_GATEWAY_BIN;
-            for (size_t i = 0; i < args.size(); i += 2) {
-                if (args[i] == "--triggers")
-                    o.triggers = std::stoi(args[i + 1]);
-                else if (args[i] == "--stations")
-                    o.stations = std::stoi(args[i + 1]);
-                else if (args[i] == "--gateway")
-                    o.gateway = args[i + 1];
-                else if (args[i] == "--out")
-                    o.outDir = args[i + 1];
-                else
-                    throw std::invalid_argument("unknown argument " + args[i]);
-            }
+            parseOptions(args, {{"--triggers", [&](const std::string& v) { o.triggers = std::stoi(v); }},
+                                {"--stations", [&](const std::string& v) { o.stations = std::stoi(v); }},
+                                {"--gateway", [&](const std::string& v) { o.gateway = v; }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runEmergencyBench(o);
         }
         if (command == "soak") {
             loa::bench::SoakBenchOptions o;
             o.gateway = LOA_GATEWAY_BIN;
-            for (size_t i = 0; i < args.size(); i += 2) {
-                if (args[i] == "--minutes")
-                    o.minutes = std::stoi(args[i + 1]);
-                else if (args[i] == "--stations")
-                    o.stations = std::stoi(args[i + 1]);
-                else if (args[i] == "--warmup-minutes")
-                    o.warmupMinutes = std::stoi(args[i + 1]);
-                else if (args[i] == "--schedule-every")
-                    o.scheduleEveryS = std::stoi(args[i + 1]);
-                else if (args[i] == "--emergency-every")
-                    o.emergencyEveryS = std::stoi(args[i + 1]);
-                else if (args[i] == "--gateway")
-                    o.gateway = args[i + 1];
-                else if (args[i] == "--out")
-                    o.outDir = args[i + 1];
-                else
-                    throw std::invalid_argument("unknown argument " + args[i]);
-            }
+            parseOptions(args, {{"--minutes", [&](const std::string& v) { o.minutes = std::stoi(v); }},
+                                {"--stations", [&](const std::string& v) { o.stations = std::stoi(v); }},
+                                {"--warmup-minutes", [&](const std::string& v) { o.warmupMinutes = std::stoi(v); }},
+                                {"--schedule-every", [&](const std::string& v) { o.scheduleEveryS = std::stoi(v); }},
+                                {"--emergency-every", [&](const std::string& v) { o.emergencyEveryS = std::stoi(v); }},
+                                {"--gateway", [&](const std::string& v) { o.gateway = v; }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runSoakBench(o);
         }
         if (command == "latency") {
             loa::bench::LatencyBenchOptions o;
             o.gateway = LOA_GATEWAY_BIN;
-            for (size_t i = 0; i < args.size(); i += 2) {
-                if (args[i] == "--seconds")
-                    o.seconds = std::stod(args[i + 1]);
-                else if (args[i] == "--modes")
-                    o.modes = words(args[i + 1]);
-                else if (args[i] == "--jitter-ms")
-                    o.jitterMs = std::stoi(args[i + 1]);
-                else if (args[i] == "--gateway")
-                    o.gateway = args[i + 1];
-                else if (args[i] == "--out")
-                    o.outDir = args[i + 1];
-                else
-                    throw std::invalid_argument("unknown argument " + args[i]);
-            }
+            parseOptions(args, {{"--seconds", [&](const std::string& v) { o.seconds = std::stod(v); }},
+                                {"--modes", [&](const std::string& v) { o.modes = words(v); }},
+                                {"--jitter-ms", [&](const std::string& v) { o.jitterMs = std::stoi(v); }},
+                                {"--gateway", [&](const std::string& v) { o.gateway = v; }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runLatencyBench(o);
         }
         throw std::invalid_argument("unknown command " + command);

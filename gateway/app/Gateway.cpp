@@ -394,9 +394,14 @@ nlohmann::json Gateway::stationsJson() {
         }
         if (const auto st = registry_->status(s.id)) {
             const int64_t now = StateStore::nowMs();
-            j["online"] = registry_->online(*st, now);
+            const bool online = registry_->online(*st, now);
+            j["online"] = online;
             if (st->everHeard) {
                 j["last_seen_ms"] = st->lastSeenMs;
+                // When its status last changed: online since its first report after a silence,
+                // or offline since its reports stopped for longer than station_offline_s.
+                j["status_since_ms"] =
+                    online ? st->onlineSinceMs : st->lastSeenMs + int64_t{settings_.gateway.stationOfflineS} * 1000;
                 j["reports"] = st->reports;
                 j["fraction_lost"] = st->fractionLost / 256.0;
                 j["cumulative_lost"] = st->cumulativeLost;

@@ -196,11 +196,12 @@ int run(const Options& o) {
     using namespace std::chrono_literals;
     const auto upkeepEvery =
         watchdog ? std::min<std::chrono::microseconds>(1s, *watchdog / 2) : std::chrono::microseconds(1s);
+    const int pollMs = static_cast<int>(std::min<int64_t>(250, std::max<int64_t>(1, upkeepEvery.count() / 1000)));
     auto nextUpkeep = std::chrono::steady_clock::now();
     uint64_t lastBeat = gateway.heartbeat();
     while (true) {
         pollfd pfd{sfd, POLLIN, 0};
-        const int ready = ::poll(&pfd, 1, 250);
+        const int ready = ::poll(&pfd, 1, pollMs);
         gateway.publishLevels();
         if (std::chrono::steady_clock::now() >= nextUpkeep) {
             nextUpkeep += upkeepEvery;

@@ -141,6 +141,7 @@ function onEvent(e) {
     if (s && (e.event === "online" || e.event === "offline")) {
       s.online = e.event === "online";
       if (s.online) s.last_seen_ms = Date.now();
+      s.status_since_ms = Date.now();
       renderStations();
       renderCounts();
     } else {
@@ -267,7 +268,7 @@ function stationState(s) {
   if (s.online) return "online";
   return s.reports ? "offline" : "never";
 }
-function lossPercent(s) { return s.fraction_lost ? (s.fraction_lost / 256) * 100 : 0; }
+function lossPercent(s) { return (s.fraction_lost || 0) * 100; }
 function ago(ms) {
   if (!ms) return "–";
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -325,7 +326,8 @@ function renderRows() {
       el("td", { class: "num", text: s.reports ? (s.jitter_ms || 0).toFixed(1) + " ms" : "–" }),
       el("td", { text: s.programme }),
       el("td", { text: hears }),
-      el("td", { text: ago(s.last_seen_ms) }));
+      el("td", { text: ago(s.last_seen_ms) }),
+      el("td", { text: ago(s.status_since_ms) }));
   });
   $("station-rows").replaceChildren(pad(first), ...rows, pad(Math.max(0, S.shown.length - first - slice.length)));
 }
@@ -474,15 +476,19 @@ function weekDates() {
 }
 function renderWeek() {
   const dates = weekDates();
+  const programmes = ((S.status && S.status.programmes) || []).map((x) => x.id);
+  const w = $("week-programme"), wv = w.value;
+  w.replaceChildren(el("option", { value: "", text: t("stations.any") }), ...programmes.map((x) => el("option", { value: x, text: x })));
+  w.value = programmes.includes(wv) ? wv : "";
   $("week").replaceChildren(...DAYS.map((day, i) => {
-    const entries = S.schedule.filter((e) => e.date ? e.date === dates[i] : (e.days || []).includes(day))
+    const entries = S.schedule.filter((e) => (!w.value || e.programme === w.value) &&
+      (e.date ? e.date === dates[i] : (e.days || []).includes(day)))
       .sort((a, b) => a.at.localeCompare(b.at));
     return el("div", { class: "day" }, el("h3", { text: `${t("day." + day)} ${dates[i].slice(5)}` }),
       ...entries.map((e) => el("button", { type: "button", class: e.priority, "data-entry": e.id, onclick: () => editEntry(e),
         text: `${e.at.slice(0, 5)} ${e.id} · ${e.programme}` })));
   }));
   const p = $("entry-programme"), pv = p.value;
-  const programmes = ((S.status && S.status.programmes) || []).map((x) => x.id);
   p.replaceChildren(...programmes.map((x) => el("option", { value: x, text: x })));
   if (programmes.includes(pv)) p.value = pv;
   if (!$("entry-days").querySelector("input")) {
@@ -612,6 +618,7 @@ function wire() {
   $("entry-remove").addEventListener("click", removeEntry);
   $("entry-new").addEventListener("click", newEntry);
   $("upload-form").addEventListener("submit", upload);
+  $("week-programme").addEventListener("change", renderWeek);
   setInterval(() => { if (S.me && S.tab === "health") refreshMetrics(); }, 5000);
 }
 

@@ -68,6 +68,7 @@ std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std
         }
         ++counters_.reports;
         auto& s = e.status;
+        if (!online(s, nowMs)) s.onlineSinceMs = nowMs;
         s.everHeard = true;
         s.lastSeenMs = nowMs;
         ++s.reports;

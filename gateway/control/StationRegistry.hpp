@@ -31,6 +31,7 @@ struct RegisteredStation {
 struct StationStatus {
     bool everHeard = false;
     int64_t lastSeenMs = 0;
+    int64_t onlineSinceMs = 0;  ///< the first report after it was offline (or never heard)
     std::optional<SocketAddress> learned;  ///< where its reports come from
     uint64_t reports = 0;
     uint8_t fractionLost = 0;

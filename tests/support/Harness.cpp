@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "Process.hpp"
+#include "StationFarm.hpp"
 #include "TestData.hpp"
 #include "net/UdpSocket.hpp"
 
@@ -51,6 +52,21 @@ std::map<std::string, long long> parseStats(const std::string& json) {
         out[(*it)[1]] = std::stoll((*it)[2]);
     }
     return out;
+}
+
+void expectEveryPacket(const StationFarm& farm, uint64_t atLeast) {
+    for (size_t i = 0; i < farm.counters().size(); ++i) {
+        const auto& c = farm.counters()[i];
+        SCOPED_TRACE("station " + std::to_string(i) + " at " + farm.stations()[i].address.toString());
+        ASSERT_GE(c.received, atLeast);
+        ASSERT_EQ(c.missing, 0u);
+        ASSERT_EQ(c.outOfOrder, 0u);
+        ASSERT_EQ(c.authFailures, 0u);
+        if (!farm.stations()[i].key.empty()) {
+            ASSERT_EQ(c.authenticated, c.received);
+        }
+    }
+    EXPECT_EQ(farm.strays(), 0u);
 }
 
 std::vector<std::pair<int64_t, int>> priorityChanges(const std::string& json) {

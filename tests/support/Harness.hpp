@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace loa {
+class StationFarm;
+}
+
 namespace loa::test {
 
 /// A UDP port on 127.0.0.1 that was free a moment ago.
@@ -29,6 +33,10 @@ std::string stationKeys(const std::filesystem::path& config, const std::string& 
 
 /// The counters of one loa-station run, from its JSON line.
 std::map<std::string, long long> parseStats(const std::string& json);
+
+/// Expects every station of `farm` to have heard at least `atLeast` packets with none missing,
+/// none out of order and (for stations with a key) every one authentic. Names the station.
+void expectEveryPacket(const StationFarm& farm, uint64_t atLeast);
 
 /// When (Unix ms, on arrival) the priority a loa-station heard changed, and to what: the
 /// "priority_changes" of its JSON line. The first is its first packet.

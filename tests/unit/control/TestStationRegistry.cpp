@@ -1,0 +1,90 @@
+// The station registry: what a receiver report teaches the gateway, and what it refuses.
+
+#include "control/StationRegistry.hpp"
+
+#include <gtest/gtest.h>
+
+#include "TestData.hpp"
+#include "rtp/Rtcp.hpp"
+
+using namespace loa;
+
+namespace {
+
+class StationRegistryTest : public ::testing::Test {
+protected:
+    test::TempDir dir;
+    StateStore store{dir.path() / "loa.db"};
+    StationRegistry registry{store, 5};
+    const std::vector<uint8_t> key = std::vector<uint8_t>(30, 0x61);
+    static constexpr uint32_t kStreamSsrc = 0x1000;
+    SrtpSession reporter{SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, key,
+                         reporterSsrcFor(kStreamSsrc)};
+    SocketAddress from = *SocketAddress::parse("10.9.8.7:40000");
+
+    void SetUp() override { registry.setStations({{"st-1", kStreamSsrc, SrtpProfile::aesCm128HmacSha1_80, key}}); }
+
+    std::vector<uint8_t> report(SrtpSession& session, uint8_t fractionLost = 0) {
+        ReceiverReport rr;
+        rr.reporterSsrc = reporterSsrcFor(kStreamSsrc);
+        rr.hasBlock = true;
+        rr.sourceSsrc = kStreamSsrc;
+        rr.fractionLost = fractionLost;
+        std::vector<uint8_t> packet(128);
+        size_t length = writeReceiverReport(rr, packet);
+        EXPECT_EQ(session.protectRtcp(packet, length), SrtpResult::ok);
+        packet.resize(length);
+        return packet;
+    }
+};
+
+}  // namespace
+
+TEST_F(StationRegistryTest, AGenuineReportTeachesWhereAndSinceWhenAStationIsOnline) {
+    auto first = report(reporter, 64);
+    const auto moved = registry.handle(first, from, 100000);
+    ASSERT_TRUE(moved);
+    EXPECT_EQ(moved->first, "st-1");
+    EXPECT_EQ(moved->second, from);
+    EXPECT_EQ(store.learnedAddresses().size(), 1u) << "saved before it is used";
+    auto status = *registry.status("st-1");
+    EXPECT_TRUE(registry.online(status, 100000));
+    EXPECT_EQ(status.onlineSinceMs, 100000);
+    EXPECT_EQ(status.fractionLost, 64);
+
+    auto second = report(reporter);
+    EXPECT_FALSE(registry.handle(second, from, 102000)) << "same address: nothing to move";
+    EXPECT_EQ(registry.status("st-1")->onlineSinceMs, 100000) << "still online since the first";
+    // Silent past station_offline_s (5 s), then heard again: online since then.
+    EXPECT_FALSE(registry.online(*registry.status("st-1"), 108000));
+    auto third = report(reporter);
+    registry.handle(third, from, 110000);
+    EXPECT_EQ(registry.status("st-1")->onlineSinceMs, 110000);
+}
+
+TEST_F(StationRegistryTest, JunkUnknownForgedAndReplayedReportsAreCountedAndMoveNothing) {
+    auto genuine = report(reporter);
+    ASSERT_TRUE(registry.handle(genuine, from, 1000));
+    const auto elsewhere = *SocketAddress::parse("10.6.6.6:1");
+
+    std::vector<uint8_t> junk = {0x00, 0x01, 0x02};
+    EXPECT_FALSE(registry.handle(junk, elsewhere, 2000));
+    auto replayed = genuine;  // handle() decrypts in place only on a copy: the bytes are as sent
+    EXPECT_FALSE(registry.handle(replayed, elsewhere, 2000));
+    SrtpSession forger(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80,
+                       std::vector<uint8_t>(30, 0x99), reporterSsrcFor(kStreamSsrc));
+    auto forged = report(forger);
+    EXPECT_FALSE(registry.handle(forged, elsewhere, 2000));
+    ReceiverReport stranger;
+    stranger.reporterSsrc = 0xdead;
+    std::vector<uint8_t> unknown(64);
+    unknown.resize(writeReceiverReport(stranger, unknown));
+    EXPECT_FALSE(registry.handle(unknown, elsewhere, 2000));
+
+    const auto c = registry.counters();
+    EXPECT_EQ(c.reports, 1u);
+    EXPECT_EQ(c.malformed, 1u);
+    EXPECT_EQ(c.authFailures, 2u) << "the replay and the forgery";
+    EXPECT_EQ(c.unknown, 1u);
+    EXPECT_EQ(registry.status("st-1")->learned, from) << "nothing moved it";
+}
