@@ -148,7 +148,7 @@ void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time
         auto frame = std::make_shared<EncodedFrame>();
         frame->payload = std::move(payload);
         frame->timestamp = timestamp_;
-        frame->index = framesOut_++;
+        frame->index = framesOut_.fetch_add(1, std::memory_order_relaxed);
         frame->priority = level;
         frame->ready = now;
         frame->due = deadline;
@@ -165,7 +165,7 @@ std::pair<std::string, PriorityLevel> Programme::onAir() const {
 std::string Programme::summary() const {
     std::ostringstream o;
     const auto& c = bus_.counters();
-    o << settings_.id << ": " << framesOut_ << " frames, on air " << (bus_.onAir() ? bus_.onAir()->id() : "-") << ", "
+    o << settings_.id << ": " << framesEncoded() << " frames, on air " << (bus_.onAir() ? bus_.onAir()->id() : "-") << ", "
       << c.switches << " switches (" << c.preemptions << " preemptions, " << c.yields << " yields)";
     for (const auto* feed : {live_, upstream_}) {
         if (!feed) continue;

@@ -64,8 +64,9 @@ public:
     /// The programme's audio level for a meter: peak dBFS with a fall-back (-120: silence).
     float meterDb() const { return meterDb_.load(std::memory_order_relaxed); }
 
-    uint64_t framesEncoded() const { return framesOut_; }
-    uint64_t encoderRestarts() const { return encoderRestarts_; }
+    /// Any thread (the API reads them while the media thread counts).
+    uint64_t framesEncoded() const { return framesOut_.load(std::memory_order_relaxed); }
+    uint64_t encoderRestarts() const { return encoderRestarts_.load(std::memory_order_relaxed); }
     const ProgrammeBus& bus() const { return bus_; }
     const LiveSource* live() const { return live_; }
     const LiveSource* upstream() const { return upstream_; }
@@ -93,8 +94,8 @@ private:
     std::unique_ptr<OpusRtpEncoder> encoder_;
     std::vector<float> pcm_;
     std::vector<std::vector<uint8_t>> payloads_;
-    uint64_t framesOut_ = 0;
-    uint64_t encoderRestarts_ = 0;
+    std::atomic<uint64_t> framesOut_{0};
+    std::atomic<uint64_t> encoderRestarts_{0};
     std::chrono::steady_clock::time_point encoderRetry_{};
     uint32_t timestamp_ = 0;
 
