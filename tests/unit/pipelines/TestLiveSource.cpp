@@ -159,13 +159,18 @@ TEST(LiveSource, LossReorderingAndDuplicatesAtFivePercentStillGiveContinuousAudi
     EXPECT_TRUE(player.available.back());
 }
 
+/// `count` packets from `studio`, on time from `from` on, appended to `arrivals`.
+void onTime(Studio& studio, Clock::time_point from, int count, std::vector<IngestPacket>& arrivals) {
+    for (int k = 0; k < count; ++k)
+        arrivals.push_back(studio.next(from + k * 20ms));
+}
+
 TEST(LiveSource, AStoppedFeedYieldsAfterItsTimeoutAndReturnsOnlyAfterItsGracePeriod) {
     LiveSource source("live", PriorityLevel::live, settings(40), 1, kFrame, nullptr);
     Studio studio;
     const auto t0 = Clock::now();
     std::vector<IngestPacket> arrivals;
-    for (int k = 0; k < 100; ++k)
-        arrivals.push_back(studio.next(t0 + k * 20ms));
+    onTime(studio, t0, 100, arrivals);
     Player player{source, t0, false, {}, {}};
     player.play(arrivals, 100);
     EXPECT_TRUE(player.available.back());
@@ -189,9 +194,7 @@ TEST(LiveSource, AStoppedFeedYieldsAfterItsTimeoutAndReturnsOnlyAfterItsGracePer
     EXPECT_EQ(source.counters().yields, 1u);
     EXPECT_EQ(source.state().rfind("no packets for", 0), 0u) << source.state();
     // Back: heard, but not available until 400 ms of it have arrived.
-    const auto backAt = player.tick;
-    for (int k = 0; k < 100; ++k)
-        arrivals.push_back(studio.next(backAt + k * 20ms));
+    onTime(studio, player.tick, 100, arrivals);
     player.play(arrivals, 100);
     const auto returnedAt =
         std::find(player.available.begin() + 250, player.available.end(), true) - player.available.begin() - 250;
@@ -205,8 +208,7 @@ TEST(LiveSource, AFrozenStudioRepeatingItsLastPacketYieldsAfterItsTimeout) {
     Studio studio;
     const auto t0 = Clock::now();
     std::vector<IngestPacket> arrivals;
-    for (int k = 0; k < 100; ++k)
-        arrivals.push_back(studio.next(t0 + k * 20ms));
+    onTime(studio, t0, 100, arrivals);
     // Its encoder hangs: the same packet again and again, on time, for 1 s.
     for (int k = 100; k < 150; ++k) {
         auto again = arrivals[99];
