@@ -245,7 +245,7 @@ function updateMeters(programmes) {
     const db = Math.max(-60, Math.min(0, p.meter_dbfs ?? -120));
     const meter = card.querySelector(".meter");
     meter.setAttribute("aria-valuenow", String(Math.round(db)));
-    meter.firstChild.style.width = ((db + 60) / 60 * 100).toFixed(1) + "%";
+    meter.firstChild.style.width = (100 - (db + 60) / 60 * 100).toFixed(1) + "%";  // the cover over the unlit part
     if (p.on_air !== undefined) card.querySelector(".on-air").textContent = p.on_air || "–";
     if (p.level) card.querySelector(".level").replaceWith(levelBadge(p.level));
     if (p.since_ms) card.querySelector(".since").textContent = t("overview.since", { time: new Date(p.since_ms).toLocaleTimeString(S.lang) });

@@ -61,7 +61,7 @@ try {
   await alice.waitForFunction(() => document.getElementById("count-online").textContent === "3", null, { timeout: 15000 });
   await alice.waitForFunction(() => Number(document.querySelector("[data-programme=national] .meter").getAttribute("aria-valuenow")) > -40,
     null, { timeout: 5000 });
-  check((await alice.textContent("#connection")) === "live", "the event stream is connected");
+  await alice.waitForSelector("#connection.live:has-text('live')", { timeout: 10000 });  // the event stream
   await shot(alice, "1-overview");
 
   // Stations: the table, a filter by area, and a station going offline turns red.
