@@ -208,6 +208,10 @@ void FanoutWorker::removeNow(const std::string& id) {
 
 void FanoutWorker::takeFrames() {
     while (auto item = frames_.pop()) {
+        // A command given before this frame was published (a station added, or switched to
+        // another programme) applies to it: the check at the top of the loop may have come
+        // before the command, and the frame after it.
+        if (commandsPending_.load(std::memory_order_acquire)) applyCommands();
         // A programme's next frame before its previous one is all out: finish that one now.
         for (auto& job : jobs_) {
             if (job.item.programme == item->programme && job.nextSlot < slots_.size()) {

@@ -246,8 +246,14 @@ TEST_F(FanoutEngineTest, AStationSwitchedToAnotherProgrammeKeepsOneContinuousStr
     }
     const auto others = b.drain(100ms, 10);
     const auto t = engine->totals();
-    ASSERT_EQ(others.size(), 10u) << "sent " << t.packets << ", send errors " << t.sendErrors << ", would block "
-                                  << t.wouldBlock << ", dropped frames " << t.droppedFrames;
+    std::string perStation;
+    for (const auto& d : engine->destinations())
+        perStation += " " + d.id + ": " + std::to_string(d.counters.packets) + " sent, " +
+                      std::to_string(d.counters.protectErrors) + " protect errors, " +
+                      std::to_string(d.counters.indexLimit) + " held;";
+    ASSERT_EQ(others.size(), 10u) << "frames " << t.frames << ", sent " << t.packets << ", send errors "
+                                  << t.sendErrors << ", would block " << t.wouldBlock << ", dropped frames "
+                                  << t.droppedFrames << ";" << perStation;
     for (const auto& p : others)
         EXPECT_EQ(p.priority, 4) << "b still follows programme 0";
 }
