@@ -139,10 +139,15 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
     return std::nullopt;
 }
 
+int ApiHandler::maxBodyBytes(const std::string& path) const {
+    return path.rfind(kSegments, 0) == 0 ? settings_.maxUploadBytes : settings_.maxBodyBytes;
+}
+
 ApiResponse ApiHandler::handle(const ApiRequest& request) {
-    const bool upload = request.path.rfind(kSegments, 0) == 0;
-    if (static_cast<int>(request.body.size()) > (upload ? settings_.maxUploadBytes : settings_.maxBodyBytes))
-        return error(413, upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
+    if (static_cast<int>(request.body.size()) > maxBodyBytes(request.path)) {
+        return error(413, request.path.rfind(kSegments, 0) == 0 ? "the file is larger than api.max_upload_bytes"
+                                                                : "request body too large");
+    }
     // The console's address, without the path: its page asks for the token itself.
     if (request.method == "GET" && request.path == "/" && settings_.console) return {302, "text/plain", "", "/console/"};
     ApiResponse refusal;

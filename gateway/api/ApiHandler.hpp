@@ -70,6 +70,8 @@ public:
 
     /// Splits "a=1&b=2" into a map (no decoding beyond '+' and %XX).
     static std::map<std::string, std::string> parseQuery(const std::string& query);
+    /// The longest request body taken for `path`: uploads have their own limit.
+    int maxBodyBytes(const std::string& path) const;
 
 private:
     std::optional<Caller> authenticate(const ApiRequest& request, ApiResponse& refusal);

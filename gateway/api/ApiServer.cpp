@@ -83,7 +83,7 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
         }
         case LWS_CALLBACK_HTTP_BODY:
             if (pss->session && static_cast<int>(pss->session->request.body.size()) <=
-                                    server->maxBodyBytes(pss->session->request.path))
+                                    server->handler().maxBodyBytes(pss->session->request.path))
                 pss->session->request.body.append(static_cast<const char*>(in), len);
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -173,8 +173,6 @@ void logFromLws(int level, const char* line) {
 ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub& events)
     : handler_(handler),
       events_(events),
-      maxBodyBytes_(settings.maxBodyBytes),
-      maxUploadBytes_(settings.maxUploadBytes),
       consoleDir_(settings.console ? settings.console->string() : ""),
       iface_(settings.listen.toString()) {
     lws_set_log_level(LLL_ERR | LLL_WARN, logFromLws);
@@ -206,6 +204,7 @@ ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub&
         {"x-content-type-options:", "nosniff"},
         {"referrer-policy:", "no-referrer"},
     };
+    static_assert(sizeof headers / sizeof headers[0] == sizeof securityHeaders_ / sizeof securityHeaders_[0]);
     for (size_t i = 0; i < std::size(headers); ++i) {
         securityHeaders_[i].name = headers[i].first;
         securityHeaders_[i].value = headers[i].second;

@@ -26,19 +26,14 @@ public:
     void stop();
     ApiHandler& handler() { return handler_; }
     EventHub& events() { return events_; }
-    /// The longest body taken for a request to `path` (uploads have their own limit).
-    int maxBodyBytes(const std::string& path) const {
-        return path.rfind("/api/segments/", 0) == 0 ? maxUploadBytes_ : maxBodyBytes_;
-    }
 
 private:
     ApiHandler& handler_;
     EventHub& events_;
-    int maxBodyBytes_, maxUploadBytes_;
     std::string consoleDir_;  ///< kept alive for libwebsockets' mount
     std::string iface_;
     lws_http_mount consoleMount_{};
-    lws_protocol_vhost_options securityHeaders_[4]{};
+    lws_protocol_vhost_options securityHeaders_[3]{};
     lws_context* context_ = nullptr;
     std::atomic<bool> running_{false};
     std::thread thread_;

@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <set>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -269,20 +269,36 @@ void Gateway::start() {
     if (api_) api_->start();
 }
 
+namespace {
+/// What a programme has on air, since when, and its meter: the status's and the levels event's.
+nlohmann::json onAirJson(const Programme& p) {
+    const auto [source, level] = p.onAir();
+    return {{"id", p.settings().id},
+            {"on_air", source},
+            {"level", toString(level)},
+            {"since_ms", p.onAirSinceMs()},
+            {"meter_dbfs", std::round(p.meterDb() * 10) / 10}};
+}
+}  // namespace
+
+std::vector<std::pair<const char*, uint64_t>> Gateway::mediaRefusals() {
+    const auto r = registry_->counters();
+    return {{"unauthentic", r.authFailures},
+            {"unknown_ssrc", r.unknown},
+            {"malformed", r.malformed},
+            {"oversized", socket_.oversized()}};
+}
+
 nlohmann::json Gateway::statusJson() {
     nlohmann::json programmes = nlohmann::json::array();
     for (const auto& p : programmes_) {
         if (p->emergency() && !p->emergency()->armed()) continue;
-        const auto [source, level] = p->onAir();
-        programmes.push_back({{"id", p->settings().id},
-                              {"name", p->settings().name},
-                              {"on_air", source},
-                              {"level", toString(level)},
-                              {"since_ms", p->onAirSinceMs()},
-                              {"meter_dbfs", std::round(p->meterDb() * 10) / 10},
-                              {"frames", p->framesEncoded()},
-                              {"switches", p->switches()},
-                              {"has_live", p->live() != nullptr}});
+        auto j = onAirJson(*p);
+        j["name"] = p->settings().name;
+        j["frames"] = p->framesEncoded();
+        j["switches"] = p->switches();
+        j["has_live"] = p->live() != nullptr;
+        programmes.push_back(std::move(j));
     }
     const auto t = engine_.totals();
     nlohmann::json live = nlohmann::json::array();
@@ -292,7 +308,9 @@ nlohmann::json Gateway::statusJson() {
     nlohmann::json messages = nlohmann::json::array();
     for (const auto& [name, file] : settings_.emergency.messages)
         messages.push_back(name);
-    const auto r = registry_->counters();
+    uint64_t refused = 0;
+    for (const auto& [reason, count] : mediaRefusals())
+        refused += count;
     std::unique_lock figures(processMutex_);
     const ProcessFigures process = process_;
     figures.unlock();
@@ -309,7 +327,7 @@ nlohmann::json Gateway::statusJson() {
             {"cpu_percent", std::round(process.cpuPercent * 10) / 10},
             {"rss_mib", std::round(process.rssMiB * 10) / 10},
             {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count()},
-            {"media_refused", r.authFailures + r.unknown + r.malformed + socket_.oversized()},
+            {"media_refused", refused},
             {"srtp_index_space_used", reservation_.used()},
             {"emergency_messages", messages},
             {"emergencies", live}};
@@ -437,12 +455,11 @@ std::string Gateway::metricsText() {
     // Everything that reaches the media port and the ingest ports, and what was refused there.
     const auto r = registry_->counters();
     o << "# TYPE loa_media_reports_total counter\nloa_media_reports_total " << r.reports << "\n"
-      << "# TYPE loa_media_refused_total counter\n"
-      << "loa_media_refused_total{reason=\"unauthentic\"} " << r.authFailures << "\n"
-      << "loa_media_refused_total{reason=\"unknown_ssrc\"} " << r.unknown << "\n"
-      << "loa_media_refused_total{reason=\"malformed\"} " << r.malformed << "\n"
-      << "loa_media_refused_total{reason=\"oversized\"} " << socket_.oversized() << "\n"
-      << "# TYPE loa_ingest_packets_total counter\n# TYPE loa_ingest_refused_total counter\n";
+      << "# TYPE loa_media_moves_unsaved_total counter\nloa_media_moves_unsaved_total " << r.unsaved << "\n"
+      << "# TYPE loa_media_refused_total counter\n";
+    for (const auto& [reason, count] : mediaRefusals())
+        o << "loa_media_refused_total{reason=\"" << reason << "\"} " << count << "\n";
+    o << "# TYPE loa_ingest_packets_total counter\n# TYPE loa_ingest_refused_total counter\n";
     for (const auto& p : programmes_) {
         for (const auto* ingest : {p->liveIngest(), p->upstreamIngest()}) {
             if (!ingest) continue;
@@ -624,14 +641,19 @@ Settings Gateway::withRuntimeChanges(Settings settings) {
     return settings;
 }
 
+void Gateway::audit(const Caller& caller, const std::string& action, const std::string& subject,
+                    const std::string& outcome, const nlohmann::json& detail) {
+    store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, subject, outcome,
+                   detail.dump()});
+}
+
 std::filesystem::path Gateway::segmentsDir() const {
     return settings_.gateway.stateDir / "segments";
 }
 
 nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& name, const std::string& body) {
     const auto refuse = [&](int status, const std::string& why) {
-        store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "segment.upload", name,
-                       "refused", nlohmann::json{{"reason", why}}.dump()});
+        audit(caller, "segment.upload", name, "refused", {{"reason", why}});
         throw RequestError(status, why);
     };
     if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin)
@@ -661,8 +683,7 @@ nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& n
     }
     std::filesystem::rename(partial, file, ec);
     if (ec) throw StorageError("cannot store " + file.string() + ": " + ec.message());
-    store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "segment.upload", name, "ok",
-                   nlohmann::json{{"bytes", body.size()}}.dump()});
+    audit(caller, "segment.upload", name, "ok", {{"bytes", body.size()}});
     LOA_LOG(info, kTag) << "segment " << name << " uploaded by " << caller.name << " (" << body.size() << " bytes)";
     return {{"name", name}, {"path", file.string()}, {"bytes", body.size()}};
 }
@@ -684,13 +705,11 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
     std::lock_guard changes(stationsMutex_);
     const bool station = kind == StateStore::ChangeKind::station;
     const std::string what = station ? "station" : "schedule entry";
-    const auto audit = [&](const std::string& outcome, const std::string& detail) {
-        store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address,
-                       (station ? "station." : "schedule.") + action, id, outcome,
-                       nlohmann::json{{"reason", detail}}.dump()});
+    const auto record = [&](const std::string& outcome, const std::string& detail) {
+        audit(caller, (station ? "station." : "schedule.") + action, id, outcome, {{"reason", detail}});
     };
     const auto refuse = [&](int status, const std::string& why) {
-        audit("refused", why);
+        record("refused", why);
         throw RequestError(status, why);
     };
     if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin)
@@ -719,7 +738,7 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
     store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
                        StateStore::nowMs());  // durable before it is done
     const std::string summary = apply(next);
-    audit("ok", summary);
+    record("ok", summary);
     LOA_LOG(info, kTag) << what << " " << id << " " << action << " by " << caller.name << ": " << summary;
     events_.publish({{"type", station ? "station" : "schedule"},
                      {"id", id},
@@ -734,12 +753,7 @@ void Gateway::publishLevels() {
     nlohmann::json programmes = nlohmann::json::array();
     for (const auto& p : programmes_) {
         if (p->emergency() && !p->emergency()->armed()) continue;
-        const auto [source, level] = p->onAir();
-        programmes.push_back({{"id", p->settings().id},
-                              {"on_air", source},
-                              {"level", toString(level)},
-                              {"since_ms", p->onAirSinceMs()},
-                              {"meter_dbfs", std::round(p->meterDb() * 10) / 10}});
+        programmes.push_back(onAirJson(*p));
     }
     events_.publish({{"type", "levels"}, {"programmes", programmes}});
 }
@@ -866,7 +880,8 @@ void Gateway::logSummary() {
     const auto r = registry_->counters();
     LOA_LOG(info, kTag) << "media port: " << r.reports << " station reports, refused " << r.authFailures
                         << " unauthentic, " << r.unknown << " of unknown SSRC, " << r.malformed << " malformed, "
-                        << socket_.oversized() << " oversized";
+                        << socket_.oversized() << " oversized"
+                        << (r.unsaved ? "; " + std::to_string(r.unsaved) + " moves not saved (state database)" : "");
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - lastSummary_).count();
     lastWorkerPackets_.resize(engine_.workerCount(), 0);

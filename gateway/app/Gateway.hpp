@@ -104,10 +104,16 @@ private:
     std::string applyStations(const Settings& next);
     /// The config with the runtime changes saved in the state database laid over it.
     Settings withRuntimeChanges(Settings settings);
-    /// add, change or remove a station or a schedule entry through the API; saved, then applied.
+    /// An uploaded segment file, stored (under a plain name) in state_dir/segments; audited.
     nlohmann::json uploadSegment(const Caller& caller, const std::string& name, const std::string& body);
     nlohmann::json segmentsJson() const;
     std::filesystem::path segmentsDir() const;
+    /// One audit record for what `caller` asked.
+    void audit(const Caller& caller, const std::string& action, const std::string& subject,
+               const std::string& outcome, const nlohmann::json& detail);
+    /// The media port's refusals by reason: for the metrics and the status.
+    std::vector<std::pair<const char*, uint64_t>> mediaRefusals();
+    /// add, change or remove a station or a schedule entry through the API; saved, then applied.
     nlohmann::json changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
                                     const std::string& id, const std::string& body);
     std::map<std::string, bool> online_;  ///< as last published (control thread)

@@ -69,14 +69,6 @@ struct Api {
     }
 };
 
-std::unique_ptr<Process> station(const std::filesystem::path& dir, const std::string& name, uint16_t port,
-                                 uint8_t key, double seconds) {
-    return std::make_unique<Process>(
-        std::vector<std::string>{LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--key", b64(key),
-                                 "--duration", std::to_string(seconds), "--wav", (dir / (name + ".wav")).string()},
-        dir / (name + ".json"), dir / (name + ".log"));
-}
-
 }  // namespace
 
 TEST(Faults, ADiskFullForTheDatabaseRefusesChangesWith503AndServesOnUntilThereIsRoom) {
@@ -88,7 +80,7 @@ TEST(Faults, ADiskFullForTheDatabaseRefusesChangesWith503AndServesOnUntilThereIs
     std::filesystem::create_directories(state);
     const auto config = faultConfig(dir.path(), state.string(), media, apiPort, {stationPort});
     const Api api{apiPort};
-    auto listener = station(dir.path(), "st-0", stationPort, 0x20, 9);
+    auto listener = startStation(dir.path(), "st-0", stationPort, std::vector<uint8_t>(30, 0x20), 9);
     // The state directory on a 2 MiB tmpfs seen only by the gateway (its own mount namespace).
     Process gateway({"unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
                      "mount -t tmpfs -o size=2m loa-state '" + state.string() + "' && exec " + LOA_GATEWAY_BIN +

@@ -47,14 +47,6 @@ std::filesystem::path write(const std::filesystem::path& file, const std::string
     return file;
 }
 
-std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const std::string& name, uint16_t port,
-                                      const std::vector<uint8_t>& key, double seconds) {
-    return std::make_unique<Process>(
-        std::vector<std::string>{LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--key", b64(key),
-                                 "--duration", std::to_string(seconds), "--wav", (dir / (name + ".wav")).string()},
-        dir / (name + ".json"), dir / (name + ".log"));
-}
-
 }  // namespace
 
 TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {

@@ -9,6 +9,7 @@
 
 #include "Process.hpp"
 #include "StationFarm.hpp"
+#include "common/Base64.hpp"
 #include "TestData.hpp"
 #include "net/UdpSocket.hpp"
 
@@ -52,6 +53,15 @@ std::map<std::string, long long> parseStats(const std::string& json) {
         out[(*it)[1]] = std::stoll((*it)[2]);
     }
     return out;
+}
+
+std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const std::string& name, uint16_t port,
+                                      const std::vector<uint8_t>& key, double seconds) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(port), "--key",
+                                 base64Encode(key), "--duration", std::to_string(seconds), "--wav",
+                                 (dir / (name + ".wav")).string()},
+        dir / (name + ".json"), dir / (name + ".log"));
 }
 
 void expectEveryPacket(const StationFarm& farm, uint64_t atLeast) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@ class StationFarm;
 }
 
 namespace loa::test {
+
+class Process;
 
 /// A UDP port on 127.0.0.1 that was free a moment ago.
 uint16_t freeUdpPort();
@@ -33,6 +36,11 @@ std::string stationKeys(const std::filesystem::path& config, const std::string& 
 
 /// The counters of one loa-station run, from its JSON line.
 std::map<std::string, long long> parseStats(const std::string& json);
+
+/// A loa-station receiving on 127.0.0.1:`port` under `key` for `seconds`: its counters (JSON)
+/// in dir/NAME.json, its audio in dir/NAME.wav, its log in dir/NAME.log.
+std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const std::string& name, uint16_t port,
+                                      const std::vector<uint8_t>& key, double seconds);
 
 /// Expects every station of `farm` to have heard at least `atLeast` packets with none missing,
 /// none out of order and (for stations with a key) every one authentic. Names the station.
