@@ -116,5 +116,6 @@ TEST(Console, AnOperatorSeesTheNetworkLiveAndSendsTestAndActualEmergenciesSafely
     EXPECT_EQ(countEmergencyStarts(receivers["hue-1"]->output()), 0) << receivers["hue-1"]->output();
     const auto stats = parseStats(receivers["hanoi-2"]->output());
     EXPECT_EQ(stats.at("decrypt_failures"), 0);
-    EXPECT_GT(stats.at("decoded"), 500);
+    // Heard throughout: at least the 4 s it was on air before the alerts, whatever the build's speed.
+    EXPECT_GE(stats.at("decoded"), 200) << receivers["hanoi-2"]->output();
 }
