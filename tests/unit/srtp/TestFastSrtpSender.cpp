@@ -7,6 +7,8 @@
 #include "srtp/FastSrtpSender.hpp"
 #include "srtp/SrtpSession.hpp"
 
+#include <openssl/sha.h>
+
 using namespace loa;
 
 namespace {
@@ -102,4 +104,40 @@ TEST(FastSrtpSender, RefusesWhatItCannotProtect) {
     EXPECT_EQ(fast.protect(p, p.size() - 5, 1, 5), 0u);                // no room for the tag
     EXPECT_EQ(fast.protect(std::span(p).first(8), 8, 1, 5), 0u);       // not RTP
     EXPECT_THROW(FastSrtpSender(std::vector<uint8_t>(29, 1)), Error);  // wrong key length
+}
+
+TEST(FastSrtpSender, Sha1MatchesOpenSslForEveryTailLength) {
+    // Every length from 0 to 200 bytes crosses each padding case (the length fits in the last
+    // block, or needs one more), after a whole prefix block as HMAC has it.
+    std::mt19937 rng(99);
+    std::vector<uint8_t> data(64 + 200);
+    for (auto& b : data)
+        b = static_cast<uint8_t>(static_cast<uint32_t>(rng()));
+    Sha1State prefix = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+    sha1Blocks(prefix, data.data(), 1);
+    for (size_t length = 0; length <= 200; ++length) {
+        std::array<uint8_t, 20> expected{};
+        SHA1(data.data(), 64 + length, expected.data());
+        EXPECT_EQ(sha1Finish(prefix, 1, data.data() + 64, length), expected) << "length " << length;
+    }
+    // Several whole blocks in one call, from the initial state.
+    std::array<uint8_t, 20> expected{};
+    SHA1(data.data(), 192, expected.data());
+    EXPECT_EQ(sha1Finish({0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0}, 0, data.data(), 192), expected);
+    RecordProperty("sha_instructions", FastSrtpSender::hasShaInstructions() ? "yes" : "no");
+}
+
+TEST(FastSrtpSender, BothSha1BlockFunctionsAgree) {
+    // The SHA-instruction path against OpenSSL's transform (the fallback on CPUs without them).
+    std::mt19937 rng(5);
+    std::vector<uint8_t> data(64 * 9);
+    for (auto& b : data)
+        b = static_cast<uint8_t>(static_cast<uint32_t>(rng()));
+    for (size_t blocks = 1; blocks <= 9; ++blocks) {
+        Sha1State a = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, static_cast<uint32_t>(rng())};
+        Sha1State b = a;
+        sha1Blocks(a, data.data(), blocks);
+        sha1BlocksWithOpenSsl(b, data.data(), blocks);
+        EXPECT_EQ(a, b) << blocks << " blocks";
+    }
 }
