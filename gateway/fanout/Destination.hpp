@@ -4,6 +4,7 @@
 // independent of what the programme does. Owned by exactly one fan-out worker.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,23 +23,32 @@ struct DestinationCounters {
     uint64_t indexLimit = 0;     ///< held back: the SRTP rollover reservation ran out
 };
 
+/// Laid out for the send path, which reads it for every packet: the fields it uses first, then
+/// the SRTP state, then the address (its length and first bytes), in one run of cache lines
+/// (kHotBytes) that the worker prefetches ahead; the id, for control only, last.
 struct Destination {
-    std::string id;
     size_t programme = 0;  ///< index of the programme it follows
-    SocketAddress address;
-    int fd = -1;  ///< the socket to send on (the media socket, or a multicast group's)
-    bool multicast = false;
-    SrtpSender srtp;
+    int fd = -1;           ///< the socket to send on (the media socket, or a multicast group's)
     uint32_t ssrc = 0;
     uint64_t nextIndex = 0;        ///< SRTP packet index of the next packet: ROC << 16 | sequence
     uint32_t timestampOffset = 0;  ///< added to the programme's media clock
-    bool sentFirst = false;
-    bool rebase = false;                                    ///< it follows another programme: recompute the offset
-    uint32_t lastTimestamp = 0;                             ///< of the last packet sent
+    uint32_t lastTimestamp = 0;    ///< of the last packet sent
     std::chrono::steady_clock::time_point lastFrameTime{};  ///< slot 0 of the last frame sent
-    unsigned slot = 0;                                      ///< pacing slot within the frame interval
+    bool sentFirst = false;
+    bool rebase = false;  ///< it follows another programme: recompute the offset
+    bool multicast = false;
+    unsigned slot = 0;  ///< pacing slot within the frame interval
     DestinationCounters counters;
+    SrtpSender srtp;
+    SocketAddress address;
+    std::string id;
 };
+
+/// The bytes of a Destination the send path touches: everything up to the address's first bytes.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+inline constexpr size_t kDestinationHotBytes = offsetof(Destination, address) + sizeof(socklen_t) + 8 + 16;
+#pragma GCC diagnostic pop
 
 /// What the control plane sees of a destination (copied out of its worker on request).
 struct DestinationStatus {

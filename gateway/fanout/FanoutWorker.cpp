@@ -24,15 +24,15 @@ std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, c
                                              bool allowFastPath) {
     uint32_t offset = 0;
     secureRandom({reinterpret_cast<uint8_t*>(&offset), sizeof offset});
-    return std::make_unique<Destination>(Destination{.id = std::move(id),
-                                                     .programme = programme,
-                                                     .address = address,
+    return std::make_unique<Destination>(Destination{.programme = programme,
                                                      .fd = fd,
-                                                     .multicast = address.isMulticast(),
-                                                     .srtp = SrtpSender(profile, key, ssrc, allowFastPath),
                                                      .ssrc = ssrc,
                                                      .timestampOffset = offset,
-                                                     .counters = {}});
+                                                     .multicast = address.isMulticast(),
+                                                     .counters = {},
+                                                     .srtp = SrtpSender(profile, key, ssrc, allowFastPath),
+                                                     .address = address,
+                                                     .id = std::move(id)});
 }
 
 FanoutWorker::FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing,
@@ -271,8 +271,22 @@ void FanoutWorker::run() {
 }
 
 void FanoutWorker::sendSlot(Job& job, unsigned slot) {
-    for (auto& d : slots_[slot]) {
-        if (d->programme == job.item.programme) queuePacket(*d, job);
+    // Destinations are separate allocations: fetch the next ones' lines while this one is
+    // protected, so the walk does not wait on memory once per destination.
+    constexpr size_t kAhead = 4;
+    const auto& list = slots_[slot];
+    const size_t n = list.size();
+    const auto prefetch = [&](size_t i) {
+        const auto* bytes = reinterpret_cast<const char*>(list[i].get());
+        for (size_t at = 0; at < kDestinationHotBytes; at += 64)
+            __builtin_prefetch(bytes + at, 1);
+    };
+    for (size_t i = 0; i < std::min(n, kAhead); ++i)
+        prefetch(i);
+    for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) prefetch(i + kAhead);
+        Destination& d = *list[i];
+        if (d.programme == job.item.programme) queuePacket(d, job);
     }
     flush();
 }

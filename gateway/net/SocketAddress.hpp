@@ -32,8 +32,9 @@ public:
     friend bool operator==(const SocketAddress& a, const SocketAddress& b);
 
 private:
-    sockaddr_storage storage_{};
+    // The length first: a sender reads it with the address's first bytes, in one cache line.
     socklen_t length_ = 0;
+    sockaddr_storage storage_{};
 };
 
 }  // namespace loa

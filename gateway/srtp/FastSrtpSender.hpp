@@ -46,6 +46,8 @@ public:
     ~FastSrtpSender();
     FastSrtpSender(const FastSrtpSender&) = delete;
     FastSrtpSender& operator=(const FastSrtpSender&) = delete;
+    FastSrtpSender(FastSrtpSender&&) = default;  // the moved-from copy is wiped when it is destroyed
+    FastSrtpSender& operator=(FastSrtpSender&&) = default;
 
     /// Protects the RTP packet of `length` bytes at the start of `buffer` in place, as packet
     /// index `index` (ROC << 16 | SEQ, which must match the header's sequence number) of stream

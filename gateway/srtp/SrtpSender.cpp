@@ -6,7 +6,7 @@ SrtpSender::SrtpSender(SrtpProfile profile, std::span<const uint8_t> keyMaterial
     : ssrc_(ssrc) {
     if (allowFastPath && profile == SrtpProfile::aesCm128HmacSha1_80 && FastSrtpSender::supported() &&
         keyMaterial.size() == keyMaterialLength(profile)) {
-        fast_ = std::make_unique<FastSrtpSender>(keyMaterial);
+        fast_.emplace(keyMaterial);
     } else {
         session_.emplace(SrtpSession::Direction::outbound, profile, keyMaterial, ssrc);
     }
@@ -17,7 +17,7 @@ void SrtpSender::startAt(uint32_t roc) {
 }
 
 size_t SrtpSender::protect(std::span<uint8_t> buffer, size_t length, uint64_t index) {
-    if (fast_) return fast_->protect(buffer, length, ssrc_, index);
+    if (!session_) return fast_->protect(buffer, length, ssrc_, index);
     return session_->protectRtp(buffer, length) == SrtpResult::ok ? length : 0;
 }
 

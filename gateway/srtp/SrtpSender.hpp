@@ -24,12 +24,14 @@ public:
     /// Protects the RTP packet (`length` bytes at the start of `buffer`, room for the trailer after
     /// it) as packet `index` of the stream; returns the SRTP length, or 0 if it cannot.
     size_t protect(std::span<uint8_t> buffer, size_t length, uint64_t index);
-    bool usesFastPath() const { return fast_ != nullptr; }
+    bool usesFastPath() const { return fast_.has_value(); }
 
 private:
-    std::unique_ptr<FastSrtpSender> fast_;
-    std::optional<SrtpSession> session_;
+    // Held inline, not behind a pointer: the fan-out reads this for every packet, and its lines
+    // follow the destination's own.
     uint32_t ssrc_;
+    std::optional<SrtpSession> session_;
+    std::optional<FastSrtpSender> fast_;
 };
 
 }  // namespace loa
