@@ -199,6 +199,9 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
     options.extensionId = kExtensionId;
     options.pacing.window = std::chrono::milliseconds(o.pacingMs);
     options.pacing.fillPerSlot = o.fillPerSlot;
+    // The -rt modes: the workers under SCHED_FIFO, as gateway.fanout.realtime_priority sets them.
+    const bool realtime = mode.ends_with("-rt");
+    options.pacing.realtimePriority = realtime ? static_cast<int>(o.realtimePriority) : 0;
     UdpSocket socket(*SocketAddress::parse("127.0.0.1:0"));
     socket.setBufferSizes(4 << 20, 1 << 20);
     const auto loopback = *SocketAddress::parse("127.0.0.1:0");
@@ -230,6 +233,15 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
             total += clockSeconds(engine.worker(w).cpuClock());
         return total;
     };
+    // The frame source stands for the gateway's media thread: with real-time workers, it is
+    // real-time too (just above them), so frames are handed over on time.
+    int oldPolicy = SCHED_OTHER;
+    sched_param oldParam{};
+    pthread_getschedparam(pthread_self(), &oldPolicy, &oldParam);
+    if (realtime) {
+        const sched_param p{.sched_priority = static_cast<int>(o.realtimePriority) + 1};
+        pthread_setschedparam(pthread_self(), SCHED_FIFO | SCHED_RESET_ON_FORK, &p);
+    }
     const auto cpu0 = cpuNow();
     std::vector<uint8_t> payload(o.payloadBytes, 0x5a);
     const auto start = Clock::now();
@@ -247,6 +259,7 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
         deadline += kFrame;
     }
     std::this_thread::sleep_for(kFrame);  // the last frame's slots
+    pthread_setschedparam(pthread_self(), oldPolicy, &oldParam);
     const auto cpu1 = cpuNow();
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     r.cpuSeconds = cpu1 - cpu0;
@@ -300,7 +313,7 @@ Point runPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& se
         port = probe.localAddress().port();
     }
     const bool multicast = mode == "loa-multicast";
-    const std::string profile = mode == "loa-cm80"        ? "cm80"
+    const std::string profile = mode == "loa-cm80" || mode == "loa-cm80-rt" ? "cm80"
                                 : mode == "loa-gcm"       ? "gcm"
                                 : mode == "loa-multicast" ? "cm80"
                                                           : "plain";

@@ -9,11 +9,12 @@ namespace loa::bench {
 
 struct FanoutBenchOptions {
     std::vector<size_t> stations = {100, 1000, 2000, 5000, 10000};
-    std::vector<std::string> modes = {"floor", "loa-cm80", "loa-cm80-libsrtp", "loa-gcm", "loa-multicast", "gstreamer"};
+    std::vector<std::string> modes = {"floor", "loa-cm80", "loa-cm80-rt", "loa-cm80-libsrtp", "loa-gcm", "loa-multicast", "gstreamer"};
     double seconds = 30;
     unsigned workers = 0;
-    unsigned pacingMs = 10;          ///< the engine's pacing window (gateway.fanout.pacing_ms)
+    unsigned pacingMs = 15;          ///< the engine's pacing window (gateway.fanout.pacing_ms)
     unsigned fillPerSlot = 64;       ///< destinations a pacing slot takes before the next is used
+    unsigned realtimePriority = 20;  ///< the workers' SCHED_FIFO priority in the -rt modes (gateway.fanout.realtime_priority)
     size_t payloadBytes = 100;       ///< Opus payload per frame (32 kb/s in 20 ms is ~80-100 bytes)
     size_t multicastMembers = 1000;  ///< receivers joined to the group, at most
     std::string outDir = "bench/results";

@@ -21,8 +21,8 @@
 namespace {
 constexpr const char* kUsage = R"(usage:
   loa-bench fanout [--stations 100,1000,2000,5000,10000] [--seconds 30] [--workers 0]
-                   [--modes floor,loa-cm80,loa-cm80-libsrtp,loa-gcm,loa-multicast,gstreamer] [--out bench/results]
-                   [--layout ports|addresses] [--pacing-ms 10] [--fill 64]
+                   [--modes floor,loa-cm80,loa-cm80-rt,loa-cm80-libsrtp,loa-gcm,loa-multicast,gstreamer]
+                   [--out bench/results] [--layout ports|addresses] [--pacing-ms 15] [--fill 64] [--realtime 20]
       the fan-out engine against plain sendmmsg and stock GStreamer, on loopback; writes
       fanout.json, fanout.md and fanout.png (with gnuplot) into --out
   loa-bench srtp [--sessions 1,100,1000,10000] [--seconds-per-point 1.5] [--json FILE]
@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
                                 {"--out", [&](const std::string& v) { o.outDir = v; }},
                                 {"--layout", [&](const std::string& v) { o.layout = v; }},
                                 {"--pacing-ms", [&](const std::string& v) { o.pacingMs = unsignedOf(v); }},
-                                {"--fill", [&](const std::string& v) { o.fillPerSlot = unsignedOf(v); }}});
+                                {"--fill", [&](const std::string& v) { o.fillPerSlot = unsignedOf(v); }},
+                                {"--realtime", [&](const std::string& v) { o.realtimePriority = unsignedOf(v); }}});
             return loa::bench::runFanoutBench(o);
         }
         if (command == "emergency") {

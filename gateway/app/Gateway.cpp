@@ -46,6 +46,7 @@ FanoutOptions fanoutOptions(const GatewaySettings& g) {
     o.extensionId = g.priorityExtensionId;
     o.pacing.window = std::chrono::milliseconds(g.fanout.pacingMs);
     o.pacing.slots = static_cast<unsigned>(g.fanout.slots);
+    o.pacing.realtimePriority = g.fanout.realtimePriority;
     return o;
 }
 }  // namespace
@@ -441,6 +442,8 @@ std::string Gateway::metricsText() {
       << "# TYPE loa_fanout_would_block_total counter\nloa_fanout_would_block_total " << t.wouldBlock << "\n"
       << "# TYPE loa_fanout_late_frames_total counter\nloa_fanout_late_frames_total " << t.lateFrames << "\n"
       << "# TYPE loa_destinations gauge\nloa_destinations " << t.destinations << "\n"
+      << "# TYPE loa_fanout_workers gauge\nloa_fanout_workers " << engine_.workerCount() << "\n"
+      << "# TYPE loa_fanout_realtime_workers gauge\nloa_fanout_realtime_workers " << t.realtimeWorkers << "\n"
       << "# TYPE loa_programme_frames_total counter\n";
     for (const auto& p : programmes_)
         o << "loa_programme_frames_total{programme=\"" << p->settings().id << "\"} " << p->framesEncoded() << "\n";
@@ -542,8 +545,7 @@ std::string Gateway::reload(const Settings& next) {
     const auto& g = settings_.gateway;
     const auto& n = next.gateway;
     if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
-        n.priorityExtensionId != g.priorityExtensionId || n.fanout.workers != g.fanout.workers ||
-        n.fanout.pacingMs != g.fanout.pacingMs || n.fanout.slots != g.fanout.slots || n.timezone != g.timezone) {
+        n.priorityExtensionId != g.priorityExtensionId || n.fanout != g.fanout || n.timezone != g.timezone) {
         throw Error(
             "the gateway section changed (id, state_dir, media, priority_extension_id, timezone or fanout): restart to "
             "apply");

@@ -70,6 +70,7 @@ FanoutTotals FanoutEngine::totals() const {
         t.lateFrames += s.lateFrames.load(std::memory_order_relaxed);
         t.droppedFrames += s.droppedFrames.load(std::memory_order_relaxed);
         t.destinations += s.destinations.load(std::memory_order_relaxed);
+        t.realtimeWorkers += s.realtime.load(std::memory_order_relaxed) ? 1 : 0;
     }
     return t;
 }

@@ -21,6 +21,7 @@ struct FanoutOptions {
 struct FanoutTotals {
     uint64_t frames = 0, packets = 0, bytes = 0, sendErrors = 0, wouldBlock = 0, lateFrames = 0, droppedFrames = 0;
     uint64_t destinations = 0;
+    uint64_t realtimeWorkers = 0;  ///< workers running under SCHED_FIFO
 };
 
 class FanoutEngine {

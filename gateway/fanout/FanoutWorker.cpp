@@ -1,6 +1,7 @@
 #include "fanout/FanoutWorker.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -254,6 +255,17 @@ Clock::time_point FanoutWorker::sendDueSlots() {
 
 void FanoutWorker::run() {
     tid_.store(static_cast<pid_t>(::gettid()), std::memory_order_release);
+    if (pacing_.realtimePriority > 0) {
+        // Only this thread; anything it might start goes back to normal scheduling.
+        const sched_param param{.sched_priority = pacing_.realtimePriority};
+        if (::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) == 0) {
+            stats_.realtime.store(true, std::memory_order_relaxed);
+        } else {
+            LOA_LOG(warn, kTag) << "worker " << index_ << ": no real-time priority " << pacing_.realtimePriority
+                                << " (" << std::strerror(errno)
+                                << "; allow it with LimitRTPRIO=): sending at normal priority";
+        }
+    }
     while (running_) {
         const uint32_t seen = wakeups_.load(std::memory_order_acquire);
         if (commandsPending_.load(std::memory_order_acquire)) applyCommands();

@@ -37,6 +37,11 @@ struct FanoutPacing {
     /// in one or two batches (each wake-up costs more than the packets it would pace), many are
     /// spread evenly.
     unsigned fillPerSlot = 64;
+    /// SCHED_FIFO priority for the worker threads (1-99), so a slot that is due is sent at once
+    /// instead of waiting behind other work on the core; 0 keeps normal scheduling. Needs
+    /// RLIMIT_RTPRIO (systemd: LimitRTPRIO=) or CAP_SYS_NICE; without, the worker says so once
+    /// and runs at normal priority.
+    int realtimePriority = 0;
 };
 
 /// Figures a worker publishes for any thread to read.
@@ -49,6 +54,7 @@ struct WorkerStats {
     std::atomic<uint64_t> lateFrames{0};     ///< a frame arrived before the previous one was all sent
     std::atomic<uint64_t> droppedFrames{0};  ///< the worker's queue was full
     std::atomic<uint64_t> destinations{0};
+    std::atomic<bool> realtime{false};  ///< the thread runs under SCHED_FIFO
     LatencyHistogram spread;  ///< frame ready to its last packet sent
 };
 

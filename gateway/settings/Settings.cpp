@@ -233,8 +233,9 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
     if (r.has("fanout")) {
         MapReader f(ctx, r.node("fanout", false), "gateway.fanout");
         g.fanout.workers = f.integer("workers", 0, 64, 0);
-        g.fanout.pacingMs = f.integer("pacing_ms", 0, 60, 10);
+        g.fanout.pacingMs = f.integer("pacing_ms", 0, 60, 15);
         g.fanout.slots = f.integer("slots", 1, 100, 10);
+        g.fanout.realtimePriority = f.integer("realtime_priority", 0, 99, 0);
         f.finish();
     } else {
         r.node("fanout", false);

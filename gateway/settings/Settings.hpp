@@ -169,8 +169,10 @@ struct EmergencySettings {
 
 struct FanoutSettings {
     int workers = 0;    ///< 0: one per core
-    int pacingMs = 10;  ///< each frame is spread over this window; 0 sends it at once
+    int pacingMs = 15;  ///< each frame is spread over this window; 0 sends it at once
     int slots = 10;     ///< fixed pacing slots in the window
+    int realtimePriority = 0;  ///< SCHED_FIFO priority of the workers; 0: normal scheduling
+    bool operator==(const FanoutSettings&) const = default;
 };
 
 /// A multicast group: one packet per frame for all its receivers, under one group key.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sched.h>
 
 #include <cstring>
 #include <map>
@@ -115,9 +116,10 @@ protected:
     bool fastPath = true;  ///< AES-NI fast path where the CPU has it; false: libsrtp
 
     void make(unsigned workers, std::chrono::milliseconds window = 0ms, unsigned slots = 10,
-              unsigned fillPerSlot = 64) {
+              unsigned fillPerSlot = 64, int realtimePriority = 0) {
         FanoutOptions o;
         o.workers = workers;
+        o.pacing.realtimePriority = realtimePriority;
         o.pacing.window = window;
         o.pacing.slots = slots;
         o.pacing.fillPerSlot = fillPerSlot;
@@ -178,6 +180,30 @@ TEST_F(FanoutEngineTest, EachStationSeesOneContinuousStreamOfItsOwnAcrossWorkers
     for (const auto& s : status) {
         EXPECT_EQ(s.counters.packets, 20u) << s.id;
         EXPECT_EQ(s.counters.sendErrors, 0u);
+    }
+}
+
+TEST_F(FanoutEngineTest, WorkersRunRealTimeWhereAllowedAndSendEitherWay) {
+    // Whether this process may: a thread of its own tries first.
+    bool allowed = false;
+    std::thread([&] {
+        const sched_param p{.sched_priority = 5};
+        allowed = sched_setscheduler(0, SCHED_FIFO, &p) == 0;
+    }).join();
+    make(2, 4ms, 4, 1, 5);
+    std::vector<std::unique_ptr<Receiver>> receivers;
+    for (int i = 0; i < 4; ++i) {
+        receivers.push_back(std::make_unique<Receiver>(i));
+        addStation("rt-" + std::to_string(i), 0, receivers.back()->address(), i, 700u + static_cast<uint32_t>(i));
+    }
+    publish(0, 10, 4 * 10, 20ms);
+    for (int i = 0; i < 4; ++i)
+        expectContinuous(receivers[static_cast<size_t>(i)]->drain(100ms, 10), 10, 700u + static_cast<uint32_t>(i));
+    // Under SCHED_FIFO where the process may have it; refused (and said so) otherwise, sending all the same.
+    EXPECT_EQ(engine->totals().realtimeWorkers, allowed ? 2u : 0u);
+    for (unsigned w = 0; w < engine->workerCount(); ++w) {
+        const auto tid = engine->worker(w).threadId();
+        EXPECT_EQ(sched_getscheduler(tid) & ~SCHED_RESET_ON_FORK, allowed ? SCHED_FIFO : SCHED_OTHER) << "worker " << w;
     }
 }
 

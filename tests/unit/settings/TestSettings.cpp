@@ -145,13 +145,15 @@ TEST(Settings, FanoutAndMulticastGroups) {
     ASSERT_TRUE(s.multicastGroups[0].interface);
     EXPECT_EQ(s.multicastGroups[0].interface->host(), "127.0.0.1");
     EXPECT_EQ(s.gateway.fanout.workers, 0);  // one per core
-    EXPECT_EQ(s.gateway.fanout.pacingMs, 10);
+    EXPECT_EQ(s.gateway.fanout.pacingMs, 15);
+    EXPECT_EQ(s.gateway.fanout.realtimePriority, 0);
 
     const auto tuned =
-        parseSettings(replace(validYaml(), "  media:\n", "  fanout:\n    workers: 3\n    pacing_ms: 0\n  media:\n"),
+        parseSettings(replace(validYaml(), "  media:\n", "  fanout:\n    workers: 3\n    pacing_ms: 0\n    realtime_priority: 30\n  media:\n"),
                       "/etc/loa/test.yaml");
     EXPECT_EQ(tuned.gateway.fanout.workers, 3);
     EXPECT_EQ(tuned.gateway.fanout.pacingMs, 0);
+    EXPECT_EQ(tuned.gateway.fanout.realtimePriority, 30);
 
     const std::string group = "multicast_groups:\n  - id: g\n    programme: national\n    address: ";
     expectError(validYaml() + group + "127.0.0.1:5100\n", 27, "multicast_groups[0].address", "IPv4 multicast group");
