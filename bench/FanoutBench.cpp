@@ -28,6 +28,7 @@
 #include "StationFarm.hpp"
 #include "common/Base64.hpp"
 #include "common/Clock.hpp"
+#include "common/Realtime.hpp"
 #include "common/Error.hpp"
 #include "crypto/Hkdf.hpp"
 #include "fanout/FanoutEngine.hpp"
@@ -234,13 +235,12 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
         return total;
     };
     // The frame source stands for the gateway's media thread: with real-time workers, it is
-    // real-time too (just above them), so frames are handed over on time.
+    // real-time too, at their priority, as the gateway has it.
     int oldPolicy = SCHED_OTHER;
     sched_param oldParam{};
     pthread_getschedparam(pthread_self(), &oldPolicy, &oldParam);
     if (realtime) {
-        const sched_param p{.sched_priority = static_cast<int>(o.realtimePriority) + 1};
-        pthread_setschedparam(pthread_self(), SCHED_FIFO | SCHED_RESET_ON_FORK, &p);
+        makeThisThreadRealtime(static_cast<int>(o.realtimePriority));
     }
     const auto cpu0 = cpuNow();
     std::vector<uint8_t> payload(o.payloadBytes, 0x5a);

@@ -16,6 +16,7 @@
 
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
+#include "common/Realtime.hpp"
 #include "pipelines/Schedule.hpp"
 #include "srtp/StationKeys.hpp"
 
@@ -818,6 +819,13 @@ void Gateway::maintain() {
 }
 
 void Gateway::mediaLoop() {
+    // The frame clock hands frames to the fan-out workers: with real-time workers, it is
+    // real-time too (at their priority), or frames would reach them late on a busy machine.
+    if (const int priority = settings_.gateway.fanout.realtimePriority; priority > 0) {
+        if (const auto error = makeThisThreadRealtime(priority); !error.empty()) {
+            LOA_LOG(warn, kTag) << "media thread: no real-time priority " << priority << " (" << error << ")";
+        }
+    }
     std::vector<Clock::time_point> deadlines(programmes_.size(), Clock::now());
     std::vector<FramePtr> frames;
     auto nextSummary = Clock::now() + kSummaryEvery;

@@ -1,7 +1,6 @@
 #include "fanout/FanoutWorker.hpp"
 
 #include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <future>
 
 #include "common/Clock.hpp"
+#include "common/Realtime.hpp"
 #include "crypto/Hkdf.hpp"
 #include "rtp/RtpPacket.hpp"
 
@@ -256,14 +256,11 @@ Clock::time_point FanoutWorker::sendDueSlots() {
 void FanoutWorker::run() {
     tid_.store(static_cast<pid_t>(::gettid()), std::memory_order_release);
     if (pacing_.realtimePriority > 0) {
-        // Only this thread; anything it might start goes back to normal scheduling.
-        const sched_param param{.sched_priority = pacing_.realtimePriority};
-        if (::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) == 0) {
+        if (const auto error = makeThisThreadRealtime(pacing_.realtimePriority); error.empty()) {
             stats_.realtime.store(true, std::memory_order_relaxed);
         } else {
             LOA_LOG(warn, kTag) << "worker " << index_ << ": no real-time priority " << pacing_.realtimePriority
-                                << " (" << std::strerror(errno)
-                                << "; allow it with LimitRTPRIO=): sending at normal priority";
+                                << " (" << error << "; allow it with LimitRTPRIO=): sending at normal priority";
         }
     }
     while (running_) {
