@@ -8,10 +8,10 @@ set xlabel "stations"
 set grid
 set key top left
 set ylabel "CPU µs per packet sent"
-plot for [m in "floor loa-cm80 loa-cm80-libsrtp loa-gcm gstreamer"] \
+plot for [m in "floor loa-cm80 loa-cm80-rt loa-cm80-libsrtp loa-gcm gstreamer"] \
      sprintf("< grep '^%s ' %s/fanout.dat", m, dir) using 2:3 with linespoints lw 2 title m
 set ylabel "packets lost (% of sent)"
 set key top left
-plot for [m in "floor loa-cm80 loa-cm80-libsrtp loa-gcm loa-multicast gstreamer"] \
+plot for [m in "floor loa-cm80 loa-cm80-rt loa-cm80-libsrtp loa-gcm loa-multicast gstreamer"] \
      sprintf("< grep '^%s ' %s/fanout.dat", m, dir) using 2:4 with linespoints lw 2 title m
 unset multiplot
