@@ -25,7 +25,7 @@ struct DestinationCounters {
 
 /// Laid out for the send path, which reads it for every packet: the fields it uses first, then
 /// the SRTP state, then the address (its length and first bytes), in one run of cache lines
-/// (kHotBytes) that the worker prefetches ahead; the id, for control only, last.
+/// (kDestinationHotBytes) that the worker prefetches ahead; the id, for control only, last.
 struct Destination {
     size_t programme = 0;  ///< index of the programme it follows
     int fd = -1;           ///< the socket to send on (the media socket, or a multicast group's)
@@ -47,7 +47,7 @@ struct Destination {
 /// The bytes of a Destination the send path touches: everything up to the address's first bytes.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
-inline constexpr size_t kDestinationHotBytes = offsetof(Destination, address) + sizeof(socklen_t) + 8 + 16;
+inline constexpr size_t kDestinationHotBytes = offsetof(Destination, address) + SocketAddress::usedBytes();
 #pragma GCC diagnostic pop
 
 /// What the control plane sees of a destination (copied out of its worker on request).

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,10 +32,17 @@ public:
 
     friend bool operator==(const SocketAddress& a, const SocketAddress& b);
 
+    /// The bytes a sender reads of it, from its start: the length and an IPv4 or IPv6 address.
+    static constexpr size_t usedBytes();
+
 private:
     // The length first: a sender reads it with the address's first bytes, in one cache line.
     socklen_t length_ = 0;
     sockaddr_storage storage_{};
 };
+
+constexpr size_t SocketAddress::usedBytes() {
+    return offsetof(SocketAddress, storage_) + sizeof(sockaddr_in6);
+}
 
 }  // namespace loa

@@ -48,13 +48,13 @@ LOA_AESNI void expandKey(const uint8_t* key, uint8_t* out) {
 /// several times its throughput, so one block at a time would leave the unit idle.
 LOA_AESNI void counterMode(const uint8_t* roundKeys, const __m128i iv, uint8_t* data, size_t length) {
     const auto* rk = reinterpret_cast<const __m128i*>(roundKeys);
-    auto block = static_cast<uint16_t>(_mm_extract_epi16(iv, 7));
-    block = static_cast<uint16_t>(block >> 8 | block << 8);
+    // The counter is big-endian in the block's last two bytes.
+    auto block = __builtin_bswap16(static_cast<uint16_t>(_mm_extract_epi16(iv, 7)));
     for (size_t at = 0; at < length; at += 64, block = static_cast<uint16_t>(block + 4)) {
         __m128i b[4];
         for (int i = 0; i < 4; ++i) {
-            const auto counter = static_cast<uint16_t>(block + i);
-            b[i] = _mm_xor_si128(_mm_insert_epi16(iv, static_cast<uint16_t>(counter >> 8 | counter << 8), 7), rk[0]);
+            const auto counter = __builtin_bswap16(static_cast<uint16_t>(block + i));
+            b[i] = _mm_xor_si128(_mm_insert_epi16(iv, counter, 7), rk[0]);
         }
         for (int r = 1; r < 10; ++r) {
             for (auto& x : b)
