@@ -59,6 +59,18 @@ struct Api {
             return {0, ""};  // no answer: refused, reset, killed
         }
     }
+    /// Waits until the first programme has `source` on air.
+    bool waitOnAir(const std::string& source, std::chrono::milliseconds timeout) const {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < until) {
+            const auto status = Json::parse(call("GET", "/api/status").body, nullptr, false);
+            if (status.is_object() && status["programmes"].is_array() && !status["programmes"].empty() &&
+                status["programmes"][0].value("on_air", "") == source)
+                return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    }
     bool waitReady(std::chrono::milliseconds timeout) const {
         const auto until = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < until) {
@@ -87,6 +99,11 @@ TEST(Faults, ADiskFullForTheDatabaseRefusesChangesWith503AndServesOnUntilThereIs
                          " --config '" + config.string() + "'"},
                     dir.path() / "gw.out", dir.path() / "gw.log");
     ASSERT_TRUE(api.waitReady(10s)) << gateway.errors();
+    // The playlist on air for a while first: what follows checks that it goes on without a gap
+    // while the disk is full, so it must be audible before the disk fills (its file is decoded
+    // on a thread of its own, and the gateway serves silence until then).
+    ASSERT_TRUE(api.waitOnAir("playlist", 10s)) << api.call("GET", "/api/status").body;
+    std::this_thread::sleep_for(1s);
     auto insideGateway = [&](const std::string& command) {
         return std::system(("nsenter -t " + std::to_string(gateway.pid()) + " -m sh -c '" + command + "' 2>/dev/null")
                                .c_str());

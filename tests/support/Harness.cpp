@@ -2,7 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <mutex>
+#include <random>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -15,9 +26,55 @@
 
 namespace loa::test {
 
+namespace {
+/// True if `port` can be bound on 127.0.0.1 now, as UDP and as TCP.
+bool bindable(uint16_t port) {
+    for (const int type : {SOCK_DGRAM, SOCK_STREAM}) {
+        const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+        ::close(fd);
+        if (!ok) return false;
+    }
+    return true;
+}
+}  // namespace
+
 uint16_t freeUdpPort() {
-    UdpSocket s(*SocketAddress::parse("127.0.0.1:0"));
-    return s.localAddress().port();
+    // Binding port 0 and closing can hand the same port out twice (the kernel reuses it), and a
+    // port from the ephemeral range can be taken by any client socket meanwhile. So ports come
+    // from below that range, each reserved for the life of this process by a lock file that
+    // other test processes honour, and never handed out twice by this one.
+    constexpr uint16_t kFirst = 20000, kLast = 32000;
+    static std::mutex mutex;
+    static std::set<uint16_t> given;
+    static std::vector<int> locks;  // held open until the process ends
+    std::lock_guard lock(mutex);
+    const auto dir = std::filesystem::temp_directory_path() / "loa-test-ports";
+    std::filesystem::create_directories(dir);
+    static std::mt19937 random(static_cast<unsigned>(::getpid()) * 2654435761u ^
+                               static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    const uint16_t span = kLast - kFirst;
+    const uint16_t start = static_cast<uint16_t>(random() % span);
+    for (uint16_t i = 0; i < span; ++i) {
+        const auto port = static_cast<uint16_t>(kFirst + (start + i) % span);
+        if (given.count(port)) continue;
+        const int fd = ::open((dir / std::to_string(port)).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) continue;
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || !bindable(port)) {
+            ::close(fd);
+            continue;
+        }
+        given.insert(port);
+        locks.push_back(fd);
+        return port;
+    }
+    ADD_FAILURE() << "no free port between " << kFirst << " and " << kLast;
+    return 0;
 }
 
 std::filesystem::path writeConfig(const std::filesystem::path& dir, uint16_t mediaPort,

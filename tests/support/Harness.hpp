@@ -17,7 +17,8 @@ namespace loa::test {
 
 class Process;
 
-/// A UDP port on 127.0.0.1 that was free a moment ago.
+/// A port on 127.0.0.1, free for UDP and TCP, reserved for this process (never handed out twice,
+/// nor to another test process) and outside the kernel's ephemeral range.
 uint16_t freeUdpPort();
 
 struct StationSpec {
