@@ -194,7 +194,7 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
     const auto dir = std::filesystem::temp_directory_path() / ("loa-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     std::filesystem::remove(dir / "rollover");
-    RolloverReservation reservation(dir / "rollover");
+    IndexReservation reservation(dir / "rollover");
     FanoutOptions options;
     options.workers = o.workers;
     options.extensionId = kExtensionId;

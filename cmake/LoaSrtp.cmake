@@ -8,6 +8,13 @@ if(NOT LOA_SRTP_LIBRARY OR NOT LOA_SRTP_INCLUDE_DIR)
   message(FATAL_ERROR "The OpenSSL build of libsrtp2 is missing from ${LOA_SRTP_PREFIX}: run scripts/setup "
                       "(or scripts/build-srtp) first.")
 endif()
+# The private headers of the same build, for the one file that reaches into libsrtp's streams.
+find_path(LOA_SRTP_PRIVATE_INCLUDE_DIR NAMES srtp_priv.h PATHS "${LOA_SRTP_PREFIX}/include/srtp2-private"
+          NO_DEFAULT_PATH)
+if(NOT LOA_SRTP_PRIVATE_INCLUDE_DIR)
+  message(FATAL_ERROR "The private headers of libsrtp2 are missing from ${LOA_SRTP_PREFIX}: run "
+                      "scripts/build-srtp again.")
+endif()
 add_library(loa::srtp STATIC IMPORTED GLOBAL)
 set_target_properties(loa::srtp PROPERTIES
   IMPORTED_LOCATION "${LOA_SRTP_LIBRARY}"

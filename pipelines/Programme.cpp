@@ -19,7 +19,7 @@ std::vector<ScheduleEntry> entriesOf(const std::string& programme, const std::ve
 }  // namespace
 
 Programme::Programme(const ProgrammeSettings& settings, uint8_t extensionId, const std::vector<ScheduleEntry>& schedule,
-                     WallClock wall)
+                     WallClock wall, ReplayFloors* floors)
     : settings_(settings),
       wall_(std::move(wall)),
       bus_(settings.id, settings.encoder.channels, settings.encoder.samplesPerFrame(), settings.crossfadeMs,
@@ -29,12 +29,12 @@ Programme::Programme(const ProgrammeSettings& settings, uint8_t extensionId, con
     const int frame = settings.encoder.samplesPerFrame();
     // Sources in order of priority; the bus breaks ties by this order.
     if (settings.upstream) {
-        upstreamIngest_ = std::make_unique<RtpIngest>(settings.id + "/upstream", *settings.upstream, extensionId);
+        upstreamIngest_ = std::make_unique<RtpIngest>(settings.id + "/upstream", *settings.upstream, extensionId, floors);
         upstream_ = &static_cast<LiveSource&>(bus_.add(std::make_unique<LiveSource>(
             "upstream", PriorityLevel::upstream, *settings.upstream, channels, frame, upstreamIngest_.get())));
     }
     if (settings.live) {
-        liveIngest_ = std::make_unique<RtpIngest>(settings.id + "/live", *settings.live, extensionId);
+        liveIngest_ = std::make_unique<RtpIngest>(settings.id + "/live", *settings.live, extensionId, floors);
         live_ = &static_cast<LiveSource&>(bus_.add(std::make_unique<LiveSource>(
             "live", PriorityLevel::live, *settings.live, channels, frame, liveIngest_.get())));
     }
@@ -179,7 +179,8 @@ std::string Programme::summary() const {
         if (!ingest) continue;
         const auto& c3 = ingest->counters();
         o << "; ingest " << ingest->name() << ": " << c3.received.load() << " packets, refused " << c3.authFailures.load()
-          << " unauthentic, " << c3.replays.load() << " replays, " << c3.malformed.load() << " malformed, "
+          << " unauthentic, " << c3.replays.load() << " replays, " << c3.stale.load() << " from before a restart, "
+          << c3.unexpectedSource.load() << " from an unexpected source, " << c3.malformed.load() << " malformed, "
           << ingest->oversized() << " oversized, " << c3.foreignSsrc.load() << " foreign SSRC";
     }
     for (const auto* s : segments_) {

@@ -28,10 +28,11 @@ public:
     using WallClock = ScheduledSource::WallClock;
 
     /// Binds the ingest ports (throws loa::Error naming a port that cannot be bound). `schedule`
-    /// may hold entries of other programmes: this one takes its own.
+    /// may hold entries of other programmes: this one takes its own. `floors` keeps the live
+    /// feeds' replay floors across restarts (none: within this run only).
     Programme(
         const ProgrammeSettings& settings, uint8_t extensionId, const std::vector<ScheduleEntry>& schedule,
-        WallClock wall = [] { return std::chrono::system_clock::now(); });
+        WallClock wall = [] { return std::chrono::system_clock::now(); }, ReplayFloors* floors = nullptr);
     ~Programme();
 
     const ProgrammeSettings& settings() const { return settings_; }

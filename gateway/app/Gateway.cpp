@@ -127,9 +127,11 @@ Gateway::Gateway(Settings settings)
       engine_(reservation_, fanoutOptions(settings_.gateway)) {
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
+    floors_ = std::make_unique<ReplayFloors>(settings_.gateway.stateDir / "floors.db");
     for (const auto& p : settings_.programmes)
-        programmes_.push_back(std::make_unique<Programme>(withIngestKeys(p, secret_),
-                                                          settings_.gateway.priorityExtensionId, settings_.schedule));
+        programmes_.push_back(std::make_unique<Programme>(
+            withIngestKeys(p, secret_), settings_.gateway.priorityExtensionId, settings_.schedule,
+            [] { return std::chrono::system_clock::now(); }, floors_.get()));
     // Emergency slots: programmes of their own, idle until an emergency takes one.
     for (int k = 0; k < settings_.emergency.slots; ++k) {
         ProgrammeSettings slot = settings_.programmes.front();
@@ -149,7 +151,7 @@ Gateway::Gateway(Settings settings)
     settings_ = withRuntimeChanges(settings_);
     for (auto& p : programmes_)
         p->setSchedule(settings_.schedule);  // the schedule changed at runtime before this start
-    registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS);
+    registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS, floors_.get());
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
     emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
@@ -228,27 +230,31 @@ std::vector<RegisteredStation> Gateway::registered() const {
 
 void Gateway::reportLoop() {
     uint8_t buffer[kMaxDatagram];
+    const auto follow = [&](const StationMove& moved) {
+        std::optional<StationSettings> station;
+        bool firstHeard = false;
+        {
+            std::lock_guard lock(slotsMutex_);
+            if (const auto* s = settings_.findStation(moved.station)) station = *s;
+            firstHeard = station && station->learnsAddress() && !learned_.count(moved.station);
+            learned_[moved.station] = moved.address;
+        }
+        if (firstHeard) {
+            // A station without a configured address is served from its first report on.
+            if (auto d = destinationFor(*station)) engine_.add(std::move(d));
+        } else {
+            engine_.moveTo(moved.station, moved.address);
+        }
+        events_.publish(
+            {{"type", "station"}, {"id", moved.station}, {"event", "moved"}, {"address", moved.address.toString()}});
+    };
     while (running_) {
         socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress& from) {
-            const auto moved = registry_->handle(datagram, from, StateStore::nowMs());
-            if (!moved) return;
-            std::optional<StationSettings> station;
-            bool firstHeard = false;
-            {
-                std::lock_guard lock(slotsMutex_);
-                if (const auto* s = settings_.findStation(moved->first)) station = *s;
-                firstHeard = station && station->learnsAddress() && !learned_.count(moved->first);
-                learned_[moved->first] = moved->second;
-            }
-            if (firstHeard) {
-                // A station without a configured address is served from its first report on.
-                if (auto d = destinationFor(*station)) engine_.add(std::move(d));
-            } else {
-                engine_.moveTo(moved->first, moved->second);
-            }
-            events_.publish(
-                {{"type", "station"}, {"id", moved->first}, {"event", "moved"}, {"address", moved->second.toString()}});
+            if (const auto moved = registry_->handle(datagram, from, StateStore::nowMs())) follow(*moved);
         });
+        // Reports beyond their saved floor (stations that rebooted or are new): one save for the batch.
+        for (const auto& moved : registry_->settle())
+            follow(moved);
     }
 }
 
@@ -259,6 +265,7 @@ std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSetting
 }
 
 void Gateway::start() {
+    floors_->start();  // what the floors ask for at start is saved before anything is received
     engine_.start();
     for (auto& p : programmes_)
         p->start();
@@ -285,10 +292,8 @@ nlohmann::json onAirJson(const Programme& p) {
 
 std::vector<std::pair<const char*, uint64_t>> Gateway::mediaRefusals() {
     const auto r = registry_->counters();
-    return {{"unauthentic", r.authFailures},
-            {"unknown_ssrc", r.unknown},
-            {"malformed", r.malformed},
-            {"oversized", socket_.oversized()}};
+    return {{"unauthentic", r.authFailures}, {"replay", r.replays},   {"stale", r.stale},
+            {"unknown_ssrc", r.unknown},     {"malformed", r.malformed}, {"oversized", socket_.oversized()}};
 }
 
 nlohmann::json Gateway::statusJson() {
@@ -472,6 +477,9 @@ std::string Gateway::metricsText() {
             o << "loa_ingest_packets_total{" << labels << "} " << c.received.load() << "\n";
             for (const auto& [reason, count] : {std::pair{"unauthentic", c.authFailures.load()},
                                                 {"replay", c.replays.load()},
+                                                {"stale", c.stale.load()},
+                                                {"floor_unsaved", c.unsaved.load()},
+                                                {"unexpected_source", c.unexpectedSource.load()},
                                                 {"malformed", c.malformed.load()},
                                                 {"oversized", ingest->oversized()},
                                                 {"foreign_ssrc", c.foreignSsrc.load()}})
@@ -479,6 +487,15 @@ std::string Gateway::metricsText() {
         }
     }
     o << "# TYPE loa_srtp_index_space_used gauge\nloa_srtp_index_space_used " << reservation_.used() << "\n";
+    const auto& f = floors_->counters();
+    o << "# TYPE loa_media_reports_ahead_total counter\nloa_media_reports_ahead_total " << r.ahead << "\n"
+      << "# TYPE loa_replay_floor_flushes_total counter\nloa_replay_floor_flushes_total " << f.flushes.load() << "\n"
+      << "# TYPE loa_replay_floor_rows_total counter\nloa_replay_floor_rows_total " << f.rows.load() << "\n"
+      << "# TYPE loa_replay_floor_failures_total counter\nloa_replay_floor_failures_total " << f.failures.load()
+      << "\n"
+      << "# TYPE loa_replay_floor_last_flush_seconds gauge\nloa_replay_floor_last_flush_seconds "
+      << static_cast<double>(f.lastFlushUs.load()) / 1e6 << "\n"
+      << "# TYPE loa_replay_floor_streams gauge\nloa_replay_floor_streams " << floors_->streams() << "\n";
     o << "# TYPE loa_emergencies_active gauge\nloa_emergencies_active " << emergencies_->list(true).size() << "\n"
       << "# TYPE loa_station_packets_total counter\n";
     for (const auto& d : engine_.destinations())
@@ -537,6 +554,7 @@ void Gateway::stop() {
     for (auto& p : programmes_)
         p->stop();
     engine_.stop();
+    floors_->stop();
     if (!stopped_) logSummary();  // the last figures, for the operator's log
     stopped_ = true;
 }
@@ -889,8 +907,9 @@ void Gateway::logSummary() {
                         << " clock resyncs";
     const auto r = registry_->counters();
     LOA_LOG(info, kTag) << "media port: " << r.reports << " station reports, refused " << r.authFailures
-                        << " unauthentic, " << r.unknown << " of unknown SSRC, " << r.malformed << " malformed, "
-                        << socket_.oversized() << " oversized"
+                        << " unauthentic, " << r.replays << " replayed, " << r.stale << " from before a restart, "
+                        << r.ahead << " beyond their floor, " << r.unknown << " of unknown SSRC, " << r.malformed
+                        << " malformed, " << socket_.oversized() << " oversized"
                         << (r.unsaved ? "; " + std::to_string(r.unsaved) + " moves not saved (state database)" : "");
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - lastSummary_).count();

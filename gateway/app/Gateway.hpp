@@ -20,7 +20,8 @@
 #include "pipelines/Programme.hpp"
 #include "sdp/StationSdp.hpp"
 #include "settings/Settings.hpp"
-#include "srtp/RolloverReservation.hpp"
+#include "srtp/IndexReservation.hpp"
+#include "state/ReplayFloors.hpp"
 #include "state/StateStore.hpp"
 
 namespace loa {
@@ -87,7 +88,9 @@ private:
     std::vector<uint8_t> secret_;
     UdpSocket socket_;
     std::vector<UdpSocket> groupSockets_;
-    RolloverReservation reservation_;
+    IndexReservation reservation_;
+    /// The receiving paths' durable replay floors (station reports, live feeds, upstreams).
+    std::unique_ptr<ReplayFloors> floors_;
     std::vector<std::unique_ptr<Programme>> programmes_;  ///< the config's, then the emergency slots
     FanoutEngine engine_;
     std::unique_ptr<StateStore> store_;

@@ -3,13 +3,15 @@
 #include "common/Log.hpp"
 #include "rtp/Rtcp.hpp"
 #include "rtp/RtpPacket.hpp"
+#include "srtp/StationKeys.hpp"
 
 namespace loa {
 namespace {
 constexpr std::string_view kTag = "stations";
 }
 
-StationRegistry::StationRegistry(StateStore& store, int offlineAfterS) : store_(store), offlineAfterS_(offlineAfterS) {}
+StationRegistry::StationRegistry(StateStore& store, int offlineAfterS, ReplayFloors* floors)
+    : store_(store), offlineAfterS_(offlineAfterS), floors_(floors), saved_(savedAddresses()) {}
 
 void StationRegistry::setStations(const std::vector<RegisteredStation>& stations) {
     std::lock_guard lock(mutex_);
@@ -23,6 +25,12 @@ void StationRegistry::setStations(const std::vector<RegisteredStation>& stations
             e = std::move(old->second);  // keeps its status and replay window
         }
         e.station = s;
+        // Floors are per key: a station given a new key starts afresh.
+        if (floors_ && !e.floor)
+            e.floor = &floors_->stream("station:" + s.id + ":" + keyFingerprint(s.keyMaterial), kFloorMargin);
+        // Where it was served before a restart, as the fan-out has it, until a report says more.
+        if (const auto saved = saved_.find(s.id); saved != saved_.end() && !e.status.learned)
+            e.status.learned = saved->second;
         byReporter_.emplace(reporterSsrcFor(s.streamSsrc), s.id);
     }
     stations_ = std::move(next);
@@ -36,8 +44,8 @@ std::map<std::string, SocketAddress> StationRegistry::savedAddresses() {
     return out;
 }
 
-std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std::span<uint8_t> datagram,
-                                                                             const SocketAddress& from, int64_t nowMs) {
+std::optional<StationMove> StationRegistry::handle(std::span<uint8_t> datagram, const SocketAddress& from,
+                                                  int64_t nowMs) {
     std::lock_guard lock(mutex_);
     const auto ssrc = looksLikeRtcp(datagram) ? rtcpSenderSsrc(datagram) : std::nullopt;
     if (!ssrc) {
@@ -52,6 +60,7 @@ std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std
         return std::nullopt;
     }
     // Two stations could share a reporter SSRC: the one whose key authenticates the report is it.
+    bool replayed = false;
     for (auto it = first; it != last; ++it) {
         auto& e = stations_.at(it->second);
         if (!e.srtcp) {
@@ -60,46 +69,108 @@ std::optional<std::pair<std::string, SocketAddress>> StationRegistry::handle(std
         }
         std::vector<uint8_t> copy(datagram.begin(), datagram.end());
         size_t length = copy.size();
-        if (e.srtcp->unprotectRtcp(copy, length) != SrtpResult::ok) continue;
+        const auto index = SrtpSession::rtcpIndexOf(e.station.profile, datagram);
+        const SrtpResult result = e.srtcp->unprotectRtcp(copy, length);
+        replayed = replayed || result == SrtpResult::replay;
+        if (result != SrtpResult::ok || !index) continue;
         const auto report = parseReceiverReport({copy.data(), length});
         if (!report) {
             ++counters_.malformed;
             return std::nullopt;
         }
-        ++counters_.reports;
-        auto& s = e.status;
-        if (!online(s, nowMs)) s.onlineSinceMs = nowMs;
-        s.everHeard = true;
-        s.lastSeenMs = nowMs;
-        ++s.reports;
-        if (report->hasBlock) {
-            s.fractionLost = report->fractionLost;
-            s.cumulativeLost = report->cumulativeLost;
-            s.jitterMs = report->jitter / 48.0;
+        if (e.floor) {
+            const auto verdict = e.floor->admit(*index);
+            if (verdict == ReplayFloors::Stream::Verdict::stale) {
+                ++counters_.stale;
+                refuse(from,
+                       "report index " + std::to_string(*index) + " at or below the durable floor " +
+                           std::to_string(e.floor->floor()) + " (captured before a restart)",
+                       ssrc);
+                return std::nullopt;
+            }
+            if (verdict == ReplayFloors::Stream::Verdict::ahead) {
+                // A station that rebooted (its index jumped) or is new: taken by settle(), once
+                // its floor is saved.
+                ++counters_.ahead;
+                pending_.push_back({e.station.id, *index, *report, from, nowMs});
+                return std::nullopt;
+            }
         }
-        if (s.learned && *s.learned == from) return std::nullopt;
-        try {
-            store_.saveLearnedAddress(e.station.id, from.toString(), nowMs);  // on disk before it is used
-        } catch (const StorageError& error) {
-            // Not saved, not used: the station is served where it was until a report can be.
+        return take(e, *index, *report, from, nowMs);
+    }
+    // Forged, replayed or under another key: nothing changes.
+    if (replayed) {
+        ++counters_.replays;
+        refuse(from, "a replay (its index was seen before)", ssrc);
+    } else {
+        ++counters_.authFailures;
+        refuse(from, "authentication failed", ssrc);
+    }
+    return std::nullopt;
+}
+
+std::vector<StationMove> StationRegistry::settle() {
+    std::vector<Pending> pending;
+    {
+        std::lock_guard lock(mutex_);
+        pending.swap(pending_);
+    }
+    if (pending.empty() || !floors_) return {};
+    const bool saved = floors_->flush();  // one transaction for every report waiting
+    std::vector<StationMove> moves;
+    std::lock_guard lock(mutex_);
+    for (auto& p : pending) {
+        const auto it = stations_.find(p.station);
+        if (it == stations_.end() || !it->second.floor) continue;  // removed meanwhile
+        auto& e = it->second;
+        if (!saved || e.floor->admit(p.index) != ReplayFloors::Stream::Verdict::ok) {
+            ++counters_.unsaved;
             uint64_t suppressed = 0;
             if (storageLog_.allow(suppressed)) {
-                LOA_LOG(error, kTag) << e.station.id << ": reports from " << from.toString()
-                                     << " but its address cannot be saved (" << error.what()
-                                     << "); it is served at its old address (" << suppressed << " more not shown)";
+                LOA_LOG(error, kTag) << e.station.id << ": report index " << p.index
+                                     << " not taken: its replay floor cannot be saved (" << suppressed
+                                     << " more not shown)";
             }
-            ++counters_.unsaved;
-            return std::nullopt;
+            continue;
         }
-        LOA_LOG(info, kTag) << e.station.id << ": reports from " << from.toString()
-                            << (s.learned ? " (was " + s.learned->toString() + ")" : "") << "; its stream goes there";
-        s.learned = from;
-        ++counters_.moves;
-        return std::pair{e.station.id, from};
+        if (auto move = take(e, p.index, p.report, p.from, p.nowMs)) moves.push_back(std::move(*move));
     }
-    ++counters_.authFailures;  // forged, replayed or under another key: nothing changes
-    refuse(from, "authentication or replay check failed", ssrc);
-    return std::nullopt;
+    return moves;
+}
+
+std::optional<StationMove> StationRegistry::take(Entry& e, uint64_t index, const ReceiverReport& report,
+                                                 const SocketAddress& from, int64_t nowMs) {
+    if (e.floor) e.floor->accepted(index);
+    ++counters_.reports;
+    auto& s = e.status;
+    if (!online(s, nowMs)) s.onlineSinceMs = nowMs;
+    s.everHeard = true;
+    s.lastSeenMs = nowMs;
+    ++s.reports;
+    if (report.hasBlock) {
+        s.fractionLost = report.fractionLost;
+        s.cumulativeLost = report.cumulativeLost;
+        s.jitterMs = report.jitter / 48.0;
+    }
+    if (s.learned && *s.learned == from) return std::nullopt;
+    try {
+        store_.saveLearnedAddress(e.station.id, from.toString(), nowMs);  // on disk before it is used
+    } catch (const StorageError& error) {
+        // Not saved, not used: the station is served where it was until a report can be.
+        uint64_t suppressed = 0;
+        if (storageLog_.allow(suppressed)) {
+            LOA_LOG(error, kTag) << e.station.id << ": reports from " << from.toString()
+                                 << " but its address cannot be saved (" << error.what()
+                                 << "); it is served at its old address (" << suppressed << " more not shown)";
+        }
+        ++counters_.unsaved;
+        return std::nullopt;
+    }
+    LOA_LOG(info, kTag) << e.station.id << ": reports from " << from.toString()
+                        << (s.learned ? " (was " + s.learned->toString() + ")" : "") << "; its stream goes there";
+    s.learned = from;
+    ++counters_.moves;
+    return StationMove{e.station.id, from};
 }
 
 void StationRegistry::refuse(const SocketAddress& from, std::string_view why, std::optional<uint32_t> ssrc) {

@@ -6,7 +6,7 @@
 
 namespace loa {
 
-FanoutEngine::FanoutEngine(const RolloverReservation& reservation, FanoutOptions options) {
+FanoutEngine::FanoutEngine(const IndexReservation& reservation, FanoutOptions options) {
     const unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
         workers_.push_back(std::make_unique<FanoutWorker>(i, options.extensionId, options.pacing, reservation));

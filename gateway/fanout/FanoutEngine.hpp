@@ -26,7 +26,7 @@ struct FanoutTotals {
 
 class FanoutEngine {
 public:
-    FanoutEngine(const RolloverReservation& reservation, FanoutOptions options);
+    FanoutEngine(const IndexReservation& reservation, FanoutOptions options);
     ~FanoutEngine();
     FanoutEngine(const FanoutEngine&) = delete;
     FanoutEngine& operator=(const FanoutEngine&) = delete;

@@ -37,7 +37,7 @@ std::unique_ptr<Destination> makeDestination(std::string id, size_t programme, c
 }
 
 FanoutWorker::FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing,
-                           const RolloverReservation& reservation)
+                           const IndexReservation& reservation)
     : index_(index),
       extensionId_(extensionId),
       pacing_(pacing),

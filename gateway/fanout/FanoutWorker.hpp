@@ -25,7 +25,7 @@
 #include "fanout/Destination.hpp"
 #include "fanout/FrameQueue.hpp"
 #include "fanout/LatencyHistogram.hpp"
-#include "srtp/RolloverReservation.hpp"
+#include "srtp/IndexReservation.hpp"
 
 namespace loa {
 
@@ -60,7 +60,7 @@ struct WorkerStats {
 
 class FanoutWorker {
 public:
-    FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing, const RolloverReservation& reservation);
+    FanoutWorker(unsigned index, uint8_t extensionId, FanoutPacing pacing, const IndexReservation& reservation);
     ~FanoutWorker();
     FanoutWorker(const FanoutWorker&) = delete;
     FanoutWorker& operator=(const FanoutWorker&) = delete;
@@ -123,7 +123,7 @@ private:
     unsigned index_;
     uint8_t extensionId_;
     FanoutPacing pacing_;
-    const RolloverReservation& reservation_;
+    const IndexReservation& reservation_;
 
     // Owned by the worker thread.
     std::vector<std::vector<std::unique_ptr<Destination>>> slots_;

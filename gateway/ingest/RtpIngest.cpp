@@ -2,11 +2,14 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 #include "common/Error.hpp"
 #include "common/Log.hpp"
 #include "rtp/PriorityLevel.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/SenderRollover.hpp"
+#include "srtp/StationKeys.hpp"
 
 namespace loa {
 namespace {
@@ -15,8 +18,13 @@ constexpr std::string_view kTag = "ingest";
 constexpr size_t kQueueLimit = 500;
 }  // namespace
 
-RtpIngest::RtpIngest(std::string name, const IngestSettings& settings, uint8_t extensionId)
-    : name_(std::move(name)), settings_(settings), extensionId_(extensionId), socket_(settings.listen) {
+RtpIngest::RtpIngest(std::string name, const IngestSettings& settings, uint8_t extensionId, ReplayFloors* floors)
+    : name_(std::move(name)),
+      settings_(settings),
+      extensionId_(extensionId),
+      socket_(settings.listen),
+      floors_(settings.key ? floors : nullptr),
+      keyId_(settings.key ? keyFingerprint(*settings.key) : "") {
     socket_.setBufferSizes(64 << 10, 1 << 20);
     if (!settings.key && !settings.allowPlainRtp) {
         throw Error(name_ + ": no SRTP key, and plain RTP is not allowed (allow_plain_rtp)");
@@ -54,38 +62,94 @@ void RtpIngest::drain(std::vector<IngestPacket>& out) {
 void RtpIngest::run() {
     uint8_t buffer[kMaxDatagram];
     while (running_) {
-        socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress&) {
-            handle(datagram, std::chrono::steady_clock::now());
+        socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress& from) {
+            handle(datagram, std::chrono::steady_clock::now(), from);
         });
     }
 }
 
-void RtpIngest::handle(std::span<uint8_t> datagram, std::chrono::steady_clock::time_point arrival) {
+std::string RtpIngest::floorKey(uint32_t ssrc) const {
+    return "ingest:" + name_ + ":" + keyId_ + ":" + std::to_string(ssrc);
+}
+
+void RtpIngest::refuse(std::string_view why, const SocketAddress& from) {
+    uint64_t suppressed = 0;
+    if (refusalLog_.allow(suppressed)) {
+        LOA_LOG(warn, kTag) << name_ << ": packet" << (from.length() ? " from " + from.toString() : std::string())
+                            << " refused: " << why << " (" << suppressed << " more refusals not shown)";
+    }
+}
+
+void RtpIngest::handle(std::span<uint8_t> datagram, std::chrono::steady_clock::time_point arrival,
+                       const SocketAddress& from) {
+    if (!settings_.sources.empty() &&
+        std::none_of(settings_.sources.begin(), settings_.sources.end(),
+                     [&](const AddressPattern& p) { return p.matches(from); })) {
+        ++counters_.unexpectedSource;
+        refuse("not from the feed's configured source", from);
+        return;
+    }
     if (looksLikeRtcp(datagram) || !RtpPacket::parse(datagram)) {
         ++counters_.malformed;  // sender reports from the studio carry nothing we need
         return;
     }
     size_t length = datagram.size();
+    ReplayFloors::Stream* floor = nullptr;
+    uint64_t index = 0;
     if (srtp_) {
-        const SrtpResult result = unprotectRtpFollowingSender(*srtp_, datagram, length, extensionId_);
+        // Indexes are estimated from the newest one taken, or, for an SSRC not yet seen in this
+        // run, from the floor an earlier run saved: a studio that has sent for days is followed
+        // across a restart without a rollover counter in its packets.
+        const uint32_t ssrc = RtpPacket::parse(datagram)->ssrc();
+        const auto known = seen_.find(ssrc);
+        const uint64_t reference = known != seen_.end() ? std::max(known->second.highest, known->second.floor
+                                                                                               ? known->second.floor->floor()
+                                                                                               : 0)
+                                   : floors_ ? floors_->saved(floorKey(ssrc))
+                                             : 0;
+        const SrtpResult result = unprotectRtpNear(*srtp_, datagram, length, extensionId_, reference, index);
         if (result == SrtpResult::replay) {
             ++counters_.replays;
             return;
         }
         if (result != SrtpResult::ok) {
             ++counters_.authFailures;
-            static log::RateLimit limit;
-            uint64_t suppressed = 0;
-            if (limit.allow(suppressed)) {
-                LOA_LOG(warn, kTag) << name_ << ": packet refused: " << toString(result) << " (" << suppressed
-                                    << " more not shown)";
-            }
+            refuse(toString(result), from);
             return;
+        }
+        auto& state = known != seen_.end() ? known->second : seen_[ssrc];
+        state.highest = std::max(state.highest, index);
+        if (floors_ && !state.floor) state.floor = &floors_->stream(floorKey(ssrc), kFloorMargin);
+        if ((floor = state.floor)) {
+            auto verdict = floor->admit(index);
+            if (verdict == ReplayFloors::Stream::Verdict::ahead) {
+                // Beyond what is saved (a new SSRC, or the saver fell behind): save it now,
+                // before the packet is acted on.
+                floors_->flush();
+                verdict = floor->admit(index);
+            }
+            if (verdict == ReplayFloors::Stream::Verdict::stale) {
+                ++counters_.stale;
+                refuse("index " + std::to_string(index) + " at or below the durable floor " +
+                           std::to_string(floor->floor()) + " (captured before a restart)",
+                       from);
+                return;
+            }
+            if (verdict == ReplayFloors::Stream::Verdict::ahead) {
+                ++counters_.unsaved;
+                refuse("its replay floor cannot be saved", from);
+                return;
+            }
         }
     }
     const auto rtp = RtpPacket::parse(datagram.first(length));
     if (!rtp || rtp->payloadType() != settings_.payloadType || rtp->payload().empty()) {
         ++counters_.malformed;
+        refuse(!rtp                 ? std::string("not an RTP packet")
+               : rtp->payload().empty() ? std::string("no payload")
+                                        : "payload type " + std::to_string(rtp->payloadType()) + ", expected " +
+                                              std::to_string(settings_.payloadType),
+               from);
         return;
     }
     const uint32_t ssrc = rtp->ssrc();
@@ -117,6 +181,7 @@ void RtpIngest::handle(std::span<uint8_t> datagram, std::chrono::steady_clock::t
         if (auto info = StreamInfo::parse(*ext); info && isValidPriority(info->priority))
             packet.priority = info->priority;
     }
+    if (floor) floor->accepted(index);
     std::lock_guard lock(mutex_);
     if (queue_.size() >= kQueueLimit) {
         ++counters_.queueOverflows;

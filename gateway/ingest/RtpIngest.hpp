@@ -4,6 +4,10 @@
 // on arrival and queued for the programme clock. One SSRC is locked: another one takes over only
 // after the locked one has been silent for the configured time, so a stray or second encoder
 // cannot interleave with the studio.
+//
+// Replays are refused across restarts too: each SSRC under the feed's key has a durable replay
+// floor (ReplayFloors), and a packet at or below it is never queued, whatever was captured
+// before the gateway restarted. A feed may also be pinned to source addresses or networks.
 
 #include <atomic>
 #include <chrono>
@@ -12,11 +16,13 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "net/UdpSocket.hpp"
 #include "settings/Settings.hpp"
 #include "srtp/SrtpSession.hpp"
+#include "state/ReplayFloors.hpp"
 
 namespace loa {
 
@@ -34,6 +40,9 @@ struct IngestCounters {
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> authFailures{0};    ///< SRTP authentication or decryption failed
     std::atomic<uint64_t> replays{0};         ///< repeated packets (SRTP replay window)
+    std::atomic<uint64_t> stale{0};           ///< at or below the durable floor: from before a restart
+    std::atomic<uint64_t> unsaved{0};         ///< beyond the saved floor, which could not be saved
+    std::atomic<uint64_t> unexpectedSource{0};  ///< from an address the feed is not pinned to
     std::atomic<uint64_t> malformed{0};       ///< not RTP, RTCP, empty or wrong payload type
     std::atomic<uint64_t> foreignSsrc{0};     ///< from an SSRC other than the locked one
     std::atomic<uint64_t> ssrcChanges{0};     ///< a new SSRC took over
@@ -42,8 +51,12 @@ struct IngestCounters {
 
 class RtpIngest {
 public:
-    /// Binds the port (throws loa::Error naming the address). `name` is for logs.
-    RtpIngest(std::string name, const IngestSettings& settings, uint8_t extensionId);
+    /// Binds the port (throws loa::Error naming the address). `name` is for logs and names the
+    /// feed's replay floors in `floors` (none: replays are refused only within this run).
+    RtpIngest(std::string name, const IngestSettings& settings, uint8_t extensionId, ReplayFloors* floors = nullptr);
+    /// How far the saved floor of an SSRC stays ahead of its newest packet: a second of 20 ms
+    /// packets. A studio that simply continues after a restart is back within that.
+    static constexpr uint64_t kFloorMargin = 50;
     ~RtpIngest();
     RtpIngest(const RtpIngest&) = delete;
     RtpIngest& operator=(const RtpIngest&) = delete;
@@ -59,10 +72,19 @@ public:
     SocketAddress localAddress() const { return socket_.localAddress(); }
 
     /// Handles one datagram as the receive thread does (tests call it directly).
-    void handle(std::span<uint8_t> datagram, std::chrono::steady_clock::time_point arrival);
+    void handle(std::span<uint8_t> datagram, std::chrono::steady_clock::time_point arrival,
+                const SocketAddress& from = {});
 
 private:
     void run();
+    /// Logs a refusal, a few per interval.
+    void refuse(std::string_view why, const SocketAddress& from);
+    /// An SSRC whose packets authenticated: its newest index and its durable floor (if any).
+    struct Seen {
+        uint64_t highest = 0;
+        ReplayFloors::Stream* floor = nullptr;
+    };
+    std::string floorKey(uint32_t ssrc) const;
 
     std::string name_;
     IngestSettings settings_;
@@ -70,6 +92,10 @@ private:
     UdpSocket socket_;
     std::optional<SrtpSession> srtp_;
     IngestCounters counters_;
+    ReplayFloors* floors_;
+    std::string keyId_;  ///< the feed key's fingerprint: floors are per key and SSRC
+    std::unordered_map<uint32_t, Seen> seen_;  ///< authenticated SSRCs only: a flood cannot grow it
+    log::RateLimit refusalLog_;
 
     std::optional<uint32_t> lockedSsrc_;
     std::chrono::steady_clock::time_point lastFromLocked_{};

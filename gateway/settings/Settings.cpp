@@ -337,6 +337,26 @@ IngestSettings readIngest(const Context& ctx, const YAML::Node& node, const std:
     in.silenceDbfs = r.decimal("silence_dbfs", -120, 0, in.silenceDbfs);
     in.silenceS = r.integer("silence_s", 0, 3600, in.silenceS);
     in.ssrcTakeoverMs = r.integer("ssrc_takeover_ms", 0, 60000, in.ssrcTakeoverMs);
+    if (r.has("source")) {
+        const YAML::Node source = r.node("source", true);
+        const auto one = [&](const YAML::Node& n, const std::string& key) {
+            auto pattern = n.IsScalar() ? AddressPattern::parse(n.Scalar()) : std::nullopt;
+            if (!pattern)
+                r.fail(n, key,
+                       "expected an address (10.0.0.2), an address and port (10.0.0.2:5004, [fd00::2]:5004) or a "
+                       "network (10.0.0.0/8), got " +
+                           describeType(n));
+            in.sources.push_back(*pattern);
+        };
+        if (source.IsSequence()) {
+            forEachInList(r, "source", true, one);
+            if (in.sources.empty()) r.fail(source, r.keyPath("source"), "expected at least one address or network");
+        } else {
+            one(source, r.keyPath("source"));
+        }
+    } else {
+        r.node("source", false);
+    }
     in.gainDb = r.decimal("gain_db", -60, 20, 0);
     in.duck = readDuck(ctx, r);
     r.finish();

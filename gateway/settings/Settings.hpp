@@ -10,6 +10,7 @@
 
 #include "common/Error.hpp"
 #include "common/Log.hpp"
+#include "net/AddressPattern.hpp"
 #include "net/SocketAddress.hpp"
 #include "srtp/SrtpProfile.hpp"
 
@@ -61,6 +62,8 @@ struct IngestSettings {
     double silenceDbfs = -50;                 ///< below this level the feed counts as silent...
     int silenceS = 10;                        ///< ...and yields after this long (0: never)
     int ssrcTakeoverMs = 1000;                ///< a new SSRC replaces the locked one after its silence
+    /// Where its packets may come from (addresses, address:port, networks); empty: anywhere.
+    std::vector<AddressPattern> sources;
     double gainDb = 0;
     std::optional<DuckSettings> duck;
     bool operator==(const IngestSettings&) const = default;

@@ -1,6 +1,11 @@
 #include "srtp/SrtpSession.hpp"
 
 #include <srtp2/srtp.h>
+// libsrtp's stream layout (installed with this exact build by scripts/build-srtp), for
+// setRtcpIndex only.
+#include <srtp_priv.h>
+
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
@@ -186,9 +191,43 @@ SrtpResult SrtpSession::unprotectRtp(std::span<uint8_t> buffer, size_t& length) 
     return apply(session_, buffer, length, 0, [](srtp_t s, uint8_t* p, int* l) { return srtp_unprotect(s, p, l); });
 }
 
+SrtpResult SrtpSession::unprotectRtpAt(std::span<uint8_t> buffer, size_t& length, uint32_t roc) {
+    if (length < 12 || length > buffer.size()) return SrtpResult::badPacket;
+    const uint32_t ssrc = uint32_t{buffer[8]} << 24 | uint32_t{buffer[9]} << 16 | uint32_t{buffer[10]} << 8 | buffer[11];
+    auto* session = static_cast<srtp_t>(session_);
+    // Set for every packet, even when unchanged: libsrtp keeps a pending counter until a packet
+    // authenticates, so a forged packet's counter must not stand for the genuine ones after it.
+    if (srtp_set_stream_roc(session, ssrc, roc) == srtp_err_status_ok || roc == 0) return unprotectRtp(buffer, length);
+    // A new SSRC at a counter above 0: a stream of its own, kept only if the packet authenticates.
+    const srtp_policy_t policy = makePolicy(profile_, key_.data(), srtp_ssrc_t{ssrc_specific, ssrc});
+    if (const auto status = srtp_add_stream(session, &policy); status != srtp_err_status_ok) return toResult(status);
+    srtp_set_stream_roc(session, ssrc, roc);
+    const SrtpResult result = unprotectRtp(buffer, length);
+    if (result != SrtpResult::ok) srtp_remove_stream(session, htonl(ssrc));
+    return result;
+}
+
 SrtpResult SrtpSession::protectRtcp(std::span<uint8_t> buffer, size_t& length) {
     return apply(session_, buffer, length, info(profile_).maxTrailer + 4,
                  [](srtp_t s, uint8_t* p, int* l) { return srtp_protect_rtcp(s, p, l); });
+}
+
+SrtpResult SrtpSession::setRtcpIndex(uint32_t ssrc, uint32_t next) {
+    if (next == 0 || next > kMaxRtcpIndex) return SrtpResult::failed;
+    srtp_stream_ctx_t* stream = srtp_get_stream(static_cast<srtp_t>(session_), htonl(ssrc));
+    if (!stream) return SrtpResult::failed;
+    // protect_rtcp increments the counter, then sends the value: it holds the last one sent.
+    stream->rtcp_rdb.window_start = next - 1;
+    return SrtpResult::ok;
+}
+
+std::optional<uint32_t> SrtpSession::rtcpIndexOf(SrtpProfile profile, std::span<const uint8_t> packet) {
+    // RFC 3711 §3.4: E flag and index, then the tag; RFC 7714 §17: the tag is inside the
+    // ciphertext and the E flag and index come last.
+    const size_t tag = profile == SrtpProfile::aeadAes128Gcm ? 0 : info(profile).maxTrailer;
+    if (packet.size() < 8 + tag + 4) return std::nullopt;
+    const auto* p = packet.data() + packet.size() - tag - 4;
+    return (uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]) & kMaxRtcpIndex;
 }
 
 SrtpResult SrtpSession::unprotectRtcp(std::span<uint8_t> buffer, size_t& length) {

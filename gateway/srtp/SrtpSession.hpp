@@ -50,7 +50,20 @@ public:
     /// have room for info(profile).maxTrailer more bytes. On ok, `length` is the SRTP length.
     SrtpResult protectRtp(std::span<uint8_t> buffer, size_t& length);
     SrtpResult unprotectRtp(std::span<uint8_t> buffer, size_t& length);
+    /// Unprotects taking the packet to carry rollover counter `roc` (its index is roc << 16 | its
+    /// sequence number). A packet that fails leaves no state behind for an SSRC not seen before,
+    /// so a flood of made-up SSRCs costs no memory.
+    SrtpResult unprotectRtpAt(std::span<uint8_t> buffer, size_t& length, uint32_t roc);
     SrtpResult protectRtcp(std::span<uint8_t> buffer, size_t& length);
+    /// Outbound: the next SRTCP packet of `ssrc` carries index `next` (and those after it count
+    /// on from there), so that a sender that restarts never repeats an index under its key (RFC
+    /// 3711 §9.1). libsrtp has no public call for it: this sets its stream's own counter.
+    SrtpResult setRtcpIndex(uint32_t ssrc, uint32_t next);
+    /// The SRTCP index (31 bits) in a protected packet's trailer: in the clear, authenticated
+    /// with the packet. None if too short for `profile`.
+    static std::optional<uint32_t> rtcpIndexOf(SrtpProfile profile, std::span<const uint8_t> packet);
+    /// The highest SRTCP index there is (2^31 - 1).
+    static constexpr uint32_t kMaxRtcpIndex = 0x7fffffff;
     SrtpResult unprotectRtcp(std::span<uint8_t> buffer, size_t& length);
 
 private:

@@ -62,6 +62,10 @@ uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_v
     return deriveSsrc(gatewaySecret, "ssrc", stationId);
 }
 
+std::string keyFingerprint(std::span<const uint8_t> keyMaterial) {
+    return hexEncode(hkdfSha256(keyMaterial, bytesOf(kSalt), bytesOf("key-id"), 8));
+}
+
 std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
     std::ifstream in(path);
     if (!in) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,11 @@ uint32_t deriveGroupSsrc(std::span<const uint8_t> gatewaySecret, std::string_vie
 /// The station's SSRC: HKDF-SHA256(secret, salt "loa/srtp/v1", info "ssrc:" + id), 4 bytes.
 /// Stable, so that its SDP can name it (a=ssrc) for receivers such as GStreamer's srtpdec.
 uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_view stationId);
+
+/// A short name for a key that gives nothing of it away: the first 8 bytes of
+/// HKDF-SHA256(ikm = key, salt = "loa/srtp/v1", info = "key-id"), hex. State kept per key (replay
+/// floors) is filed under it, so a new key starts afresh and an old one is never confused with it.
+std::string keyFingerprint(std::span<const uint8_t> keyMaterial);
 
 /// Reads the gateway secret (hex, at least 16 bytes) from `path`; creates it with 32 random bytes
 /// and mode 0600 if it does not exist. Throws loa::Error naming the file on failure.

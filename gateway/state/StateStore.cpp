@@ -1,48 +1,12 @@
 #include "state/StateStore.hpp"
 
-#include <sqlite3.h>
-
 #include <chrono>
 
 #include "common/Error.hpp"
 
 namespace loa {
 namespace {
-/// A prepared statement, finalised when it goes.
-class Statement {
-public:
-    Statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            throw StorageError(std::string("state database: ") + sqlite3_errmsg(db));
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-    Statement& bind(int i, const std::string& v) {
-        sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind(int i, int64_t v) {
-        sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    /// True while there is a row.
-    bool step() {
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc != SQLITE_DONE) throw StorageError(std::string("state database: ") + sqlite3_errmsg(db_));
-        return false;
-    }
-    std::string text(int i) const {
-        const auto* p = sqlite3_column_text(stmt_, i);
-        return p ? reinterpret_cast<const char*>(p) : "";
-    }
-    int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
-
-private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-};
+using Statement = SqliteStatement;
 
 EmergencyRecord emergencyFrom(const Statement& s) {
     return {s.text(0),    s.text(1),    s.text(2), s.text(3), s.text(4),
@@ -58,49 +22,28 @@ int64_t StateStore::nowMs() {
         .count();
 }
 
-StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
-    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-        const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-        sqlite3_close(db_);
-        throw Error("cannot open the state database " + file.string() + ": " + why);
-    }
-    sqlite3_busy_timeout(db_, 2000);
+StateStore::StateStore(const std::filesystem::path& file) : db_(file) {
     try {
-        exec("PRAGMA journal_mode=WAL");
-        exec("PRAGMA synchronous=FULL");
-        exec(
+        db_.exec(
             "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, "
             "actor TEXT NOT NULL, role TEXT NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL, "
             "subject TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)");
-        exec(
+        db_.exec(
             "CREATE TABLE IF NOT EXISTS emergencies (id TEXT PRIMARY KEY, status TEXT NOT NULL, state TEXT NOT NULL, "
             "request TEXT NOT NULL, stations TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, "
             "created_by TEXT NOT NULL, confirmed_by TEXT NOT NULL, ended_by TEXT NOT NULL)");
-        exec(
+        db_.exec(
             "CREATE TABLE IF NOT EXISTS learned_addresses (station TEXT PRIMARY KEY, address TEXT NOT NULL, "
             "time_ms INTEGER NOT NULL)");
-        exec(
+        db_.exec(
             "CREATE TABLE IF NOT EXISTS changes (kind TEXT NOT NULL, id TEXT NOT NULL, definition TEXT NOT NULL, "
             "removed INTEGER NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (kind, id))");
     } catch (const Error& e) {
-        sqlite3_close(db_);
         throw Error("cannot prepare the state database " + file.string() + ": " + e.what());
     }
 }
 
-StateStore::~StateStore() {
-    sqlite3_close(db_);
-}
-
-void StateStore::exec(const char* sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-        const std::string why = message ? message : "unknown error";
-        sqlite3_free(message);
-        throw StorageError("state database: " + why);
-    }
-}
+StateStore::~StateStore() = default;
 
 int64_t StateStore::audit(AuditRecord r) {
     std::lock_guard lock(mutex_);
@@ -110,7 +53,7 @@ int64_t StateStore::audit(AuditRecord r) {
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, r.timeMs).bind(2, r.actor).bind(3, r.role).bind(4, r.address).bind(5, r.action).bind(6, r.subject);
     s.bind(7, r.outcome).bind(8, r.detail).step();
-    return sqlite3_last_insert_rowid(db_);
+    return db_.lastInsertId();
 }
 
 std::vector<AuditRecord> StateStore::auditLog(size_t limit, int64_t before) {

@@ -11,18 +11,11 @@
 #include <vector>
 
 #include "common/Error.hpp"
-
-struct sqlite3;
+#include "state/Sqlite.hpp"
 
 namespace loa {
 
-/// The state database refused a read or write (disk full, I/O error, locked): what asked for it
-/// did not happen. The API answers it with 503.
-class StorageError : public Error {
-public:
-    using Error::Error;
-};
-
+/// One entry of the audit log: who asked for what, and what came of it.
 struct AuditRecord {
     int64_t id = 0;      ///< assigned by the store
     int64_t timeMs = 0;  ///< Unix time, ms; 0: now
@@ -35,6 +28,7 @@ struct AuditRecord {
     std::string detail;   ///< JSON or words: what and why
 };
 
+/// An emergency as stored: its request, its stations and its life.
 struct EmergencyRecord {
     std::string id;
     std::string status;    ///< actual, exercise, test
@@ -85,9 +79,7 @@ public:
     static int64_t nowMs();
 
 private:
-    void exec(const char* sql);
-    std::filesystem::path file_;
-    sqlite3* db_ = nullptr;
+    SqliteDatabase db_;
     std::mutex mutex_;
 };
 

@@ -110,7 +110,7 @@ void expectContinuous(const std::vector<Packet>& got, size_t count, uint32_t ssr
 class FanoutEngineTest : public ::testing::Test {
 protected:
     test::TempDir dir;
-    RolloverReservation reservation{dir.path() / "rollover", 64};
+    IndexReservation reservation{dir.path() / "rollover", 64};
     UdpSocket sender{*SocketAddress::parse("127.0.0.1:0")};
     std::unique_ptr<FanoutEngine> engine;
     bool fastPath = true;  ///< AES-NI fast path where the CPU has it; false: libsrtp

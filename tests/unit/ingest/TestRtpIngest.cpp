@@ -3,6 +3,7 @@
 #include "common/Error.hpp"
 #include "ingest/RtpIngest.hpp"
 #include "rtp/RtpPacket.hpp"
+#include "TestData.hpp"
 
 using namespace loa;
 using namespace std::chrono_literals;
@@ -100,4 +101,61 @@ TEST(RtpIngest, WithoutAKeyItRefusesToStartUnlessPlainRtpIsAllowed) {
     auto s = settings(std::nullopt);
     s.allowPlainRtp = false;
     EXPECT_THROW(RtpIngest("test", s, 1), Error);
+}
+
+TEST(RtpIngest, RefusesPacketsFromAnAddressTheFeedIsNotPinnedTo) {
+    auto s = settings(std::nullopt);
+    s.sources = {*AddressPattern::parse("10.0.0.1"), *AddressPattern::parse("192.168.5.0/24")};
+    RtpIngest ingest("test", s, 1);
+    const auto t0 = Clock::now();
+    auto stray = packet(1, 1);
+    ingest.handle(stray, t0, *SocketAddress::parse("10.0.0.2:5000"));
+    EXPECT_EQ(ingest.counters().unexpectedSource, 1u);
+    auto studio = packet(1, 2);
+    ingest.handle(studio, t0, *SocketAddress::parse("10.0.0.1:5000"));
+    auto other = packet(1, 3);
+    ingest.handle(other, t0, *SocketAddress::parse("192.168.5.77:5000"));
+    EXPECT_EQ(drained(ingest), 2u);
+}
+
+TEST(RtpIngest, APacketCapturedBeforeARestartIsNeverQueuedAfterItAndTheStudioIsFollowedAcrossTheRollover) {
+    initLibSrtp();
+    test::TempDir dir;
+    constexpr uint32_t kSsrc = 77;
+    SrtpSession studio(SrtpSession::Direction::outbound, SrtpProfile::aesCm128HmacSha1_80, keyOf(7), kSsrc);
+    uint64_t index = 65400;  // near the end of the first rollover: the studio goes past it
+    studio.setRolloverCounter(kSsrc, 0);
+    std::vector<std::vector<uint8_t>> captured;
+    const auto next = [&] {
+        auto p = packet(kSsrc, static_cast<uint16_t>(index++), &studio);
+        captured.push_back(p);
+        return p;
+    };
+    const auto t0 = Clock::now();
+    for (int restart = 0; restart < 3; ++restart) {
+        SCOPED_TRACE("run " + std::to_string(restart));
+        ReplayFloors floors(dir.path() / "floors.db");
+        RtpIngest ingest("national/live", settings(keyOf(7)), 1, &floors);
+        floors.flush();
+        for (auto copy : captured)
+            ingest.handle(copy, t0);
+        EXPECT_EQ(drained(ingest), 0u) << "a capture from before the restart was queued";
+        EXPECT_EQ(ingest.counters().stale, captured.size());
+        // The studio continues: queued again within the margin of a second's packets.
+        size_t sent = 0;
+        while (drained(ingest) == 0 && sent <= RtpIngest::kFloorMargin) {
+            auto p = next();
+            ingest.handle(p, t0);
+            ++sent;
+        }
+        EXPECT_LE(sent, RtpIngest::kFloorMargin + 1);
+        for (int i = 0; i < 120; ++i) {
+            auto p = next();
+            ingest.handle(p, t0);
+            if (i % 40 == restart) floors.flush();
+        }
+        EXPECT_EQ(drained(ingest), 120u);
+        EXPECT_EQ(ingest.counters().authFailures, 0u) << "the rollover counter was lost across the restart";
+    }
+    EXPECT_GT(index, 65536u) << "the studio went past a rollover";
 }

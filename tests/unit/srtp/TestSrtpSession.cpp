@@ -5,7 +5,7 @@
 #include "TestData.hpp"
 #include "common/Error.hpp"
 #include "rtp/RtpPacket.hpp"
-#include "srtp/RolloverReservation.hpp"
+#include "srtp/IndexReservation.hpp"
 #include "srtp/SrtpSession.hpp"
 
 using namespace loa;
@@ -114,12 +114,12 @@ TEST_P(SrtpRoundTrip, ReceiverJoinsAtTheSendersRolloverCounter) {
 INSTANTIATE_TEST_SUITE_P(Profiles, SrtpRoundTrip,
                          ::testing::Values(SrtpProfile::aesCm128HmacSha1_80, SrtpProfile::aeadAes128Gcm));
 
-TEST(RolloverReservation, EachRunStartsAboveEveryEarlierOne) {
+TEST(IndexReservation, EachRunStartsAboveEveryEarlierOne) {
     test::TempDir dir;
     const auto file = dir.path() / "srtp-rollover";
     uint32_t firstLimit;
     {
-        RolloverReservation first(file, 64);
+        IndexReservation first(file, 64);
         EXPECT_EQ(first.start(), 0u);
         EXPECT_EQ(first.limit(), 64u);
         EXPECT_TRUE(first.extendIfNeeded(10));
@@ -128,43 +128,43 @@ TEST(RolloverReservation, EachRunStartsAboveEveryEarlierOne) {
         EXPECT_EQ(first.limit(), 128u);  // within a quarter block: one more block, on disk
         firstLimit = first.limit();
     }
-    RolloverReservation second(file, 64);
+    IndexReservation second(file, 64);
     EXPECT_EQ(second.start(), firstLimit);  // every ROC the first run could have used is behind
     EXPECT_EQ(second.limit(), firstLimit + 64);
 }
 
-TEST(RolloverReservation, RefusesAGarbledFile) {
+TEST(IndexReservation, RefusesAGarbledFile) {
     test::TempDir dir;
     const auto file = dir.path() / "srtp-rollover";
     std::ofstream(file) << "not a number\n";
-    EXPECT_THROW(RolloverReservation(file, 64), Error);
+    EXPECT_THROW(IndexReservation(file, 64), Error);
 }
 
-TEST(RolloverReservation, WarnsFromHalfTheIndexSpaceOnAndHoldsAtItsEnd) {
+TEST(IndexReservation, WarnsFromHalfTheIndexSpaceOnAndHoldsAtItsEnd) {
     test::TempDir dir;
     const auto file = dir.path() / "srtp-rollover";
     {
         std::ofstream(file) << 1000 << "\n";
         testing::internal::CaptureStderr();
-        RolloverReservation young(file, 64);
+        IndexReservation young(file, 64);
         EXPECT_LT(young.used(), 0.001);
-        EXPECT_EQ(testing::internal::GetCapturedStderr().find("SRTP key usage"), std::string::npos);
+        EXPECT_EQ(testing::internal::GetCapturedStderr().find("key usage"), std::string::npos);
     }
     {
-        std::ofstream(file) << RolloverReservation::kWarnFrom << "\n";
+        std::ofstream(file) << IndexReservation::kWarnFrom << "\n";
         testing::internal::CaptureStderr();
-        RolloverReservation old(file, 64);
+        IndexReservation old(file, 64);
         EXPECT_GE(old.used(), 0.5);
-        EXPECT_NE(testing::internal::GetCapturedStderr().find("50% of the packet index space"), std::string::npos);
+        EXPECT_NE(testing::internal::GetCapturedStderr().find("50% of the SRTP rollover counters"), std::string::npos);
     }
     // The last block: it is reserved, and then there is no other.
     std::ofstream(file) << 0xffffffffu - 128u << "\n";
     testing::internal::CaptureStderr();
-    RolloverReservation last(file, 64);
+    IndexReservation last(file, 64);
     EXPECT_EQ(last.limit(), 0xffffffffu - 64u);
     EXPECT_TRUE(last.extendIfNeeded(last.limit() - 1));
     EXPECT_EQ(last.limit(), 0xffffffffu);
     EXPECT_FALSE(last.extendIfNeeded(last.limit() - 1)) << "past the end of the index space";
     EXPECT_EQ(last.limit(), 0xffffffffu) << "the senders hold back at the limit";
-    EXPECT_NE(testing::internal::GetCapturedStderr().find("is used up"), std::string::npos);
+    EXPECT_NE(testing::internal::GetCapturedStderr().find("used up"), std::string::npos);
 }
