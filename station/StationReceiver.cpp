@@ -11,6 +11,7 @@
 #include "rtp/Rtcp.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/SenderRollover.hpp"
+#include "srtp/StationKeys.hpp"
 
 namespace loa {
 namespace {
@@ -18,6 +19,8 @@ constexpr std::string_view kTag = "station";
 using Clock = std::chrono::steady_clock;
 /// With nothing received for this long, playout pauses instead of concealing forever.
 constexpr auto kIdleStop = std::chrono::milliseconds(500);
+/// Reports are at least this far apart: the clock's share of their index counts seconds.
+constexpr auto kMinReportInterval = std::chrono::milliseconds(1000);
 constexpr int kMaxFrame = OpusJitterDecoder::kMaxPacketSamples;
 }  // namespace
 
@@ -28,7 +31,8 @@ std::string ReceiverStats::toJson() const {
       << ",\"decrypt_failures\":" << decryptFailures << ",\"malformed\":" << malformed << ",\"decoded\":" << decoded
       << ",\"fec_recovered\":" << fecRecovered << ",\"concealed\":" << concealed << ",\"undecodable\":" << undecodable
       << ",\"restarts\":" << restarts << ",\"rollover_resyncs\":" << rolloverResyncs
-      << ",\"reports_sent\":" << reportsSent << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc
+      << ",\"reports_sent\":" << reportsSent << ",\"report_index_first\":" << firstReportIndex
+      << ",\"report_index_last\":" << lastReportIndex << ",\"last_priority\":" << lastPriority << ",\"ssrc\":" << ssrc
       << ",\"priority_changes\":[";
     for (size_t i = 0; i < priorityChanges.size(); ++i)
         o << (i ? "," : "") << "[" << priorityChanges[i].first << "," << priorityChanges[i].second << "]";
@@ -36,8 +40,15 @@ std::string ReceiverStats::toJson() const {
     return o.str();
 }
 
+uint32_t StationReceiver::clockReportIndex() {
+    const int64_t seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return static_cast<uint32_t>(std::clamp<int64_t>(seconds - 1'600'000'000, 0, SrtpSession::kMaxRtcpIndex / 2));
+}
+
 StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink sink,
-                                 const SocketAddress* multicastInterface, std::chrono::milliseconds reportInterval)
+                                 const SocketAddress* multicastInterface, std::chrono::milliseconds reportInterval,
+                                 std::optional<std::filesystem::path> stateDir)
     : stream_(stream),
       socket_(stream.destination, stream.destination.isMulticast()),
       srtp_(SrtpSession::Direction::inbound, stream.profile, stream.keyMaterial),
@@ -45,7 +56,7 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
       sink_(std::move(sink)),
       channels_(stream.channels),
       jitterDelay_(jitterMs),
-      reportInterval_(reportInterval),
+      reportInterval_(std::max<std::chrono::milliseconds>(reportInterval, kMinReportInterval)),
       pcm_(static_cast<size_t>(kMaxFrame * stream.channels)) {
     socket_.setBufferSizes(1 << 20, 1 << 20);
     if (stream.destination.isMulticast()) {
@@ -53,6 +64,20 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
     } else if (stream.reportTo && stream.ssrc) {
         reportSrtp_.emplace(SrtpSession::Direction::outbound, stream.profile, stream.keyMaterial,
                             reporterSsrcFor(stream.ssrc));
+        // Above every index an earlier run can have sent: the clock's share (a run starts at its
+        // second + 2 and sends at most one report a second, so each index it sends is at most
+        // the second it is sent in + 1), and with a state directory, the durable reservation.
+        const uint32_t clock = clockReportIndex() + 2;
+        if (stateDir) {
+            reportIndexes_.emplace(*stateDir / ("report-index-" + keyFingerprint(stream.keyMaterial)), 1024,
+                                   SrtpSession::kMaxRtcpIndex, clock, "SRTCP report indexes");
+            nextReportIndex_ = reportIndexes_->start();
+        } else {
+            nextReportIndex_ = clock;
+            LOA_LOG(warn, kTag) << "no state directory (--state): report indexes follow the clock only, which must "
+                                   "not go back across restarts";
+        }
+        nextReportIndex_ = std::max<uint32_t>(nextReportIndex_, 1);
         nextReport_ = Clock::now();  // at once: the gateway may not know where this station is yet
     }
 }
@@ -65,7 +90,10 @@ void StationReceiver::run(Clock::time_point deadline, const volatile bool& stop)
         if (now >= deadline) return;
         if (reportSrtp_ && now >= nextReport_) {
             sendReport();
-            nextReport_ = now + reportInterval_;
+            // Hearing nothing: knock every second, so that a gateway that has just restarted (or
+            // a station that has just rebooted) is back at once.
+            const bool hearing = stats_.received > 0 && now - lastArrival_ < kIdleStop;
+            nextReport_ = now + (hearing ? reportInterval_ : kMinReportInterval);
         }
         auto wake = deadline;
         if (playing_ && nextPlayout_ < wake) wake = nextPlayout_;
@@ -103,9 +131,18 @@ void StationReceiver::sendReport() {
         reportedExpected_ = expected;
         reportedLost_ = stats_.lost;
     }
+    // Never an index used before: within the reservation, grown ahead of use (synced first).
+    if (reportIndexes_) {
+        reportIndexes_->extendIfNeeded(nextReportIndex_);
+        if (nextReportIndex_ >= reportIndexes_->limit()) return;  // held back rather than reused
+    }
+    if (nextReportIndex_ > SrtpSession::kMaxRtcpIndex) return;
     uint8_t packet[128];
     size_t length = writeReceiverReport(r, packet);
+    if (reportSrtp_->setRtcpIndex(r.reporterSsrc, nextReportIndex_) != SrtpResult::ok) return;
     if (reportSrtp_->protectRtcp(packet, length) != SrtpResult::ok) return;
+    if (!stats_.firstReportIndex) stats_.firstReportIndex = nextReportIndex_;
+    stats_.lastReportIndex = nextReportIndex_++;
     if (socket_.sendTo({packet, length}, *stream_.reportTo)) ++stats_.reportsSent;
 }
 

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "net/UdpSocket.hpp"
 #include "rtp/JitterBuffer.hpp"
 #include "sdp/StationSdp.hpp"
+#include "srtp/IndexReservation.hpp"
 #include "srtp/SrtpSession.hpp"
 
 namespace loa {
@@ -34,6 +37,7 @@ struct ReceiverStats {
     uint64_t restarts = 0;         ///< stream restarts (sequence jumped)
     uint64_t rolloverResyncs = 0;  ///< times the SRTP rollover counter was taken from the sender
     uint64_t reportsSent = 0;      ///< receiver reports sent to the gateway
+    uint32_t firstReportIndex = 0, lastReportIndex = 0;  ///< SRTCP indexes of this run's reports
     int lastPriority = 0;          ///< priority extension value of the last packet, 0 if none
     /// When (Unix time, ms, on arrival) the priority changed, and to what: tests and benches
     /// time an emergency's arrival with it across hosts that share a clock.
@@ -49,11 +53,20 @@ public:
     /// `stream` gives the key, payload type, channels and the address to listen on; for a
     /// multicast group, the receiver joins it on the interface with address `multicastInterface`.
     /// With stream.reportTo set (and not a multicast group), the receiver sends an SRTCP receiver
-    /// report there every `reportInterval`, from its own port: the gateway learns from it where
-    /// to send (symmetric RTP keeps a NAT or 4G path open).
+    /// report there every `reportInterval` (every second while it hears nothing), from its own
+    /// port: the gateway learns from it where to send (symmetric RTP keeps a NAT or 4G path open).
+    ///
+    /// A report's SRTCP index never repeats under the station's key, across restarts and
+    /// reboots (RFC 3711 §9.1): with `stateDir`, indexes are reserved ahead in a file there,
+    /// synced before use; they also never fall below one per second of the wall clock since
+    /// 2020-09-13 (reports are at least a second apart), which is all a station without a state
+    /// directory has, and lets one whose state was lost but whose clock is right go on at once.
     StationReceiver(const StationStream& stream, int jitterMs, Sink sink,
                     const SocketAddress* multicastInterface = nullptr,
-                    std::chrono::milliseconds reportInterval = std::chrono::seconds(2));
+                    std::chrono::milliseconds reportInterval = std::chrono::seconds(2),
+                    std::optional<std::filesystem::path> stateDir = std::nullopt);
+    /// The clock's share of the report index: seconds since Unix time 1.6e9 (2020-09-13).
+    static uint32_t clockReportIndex();
     ~StationReceiver();
 
     /// Runs until `deadline` or until `stop` becomes true.
@@ -84,6 +97,8 @@ private:
 
     // Receiver reports to the gateway (stream.reportTo), SRTCP under the station's own key.
     std::optional<SrtpSession> reportSrtp_;
+    std::optional<IndexReservation> reportIndexes_;  ///< with a state directory
+    uint32_t nextReportIndex_ = 1;
     std::chrono::steady_clock::time_point nextReport_{};
     uint64_t reportedExpected_ = 0, reportedLost_ = 0;
     uint16_t highestSequence_ = 0;

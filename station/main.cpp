@@ -28,6 +28,8 @@ options:
   --jitter-ms N        jitter buffer delay (default 60)
   --duration SEC       stop after SEC seconds (default: until SIGINT/SIGTERM)
   --stats FILE         write the final counters as JSON to FILE (always printed on stdout)
+  --state DIR          keep what must survive a restart here (the reserved report indexes); a
+                       station should always have one (e.g. /var/lib/loa-station)
 profiles: aes-cm-128-hmac-sha1-80 (default), aead-aes-128-gcm
 )";
 
@@ -47,7 +49,7 @@ std::string readFile(const std::string& path) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    std::string sdpFile, listen, key, wav, statsFile, interface, profileName = "aes-cm-128-hmac-sha1-80";
+    std::string sdpFile, listen, key, wav, statsFile, interface, stateDir, profileName = "aes-cm-128-hmac-sha1-80";
     int channels = 1, payloadType = 96, jitterMs = 60;
     double duration = 0;
     bool play = false;
@@ -80,6 +82,10 @@ int main(int argc, char** argv) {
                 duration = std::stod(value());
             else if (a == "--stats")
                 statsFile = value();
+            else if (a == "--state")
+                stateDir = value();
+            else if (a == "--interface")
+                interface = value();
             else if (a == "--help" || a == "-h") {
                 std::cout << kUsage;
                 return 0;
@@ -126,7 +132,8 @@ int main(int argc, char** argv) {
                 if (wavOut) wavOut->write(pcm);
                 if (audioOut) audioOut->write(pcm);
             },
-            multicastInterface ? &*multicastInterface : nullptr);
+            multicastInterface ? &*multicastInterface : nullptr, std::chrono::seconds(2),
+            stateDir.empty() ? std::nullopt : std::optional<std::filesystem::path>(stateDir));
 
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, onSignal);

@@ -6,6 +6,7 @@
 #include "common/Error.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/IndexReservation.hpp"
+#include "srtp/SenderRollover.hpp"
 #include "srtp/SrtpSession.hpp"
 
 using namespace loa;
@@ -167,4 +168,52 @@ TEST(IndexReservation, WarnsFromHalfTheIndexSpaceOnAndHoldsAtItsEnd) {
     EXPECT_FALSE(last.extendIfNeeded(last.limit() - 1)) << "past the end of the index space";
     EXPECT_EQ(last.limit(), 0xffffffffu) << "the senders hold back at the limit";
     EXPECT_NE(testing::internal::GetCapturedStderr().find("used up"), std::string::npos);
+}
+
+class RtcpIndex : public ::testing::TestWithParam<SrtpProfile> {};
+
+TEST_P(RtcpIndex, ASenderSetsWhereItsReportIndexesContinueAndTheReceiverReadsThemFromTheTrailer) {
+    const auto profile = GetParam();
+    const std::vector<uint8_t> key(keyMaterialLength(profile), 0x42);
+    constexpr uint32_t kSsrc = 0x1234;
+    SrtpSession tx(SrtpSession::Direction::outbound, profile, key, kSsrc);
+    SrtpSession rx(SrtpSession::Direction::inbound, profile, key, kSsrc);
+    const auto send = [&] {
+        std::vector<uint8_t> packet(128, 0);
+        packet[0] = 0x80;
+        packet[1] = 201;  // an empty receiver report
+        packet[3] = 1;
+        packet[4] = 0x00, packet[5] = 0x00, packet[6] = 0x12, packet[7] = 0x34;
+        size_t length = 8;
+        EXPECT_EQ(tx.protectRtcp(packet, length), SrtpResult::ok);
+        packet.resize(length);
+        return packet;
+    };
+    auto first = send();
+    EXPECT_EQ(SrtpSession::rtcpIndexOf(profile, first), 1u) << "libsrtp starts at 1";
+    ASSERT_EQ(tx.setRtcpIndex(kSsrc, 1'000'000), SrtpResult::ok);
+    auto jumped = send();
+    auto next = send();
+    EXPECT_EQ(SrtpSession::rtcpIndexOf(profile, jumped), 1'000'000u);
+    EXPECT_EQ(SrtpSession::rtcpIndexOf(profile, next), 1'000'001u);
+    for (auto* p : {&first, &jumped, &next}) {
+        size_t length = p->size();
+        EXPECT_EQ(rx.unprotectRtcp(*p, length), SrtpResult::ok);
+    }
+    EXPECT_EQ(tx.setRtcpIndex(kSsrc, 0), SrtpResult::failed);
+    EXPECT_EQ(tx.setRtcpIndex(kSsrc, SrtpSession::kMaxRtcpIndex + 1), SrtpResult::failed);
+    EXPECT_EQ(tx.setRtcpIndex(0x999, 5), SrtpResult::failed) << "no such stream";
+    EXPECT_FALSE(SrtpSession::rtcpIndexOf(profile, std::vector<uint8_t>(10)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, RtcpIndex,
+                         ::testing::Values(SrtpProfile::aesCm128HmacSha1_80, SrtpProfile::aeadAes128Gcm));
+
+TEST(SenderRollover, TheNearestIndexFollowsTheSequenceAcrossItsWrapBothWays) {
+    EXPECT_EQ(nearestIndex(0, 5), 5u);
+    EXPECT_EQ(nearestIndex(0, 65530), 65530u) << "never below rollover counter 0";
+    EXPECT_EQ(nearestIndex((3ull << 16) | 65530, 4), (4ull << 16) | 4) << "just past a wrap";
+    EXPECT_EQ(nearestIndex((4ull << 16) | 4, 65530), (3ull << 16) | 65530) << "just before it, reordered";
+    EXPECT_EQ(nearestIndex((4ull << 16) | 40000, 40100), (4ull << 16) | 40100);
+    EXPECT_EQ(nearestIndex((4ull << 16) | 100, 30000), (4ull << 16) | 30000);
 }
