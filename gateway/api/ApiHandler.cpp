@@ -186,6 +186,13 @@ ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
     if (get && path == "/api/segments") return json(200, sources_.segments());
     if (post && path.rfind(kSegments, 0) == 0 && path.size() > kSegments.size())
         return json(201, sources_.uploadSegment(caller, path.substr(kSegments.size()), request.body));
+    static const std::string kRekey = "/rekey";
+    if (post && path.rfind("/api/stations/", 0) == 0 && path.size() > 14 + kRekey.size() &&
+        path.compare(path.size() - kRekey.size(), kRekey.size(), kRekey) == 0) {
+        const std::string id = path.substr(14, path.size() - 14 - kRekey.size());
+        if (id.find('/') == std::string::npos && sources_.rekeyStation)
+            return json(200, sources_.rekeyStation(caller, id));
+    }
     // Stations and schedule entries: POST /api/X adds, /api/X/ID changes, /api/X/ID/remove removes.
     for (const auto& [collection, change] : {std::pair{std::string("/api/stations"), &sources_.changeStation},
                                              std::pair{std::string("/api/schedule"), &sources_.changeScheduleEntry}}) {

@@ -50,6 +50,8 @@ struct ApiSources {
     std::function<nlohmann::json(const Caller&, const std::string&, const std::string&)> uploadSegment;
     /// the segment files that schedule entries may name
     std::function<nlohmann::json()> segments;
+    /// gives a station a new key epoch (admin; throws RequestError); returns its new SDP
+    std::function<nlohmann::json(const Caller&, const std::string&)> rekeyStation;
 };
 
 class ApiHandler {

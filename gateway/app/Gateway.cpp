@@ -38,7 +38,8 @@ bool sameGroups(const std::vector<MulticastGroupSettings>& a, const std::vector<
 }
 
 bool sameStation(const StationSettings& a, const StationSettings& b) {
-    return a.programme == b.programme && a.address == b.address && a.profile == b.profile && a.key == b.key;
+    return a.programme == b.programme && a.address == b.address && a.profile == b.profile && a.key == b.key &&
+           a.keyEpoch == b.keyEpoch;
 }
 
 FanoutOptions fanoutOptions(const GatewaySettings& g) {
@@ -54,7 +55,7 @@ FanoutOptions fanoutOptions(const GatewaySettings& g) {
 
 std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::span<const uint8_t> gatewaySecret) {
     if (station.key) return *station.key;
-    return deriveStationKey(gatewaySecret, station.id, station.profile);
+    return deriveStationKey(gatewaySecret, station.id, station.profile, station.keyEpoch);
 }
 
 std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::span<const uint8_t> gatewaySecret) {
@@ -178,7 +179,8 @@ Gateway::Gateway(Settings settings)
                 [this](const Caller& c, const std::string& name, const std::string& body) {
                     return uploadSegment(c, name, body);
                 },
-                [this] { return segmentsJson(); }});
+                [this] { return segmentsJson(); },
+                [this](const Caller& c, const std::string& id) { return rekeyStation(c, id); }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations) {
@@ -341,10 +343,18 @@ nlohmann::json Gateway::statusJson() {
 }
 
 std::optional<std::string> Gateway::stationSdp(const std::string& id) {
-    std::lock_guard lock(slotsMutex_);
-    const auto* station = settings_.findStation(id);
-    if (!station) return std::nullopt;
-    return makeStationSdp(describeStream(settings_, secret_, *station));
+    StationStream stream;
+    {
+        std::lock_guard lock(slotsMutex_);
+        const auto* station = settings_.findStation(id);
+        if (!station) return std::nullopt;
+        stream = describeStream(settings_, secret_, *station);
+    }
+    // The rollover counter its stream is at now: a receiver joining it needs it (the SDES
+    // exchange has no field for it, so the SDP carries it as a=x-loa-roc).
+    const auto d = engine_.destination(id);
+    stream.rolloverCounter = d ? static_cast<uint32_t>(d->nextIndex >> 16) : reservation_.start();
+    return makeStationSdp(stream);
 }
 
 nlohmann::json Gateway::scheduleJson() {
@@ -659,7 +669,43 @@ Settings Gateway::withRuntimeChanges(Settings settings) {
                                  [&](const std::string& definition, const std::vector<ScheduleEntry>&) {
                                      return parseScheduleEntry(definition, settings, "runtime schedule change");
                                  });
+    return withKeyEpochs(std::move(settings));
+}
+
+Settings Gateway::withKeyEpochs(Settings settings) {
+    const auto epochs = store_->keyEpochs();
+    for (auto& s : settings.stations) {
+        const auto it = epochs.find(s.id);
+        s.keyEpoch = it == epochs.end() ? 0 : it->second;
+    }
     return settings;
+}
+
+nlohmann::json Gateway::rekeyStation(const Caller& caller, const std::string& id) {
+    std::lock_guard changes(stationsMutex_);
+    const auto refuse = [&](int status, const std::string& why) {
+        audit(caller, "station.rekey", id, "refused", {{"reason", why}});
+        throw RequestError(status, why);
+    };
+    if (caller.role != ApiRole::admin) refuse(403, "only the admin role may give a station a new key");
+    Settings next = settings_;
+    const auto it = std::find_if(next.stations.begin(), next.stations.end(), [&](const auto& s) { return s.id == id; });
+    if (it == next.stations.end()) refuse(404, "no station '" + id + "'");
+    if (it->key)
+        refuse(409, "station '" + id + "' has its key given in its definition: give it a new key there instead");
+    it->keyEpoch = store_->raiseKeyEpoch(id, StateStore::nowMs());  // durable before it is used
+    const StationSettings station = *it;
+    const std::string summary = apply(next);
+    audit(caller, "station.rekey", id, "ok", {{"key_epoch", station.keyEpoch}});
+    LOA_LOG(warn, kTag) << "station " << id << " has a new key (epoch " << station.keyEpoch << ") from "
+                        << caller.name << ": give it its new SDP; " << summary;
+    events_.publish({{"type", "station"}, {"id", id}, {"event", "rekeyed"}});
+    StationStream stream;
+    {
+        std::lock_guard lock(slotsMutex_);
+        stream = describeStream(settings_, secret_, station);
+    }
+    return {{"id", id}, {"key_epoch", station.keyEpoch}, {"sdp", makeStationSdp(stream)}};
 }
 
 void Gateway::audit(const Caller& caller, const std::string& action, const std::string& subject,
@@ -758,7 +804,7 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
     }
     store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
                        StateStore::nowMs());  // durable before it is done
-    const std::string summary = apply(next);
+    const std::string summary = apply(withKeyEpochs(std::move(next)));
     record("ok", summary);
     LOA_LOG(info, kTag) << what << " " << id << " " << action << " by " << caller.name << ": " << summary;
     events_.publish({{"type", station ? "station" : "schedule"},

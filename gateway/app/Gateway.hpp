@@ -107,6 +107,11 @@ private:
     std::string applyStations(const Settings& next);
     /// The config with the runtime changes saved in the state database laid over it.
     Settings withRuntimeChanges(Settings settings);
+    /// The stations with their key epochs from the state database.
+    Settings withKeyEpochs(Settings settings);
+    /// An operator's re-key of a station whose state was lost: a new key epoch (saved, audited),
+    /// its stream and reports under the new key from the next frame; returns its new SDP.
+    nlohmann::json rekeyStation(const Caller& caller, const std::string& id);
     /// An uploaded segment file, stored (under a plain name) in state_dir/segments; audited.
     nlohmann::json uploadSegment(const Caller& caller, const std::string& name, const std::string& body);
     nlohmann::json segmentsJson() const;

@@ -17,6 +17,8 @@ constexpr const char* kUsage = R"(usage: loactl [--url URL] [--token TOKEN] [--c
                                   "address":"198.51.100.7:5004","area":"01/001/00009"}'
   stations change ID JSON         replace a station's definition (operator)
   stations remove ID              (operator)
+  stations rekey ID               a new key for a station whose state was lost (admin, audited):
+                                  prints its new SDP, to be given to the station
   keys --station ID               a station's SDP, with its key (admin)
   schedule                        the schedule and each entry's next start
   emergency list [--all]          emergencies pending or on air (--all: every one)
@@ -71,9 +73,9 @@ int main(int argc, char** argv) {
         if (!add && i + 2 >= args.size()) usage("stations change ID JSON");
         path = add ? "/api/stations" : "/api/stations/" + args[i + 1];
         body = args[add ? i + 1 : i + 2];
-    } else if (command == "stations" && i + 1 < args.size() && args[i] == "remove") {
+    } else if (command == "stations" && i + 1 < args.size() && (args[i] == "remove" || args[i] == "rekey")) {
         method = "POST";
-        path = "/api/stations/" + args[i + 1] + "/remove";
+        path = "/api/stations/" + args[i + 1] + "/" + args[i];
     } else if (command == "status" || command == "stations" || command == "schedule" || command == "metrics") {
         path = command == "metrics" ? "/metrics" : "/api/" + command;
     } else if (command == "keys") {

@@ -21,7 +21,9 @@
 #include "pipelines/Schedule.hpp"
 #include "sdp/StationSdp.hpp"
 #include "settings/Settings.hpp"
+#include "srtp/IndexReservation.hpp"
 #include "srtp/StationKeys.hpp"
+#include "state/StateStore.hpp"
 
 namespace {
 constexpr std::string_view kTag = "main";
@@ -146,20 +148,41 @@ int printKeys(const Options& o) {
     if (!o.ingest.empty()) return printIngestKey(o, settings, secret);
     loa::StationStream stream;
     if (!o.station.empty()) {
-        const auto* station = settings.findStation(o.station);
-        if (!station) throw loa::Error("no station '" + o.station + "' in " + o.config);
-        stream = loa::describeStream(settings, secret, *station);
+        const auto* found = settings.findStation(o.station);
+        if (!found) throw loa::Error("no station '" + o.station + "' in " + o.config);
+        loa::StationSettings station = *found;
+        // A station an operator re-keyed (its state lost) has its key epoch in the state database.
+        if (const auto db = settings.gateway.stateDir / "loa.db"; std::filesystem::exists(db)) {
+            const auto epochs = loa::StateStore(db).keyEpochs();
+            if (const auto it = epochs.find(station.id); it != epochs.end()) station.keyEpoch = it->second;
+        }
+        stream = loa::describeStream(settings, secret, station);
     } else {
         const auto* group = settings.findGroup(o.group);
         if (!group) throw loa::Error("no multicast group '" + o.group + "' in " + o.config);
         stream = loa::describeStream(settings, secret, *group);
     }
+    // Where the latest run's streams began (0 for a gateway that has not run yet): a receiver
+    // that starts with such a stream needs it; one joining later takes it from the API's SDP.
+    const auto rolloverFile = settings.gateway.stateDir / "srtp-rollover";
+    stream.rolloverCounter = std::filesystem::exists(rolloverFile) ? loa::IndexReservation::latestStart(rolloverFile)
+                                                                   : std::optional<uint32_t>(0);
     if (!o.sdpOnly) {
         std::cout << (o.station.empty() ? "group: " : "station: ") << (o.station.empty() ? o.group : o.station) << "\n"
                   << "profile: " << loa::info(stream.profile).sdesName << "\n"
                   << "key: " << loa::base64Encode(stream.keyMaterial) << "\n"
                   << "ssrc: " << stream.ssrc << "\n"
-                  << "crypto: " << loa::cryptoAttribute(stream.profile, stream.keyMaterial) << "\n\n";
+                  << "crypto: " << loa::cryptoAttribute(stream.profile, stream.keyMaterial) << "\n";
+        if (stream.rolloverCounter) {
+            std::cout << "rollover counter: " << *stream.rolloverCounter
+                      << " (where the latest run's streams began; it goes up by one every 65,536 packets, about 22 "
+                         "minutes at 20 ms: a receiver joining later takes the current one from GET "
+                         "/api/stations/ID/sdp)\n";
+        } else {
+            std::cout << "rollover counter: unknown (" << rolloverFile.string()
+                      << " predates it): take it from GET /api/stations/ID/sdp\n";
+        }
+        std::cout << "gstreamer caps: " << loa::gstreamerCaps(stream) << "\n\n";
     }
     std::cout << loa::makeStationSdp(stream);
     return 0;

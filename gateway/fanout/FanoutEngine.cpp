@@ -58,6 +58,13 @@ std::vector<DestinationStatus> FanoutEngine::destinations() {
     return all;
 }
 
+std::optional<DestinationStatus> FanoutEngine::destination(const std::string& id) {
+    for (auto& d : workerFor(id).snapshot()) {
+        if (d.id == id) return std::move(d);
+    }
+    return std::nullopt;
+}
+
 FanoutTotals FanoutEngine::totals() const {
     FanoutTotals t;
     for (const auto& w : workers_) {

@@ -4,6 +4,7 @@
 // between them (by a hash of the destination id) and send in parallel.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ public:
     void moveTo(const std::string& id, const SocketAddress& address);
     /// Control threads: every destination's status (a copy taken by each worker).
     std::vector<DestinationStatus> destinations();
+    /// Control threads: one destination's status, if it is there (asks only its worker).
+    std::optional<DestinationStatus> destination(const std::string& id);
 
     unsigned workerCount() const { return static_cast<unsigned>(workers_.size()); }
     const FanoutWorker& worker(unsigned i) const { return *workers_[i]; }

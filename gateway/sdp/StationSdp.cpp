@@ -29,7 +29,18 @@ std::string makeStationSdp(const StationStream& s) {
         out << "a=rtcp:" << s.reportTo->port() << " IN " << (s.reportTo->family() == AF_INET6 ? "IP6" : "IP4") << " "
             << s.reportTo->host() << "\r\n";
     }
+    if (s.rolloverCounter) out << "a=x-loa-roc:" << *s.rolloverCounter << "\r\n";
     out << "a=recvonly\r\n";
+    return out.str();
+}
+
+std::string gstreamerCaps(const StationStream& s) {
+    const auto& p = info(s.profile);
+    std::ostringstream out;
+    out << "application/x-srtp,media=(string)audio,clock-rate=(int)48000,encoding-name=(string)OPUS,payload=(int)"
+        << s.payloadType << ",ssrc=(uint)" << s.ssrc << ",srtp-key=(buffer)" << hexEncode(s.keyMaterial)
+        << ",srtp-cipher=(string)" << p.gstCipher << ",srtp-auth=(string)" << p.gstAuth << ",srtcp-cipher=(string)"
+        << p.gstCipher << ",srtcp-auth=(string)" << p.gstAuth << ",roc=(uint)" << s.rolloverCounter.value_or(0);
     return out.str();
 }
 
@@ -69,6 +80,8 @@ std::optional<StationStream> parseStationSdp(const std::string& text, std::strin
             std::string where = type == "IP6" ? "[" + addr + "]" : addr;
             where.append(":").append(rtcpPort);
             if (!addr.empty()) s.reportTo = SocketAddress::parse(where);
+        } else if (line.rfind("a=x-loa-roc:", 0) == 0) {
+            s.rolloverCounter = static_cast<uint32_t>(std::strtoul(line.c_str() + 12, nullptr, 10));
         } else if (line.rfind("a=ptime:", 0) == 0) {
             s.frameMs = std::atoi(line.c_str() + 8);
         } else if (line.rfind("a=extmap:", 0) == 0 && line.find(kPriorityExtensionUri) != std::string::npos) {

@@ -26,6 +26,10 @@ struct StationStream {
     /// Where the station sends its SRTCP receiver reports (a=rtcp, RFC 3605): the gateway's
     /// media address, which learns the station's address from them.
     std::optional<SocketAddress> reportTo;
+    /// The SRTP rollover counter the stream is at (a=x-loa-roc): what a standard receiver that
+    /// joins after the stream's start, or after a gateway restart, must be given (SDES has no
+    /// field for it; GStreamer's srtpdec takes it as caps field roc).
+    std::optional<uint32_t> rolloverCounter;
 };
 
 /// The URI that names Loa's priority header extension in a=extmap.
@@ -34,6 +38,9 @@ inline constexpr const char* kPriorityExtensionUri = "urn:x-loa:rtp-hdrext:prior
 /// The SDES a=crypto attribute value: "1 AES_CM_128_HMAC_SHA1_80 inline:<base64>".
 std::string cryptoAttribute(SrtpProfile profile, const std::vector<uint8_t>& keyMaterial);
 std::string makeStationSdp(const StationStream& stream);
+/// The caps for GStreamer's `udpsrc caps=... ! srtpdec`: key, SSRC, ciphers and the rollover
+/// counter (0 when the stream names none).
+std::string gstreamerCaps(const StationStream& stream);
 /// Reads what makeStationSdp writes (and the same fields from other SDP writers); nullopt with
 /// `error` set if a required field is missing or malformed.
 std::optional<StationStream> parseStationSdp(const std::string& text, std::string& error);

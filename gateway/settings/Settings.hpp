@@ -135,6 +135,8 @@ struct StationSettings {
     std::string area;
     std::vector<std::string> groups;  ///< named groups an emergency can target
     bool acceptsTests = false;        ///< receives test and exercise emergencies
+    /// Its derived key's epoch: raised by an operator's re-key (state database), never in YAML.
+    uint32_t keyEpoch = 0;
 };
 
 /// Who may call the control API: a name, a role and the SHA-256 of its bearer token.

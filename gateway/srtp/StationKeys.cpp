@@ -40,8 +40,9 @@ uint32_t deriveSsrc(std::span<const uint8_t> secret, std::string_view kind, std:
 }  // namespace
 
 std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, std::string_view stationId,
-                                      SrtpProfile profile) {
-    return deriveKey(gatewaySecret, "station", stationId, profile);
+                                      SrtpProfile profile, uint32_t epoch) {
+    if (epoch == 0) return deriveKey(gatewaySecret, "station", stationId, profile);
+    return deriveKey(gatewaySecret, "station", std::string(stationId) + ":epoch:" + std::to_string(epoch), profile);
 }
 
 std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId,

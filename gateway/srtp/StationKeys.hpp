@@ -13,10 +13,11 @@
 namespace loa {
 
 /// Master key || master salt for `stationId` under `profile`:
-/// HKDF-SHA256(ikm = secret, salt = "loa/srtp/v1", info = "station:" + profile + ":" + id).
-/// The profile is in `info` so that one station's CM and GCM keys are unrelated.
+/// HKDF-SHA256(ikm = secret, salt = "loa/srtp/v1", info = "station:" + profile + ":" + id), and
+/// from key epoch 1 on (an operator's re-key: a station whose state was lost) info ends in
+/// ":epoch:" + epoch. The profile is in `info` so that one station's CM and GCM keys are unrelated.
 std::vector<uint8_t> deriveStationKey(std::span<const uint8_t> gatewaySecret, std::string_view stationId,
-                                      SrtpProfile profile);
+                                      SrtpProfile profile, uint32_t epoch = 0);
 
 /// A multicast group's master key || salt: as deriveStationKey, with info "group:" + profile + ":" + id.
 std::vector<uint8_t> deriveGroupKey(std::span<const uint8_t> gatewaySecret, std::string_view groupId,

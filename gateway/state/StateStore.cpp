@@ -36,6 +36,9 @@ StateStore::StateStore(const std::filesystem::path& file) : db_(file) {
             "CREATE TABLE IF NOT EXISTS learned_addresses (station TEXT PRIMARY KEY, address TEXT NOT NULL, "
             "time_ms INTEGER NOT NULL)");
         db_.exec(
+            "CREATE TABLE IF NOT EXISTS key_epochs (station TEXT PRIMARY KEY, epoch INTEGER NOT NULL, "
+            "time_ms INTEGER NOT NULL)");
+        db_.exec(
             "CREATE TABLE IF NOT EXISTS changes (kind TEXT NOT NULL, id TEXT NOT NULL, definition TEXT NOT NULL, "
             "removed INTEGER NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (kind, id))");
     } catch (const Error& e) {
@@ -92,6 +95,27 @@ std::vector<std::pair<std::string, std::string>> StateStore::learnedAddresses() 
     std::vector<std::pair<std::string, std::string>> out;
     while (s.step())
         out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
+uint32_t StateStore::raiseKeyEpoch(const std::string& station, int64_t timeMs) {
+    std::lock_guard lock(mutex_);
+    SqliteTransaction transaction(db_);
+    Statement read(db_, "SELECT epoch FROM key_epochs WHERE station = ?");
+    read.bind(1, station);
+    const int64_t epoch = (read.step() ? read.integer(0) : 0) + 1;
+    Statement write(db_, "INSERT OR REPLACE INTO key_epochs (station, epoch, time_ms) VALUES (?, ?, ?)");
+    write.bind(1, station).bind(2, epoch).bind(3, timeMs).step();
+    transaction.commit();
+    return static_cast<uint32_t>(epoch);
+}
+
+std::map<std::string, uint32_t> StateStore::keyEpochs() {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT station, epoch FROM key_epochs");
+    std::map<std::string, uint32_t> out;
+    while (s.step())
+        out[s.text(0)] = static_cast<uint32_t>(s.integer(1));
     return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -75,6 +76,11 @@ public:
     enum class ChangeKind { station, scheduleEntry };
     void saveChange(ChangeKind kind, const Change& change, int64_t timeMs);
     std::vector<Change> changes(ChangeKind kind);
+
+    /// A station's key epoch (an operator's re-key): raised by one, saved; returns the new one.
+    uint32_t raiseKeyEpoch(const std::string& station, int64_t timeMs);
+    /// Every station's key epoch above 0.
+    std::map<std::string, uint32_t> keyEpochs();
 
     static int64_t nowMs();
 

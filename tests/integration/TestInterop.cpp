@@ -84,3 +84,37 @@ TEST(Interop, GStreamerSrtpdecPlaysTheToneFromWhatKeysPrinted) {
     EXPECT_NEAR(dominantFrequency(twoSeconds, 48000, 900, 1100), 1000.0, 5.0);
     EXPECT_LE(longestGapMs(body, 48000, 0.02f), 40.0);
 }
+
+TEST(Interop, GStreamerConfiguredFromKeysDecodesAStationsStreamAfterAGatewayRestart) {
+    TempDir dir;
+    const uint16_t port = freeUdpPort();
+    const auto config = writeConfig(dir.path(), freeUdpPort(), {"tone-1khz.wav"}, {{"peer", port}});
+    // A run, then the restart that moves the stream's rollover counter to 64: a standard receiver
+    // starting at 0 would decode nothing.
+    {
+        Process first({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw0.out", dir.path() / "gw0.log");
+        std::this_thread::sleep_for(1s);
+        EXPECT_EQ(first.stop(), 0) << first.errors();
+    }
+    Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
+    std::this_thread::sleep_for(500ms);
+    const std::string keys = stationKeys(config, "peer", false);
+    EXPECT_EQ(field(keys, "rollover counter: ([0-9]+)"), "64") << keys;
+    const std::string caps = field(keys, "gstreamer caps: ([^\\n]+)");
+    ASSERT_FALSE(caps.empty()) << keys;
+    const auto wav = dir.path() / "peer.wav";
+    // Exactly what keys printed, as the caps of udpsrc.
+    Process peer({"gst-launch-1.0", "-e", "udpsrc", "address=127.0.0.1", "port=" + std::to_string(port), "caps=" + caps,
+                  "!", "srtpdec", "!", "rtpopusdepay", "!", "opusdec", "!", "audioconvert", "!",
+                  "audio/x-raw,format=S16LE,channels=1,rate=48000", "!", "wavenc", "!", "filesink",
+                  "location=" + wav.string()},
+                 dir.path() / "peer.out", dir.path() / "peer.err");
+    std::this_thread::sleep_for(4s);
+    peer.signal(SIGINT);
+    ASSERT_EQ(peer.wait(10s), 0) << peer.output() << peer.errors();
+    EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
+    const auto audio = loa::readWav(wav);
+    ASSERT_GE(audio.samples.size(), 48000u * 2) << "the peer decoded less than 2 s";
+    const std::vector<float> body(audio.samples.begin() + 4800, audio.samples.begin() + 4800 + 48000);
+    EXPECT_NEAR(dominantFrequency(body, 48000, 900, 1100), 1000.0, 5.0);
+}

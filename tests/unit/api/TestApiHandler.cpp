@@ -57,7 +57,8 @@ protected:
                    [](const Caller& c, const std::string& name, const std::string& body) {
                        return Json{{"name", name}, {"bytes", body.size()}, {"by", c.name}};
                    },
-                   [] { return Json::array(); }}};
+                   [] { return Json::array(); },
+                   [](const Caller& c, const std::string& id) { return Json{{"rekeyed", id}, {"by", c.name}}; }}};
 
     ApiResponse call(const std::string& method, const std::string& path, const std::string& token,
                      const std::string& body = "", const std::string& address = "10.0.0.1") {

@@ -1,0 +1,70 @@
+#include "ApiClient.hpp"
+
+#include <sstream>
+#include <thread>
+
+#include "api/ApiHandler.hpp"
+#include "common/Base64.hpp"
+
+namespace loa::test {
+
+std::string apiSection(uint16_t port, const std::vector<TestToken>& tokens, bool twoPersonRule) {
+    std::ostringstream out;
+    out << "api:\n  listen: 127.0.0.1:" << port << "\n  two_person_rule: " << (twoPersonRule ? "true" : "false")
+        << "\n  tokens:\n";
+    for (const auto& t : tokens)
+        out << "    - {name: " << t.name << ", role: " << t.role << ", sha256: " << hexEncode(tokenHash(t.token))
+            << "}\n";
+    return out.str();
+}
+
+HttpResult ApiClient::call(const std::string& method, const std::string& path, const std::string& body) const {
+    HttpTarget target;
+    target.url = "http://127.0.0.1:" + std::to_string(port);
+    target.token = token;
+    try {
+        return httpRequest(target, method, path, body);
+    } catch (const std::exception&) {
+        return {0, ""};
+    }
+}
+
+nlohmann::json ApiClient::get(const std::string& path) const {
+    const auto r = call("GET", path);
+    return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
+}
+
+bool ApiClient::waitReady(std::chrono::milliseconds timeout) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        if (call("GET", "/api/status").status == 200) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+std::string ApiClient::onAir(size_t index) const {
+    const auto status = get("/api/status");
+    if (!status.is_object() || !status["programmes"].is_array() || status["programmes"].size() <= index) return "";
+    return status["programmes"][index].value("on_air", "");
+}
+
+bool ApiClient::waitOnAir(const std::string& source, std::chrono::milliseconds timeout, size_t index) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        if (onAir(index) == source) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+double ApiClient::metric(const std::string& series) const {
+    const auto r = call("GET", "/metrics");
+    std::istringstream in(r.body);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    }
+    return -1;
+}
+
+}  // namespace loa::test

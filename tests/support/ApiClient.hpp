@@ -1,0 +1,42 @@
+#pragma once
+// The control API of a gateway under test, on loopback: requests that never throw (no answer is
+// status 0: refused, reset, killed), and the waits tests need.
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/HttpClient.hpp"
+
+namespace loa::test {
+
+/// One API token as a test config lists it: a name, a role and the token itself.
+struct TestToken {
+    std::string name;
+    std::string role;
+    std::string token;
+};
+
+/// The YAML of an `api:` section on 127.0.0.1:`port` with `tokens` (their SHA-256).
+std::string apiSection(uint16_t port, const std::vector<TestToken>& tokens, bool twoPersonRule = false);
+
+struct ApiClient {
+    uint16_t port = 0;
+    std::string token;
+
+    HttpResult call(const std::string& method, const std::string& path, const std::string& body = {}) const;
+    /// The answer's JSON (null if there was none).
+    nlohmann::json get(const std::string& path) const;
+    /// Waits until GET /api/status answers 200.
+    bool waitReady(std::chrono::milliseconds timeout) const;
+    /// What programme `index` has on air now ("" if no answer).
+    std::string onAir(size_t index = 0) const;
+    /// Waits until programme `index` has `source` on air.
+    bool waitOnAir(const std::string& source, std::chrono::milliseconds timeout, size_t index = 0) const;
+    /// The value of a /metrics line that starts with `series` (e.g. 'loa_x{reason="y"}'), or -1.
+    double metric(const std::string& series) const;
+};
+
+}  // namespace loa::test
