@@ -13,6 +13,7 @@
 
 #include "EmergencyBench.hpp"
 #include "FanoutBench.hpp"
+#include "FloorsBench.hpp"
 #include "GstRuntime.hpp"
 #include "LatencyBench.hpp"
 #include "SoakBench.hpp"
@@ -34,6 +35,9 @@ constexpr const char* kUsage = R"(usage:
   loa-bench emergency [--triggers 100] [--stations 100] [--gateway PATH] [--out bench/results]
       from the API's answer to a trigger to the first emergency packet at a station, and from a
       cancel back to the programme; writes emergency.json and emergency.md
+  loa-bench floors [--stations 10000] [--feeds 2] [--seconds 30] [--dir bench/results/tmp] [--out bench/results]
+      the cost of durable replay floors: stations reporting every 2 s and feeds at 50 packets/s,
+      their ceilings saved as the gateway saves them (floors.db in --dir: the disk measured)
   loa-bench soak [--minutes 10] [--stations 2000] [--warmup-minutes 2] [--schedule-every 120]
                  [--emergency-every 180] [--gateway PATH] [--out bench/results]
       a gateway serving the stations for that long while bulletins are added, played and removed
@@ -133,6 +137,15 @@ int main(int argc, char** argv) {
                                 {"--gateway", [&](const std::string& v) { o.gateway = v; }},
                                 {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runSoakBench(o);
+        }
+        if (command == "floors") {
+            loa::bench::FloorsBenchOptions o;
+            parseOptions(args, {{"--stations", [&](const std::string& v) { o.stations = std::stoi(v); }},
+                                {"--feeds", [&](const std::string& v) { o.feeds = std::stoi(v); }},
+                                {"--seconds", [&](const std::string& v) { o.seconds = std::stod(v); }},
+                                {"--dir", [&](const std::string& v) { o.dir = v; }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }}});
+            return loa::bench::runFloorsBench(o);
         }
         if (command == "latency") {
             loa::bench::LatencyBenchOptions o;

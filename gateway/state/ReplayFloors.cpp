@@ -122,6 +122,7 @@ bool ReplayFloors::flush() {
     counters_.flushes.fetch_add(1, std::memory_order_relaxed);
     counters_.rows.fetch_add(due.size(), std::memory_order_relaxed);
     counters_.lastFlushUs.store(us, std::memory_order_relaxed);
+    counters_.totalFlushUs.fetch_add(us, std::memory_order_relaxed);
     raiseTo(counters_.maxFlushUs, us);
     return true;
 }

@@ -69,7 +69,7 @@ public:
         std::atomic<uint64_t> flushes{0};   ///< transactions written
         std::atomic<uint64_t> rows{0};      ///< ceilings written
         std::atomic<uint64_t> failures{0};  ///< flushes the database refused (the ceilings stay wanted)
-        std::atomic<uint64_t> lastFlushUs{0}, maxFlushUs{0};
+        std::atomic<uint64_t> lastFlushUs{0}, maxFlushUs{0}, totalFlushUs{0};
     };
 
     /// Opens (or creates) the floors database and reads every saved ceiling. Throws loa::Error.
