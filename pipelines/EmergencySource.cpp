@@ -15,9 +15,10 @@ EmergencySource::EmergencySource(std::string programmeId, int channels)
       programmeId_(std::move(programmeId)),
       channels_(channels) {}
 
-void EmergencySource::arm(int toneMs, std::optional<std::filesystem::path> message, const LiveSource* live) {
+void EmergencySource::arm(int toneMs, std::optional<std::filesystem::path> message, const LiveSource* live,
+                          std::optional<AlertInfo> alert) {
     std::lock_guard lock(mutex_);
-    pending_ = Plan{true, toneMs, std::move(message), live};
+    pending_ = Plan{true, toneMs, std::move(message), live, alert};
     armed_ = true;
 }
 

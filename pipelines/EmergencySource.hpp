@@ -13,6 +13,7 @@
 #include "BusSource.hpp"
 #include "LiveSource.hpp"
 #include "PlaylistSource.hpp"
+#include "rtp/RtpPacket.hpp"
 
 namespace loa {
 
@@ -20,8 +21,12 @@ class EmergencySource final : public BusSource {
 public:
     EmergencySource(std::string programmeId, int channels);
 
-    /// Control thread: from the next frame on, play the tone for `toneMs`, then `message`.
-    void arm(int toneMs, std::optional<std::filesystem::path> message, const LiveSource* live = nullptr);
+    /// Control thread: from the next frame on, play the tone for `toneMs`, then `message` (or
+    /// relay `live`), its frames marked with `alert`.
+    void arm(int toneMs, std::optional<std::filesystem::path> message, const LiveSource* live = nullptr,
+             std::optional<AlertInfo> alert = std::nullopt);
+    /// Media thread: the alert the frames being played belong to.
+    const std::optional<AlertInfo>& alert() const { return plan_.alert; }
     void disarm();
     /// True from arm() until disarm() (whatever the media thread has seen yet).
     bool armed() const { return armed_.load(); }
@@ -37,6 +42,7 @@ private:
         int toneMs = 0;
         std::optional<std::filesystem::path> message;
         const LiveSource* live = nullptr;  ///< a live feed to relay after the tone (same media thread)
+        std::optional<AlertInfo> alert;
     };
     void startMessage();
 

@@ -150,6 +150,7 @@ void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time
         frame->timestamp = timestamp_;
         frame->index = framesOut_.fetch_add(1, std::memory_order_relaxed);
         frame->priority = level;
+        if (emergency_ && level == PriorityLevel::emergency) frame->alert = emergency_->alert();
         frame->ready = now;
         frame->due = deadline;
         timestamp_ += static_cast<uint32_t>(settings_.encoder.samplesPerFrame());

@@ -36,6 +36,11 @@ std::string ReceiverStats::toJson() const {
       << ",\"priority_changes\":[";
     for (size_t i = 0; i < priorityChanges.size(); ++i)
         o << (i ? "," : "") << "[" << priorityChanges[i].first << "," << priorityChanges[i].second << "]";
+    o << "],\"alert_id\":\"" << alertId << "\",\"alert_status\":\"" << alertStatus << "\",\"alert_changes\":[";
+    for (size_t i = 0; i < alertChanges.size(); ++i) {
+        o << (i ? "," : "") << "[" << alertChanges[i].atMs << ",\"" << alertChanges[i].id << "\",\""
+          << alertChanges[i].status << "\"]";
+    }
     o << "]}";
     return o.str();
 }
@@ -196,6 +201,25 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
                 if (stats_.priorityChanges.size() < 1000) stats_.priorityChanges.emplace_back(unixMs.count(), info->priority);
             }
             stats_.lastPriority = info->priority;
+            // What it plays is labelled: the alert and its status, or none.
+            const std::string id = info->alert ? info->alert->idString() : "";
+            const std::string status = info->alert ? std::string(toString(info->alert->status)) : "";
+            if (id != stats_.alertId || status != stats_.alertStatus) {
+                if (stats_.alertChanges.size() < 1000) {
+                    stats_.alertChanges.push_back({std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       std::chrono::system_clock::now().time_since_epoch())
+                                                       .count(),
+                                                   id, status});
+                }
+                if (!id.empty()) {
+                    LOA_LOG(warn, kTag) << "emergency " << id << " [" << (status == "actual" ? "ACTUAL" : status)
+                                        << "] on air";
+                } else {
+                    LOA_LOG(info, kTag) << "emergency " << stats_.alertId << " over";
+                }
+                stats_.alertId = id;
+                stats_.alertStatus = status;
+            }
         }
     }
     lastArrival_ = now;

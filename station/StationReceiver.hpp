@@ -42,6 +42,14 @@ struct ReceiverStats {
     /// When (Unix time, ms, on arrival) the priority changed, and to what: tests and benches
     /// time an emergency's arrival with it across hosts that share a clock.
     std::vector<std::pair<int64_t, int>> priorityChanges;
+    /// The alert heard last (its id and status, "" when none), and when (Unix ms) what the
+    /// station heard changed from one alert, or none, to another: what it played, labelled.
+    std::string alertId, alertStatus;
+    struct AlertChange {
+        int64_t atMs = 0;
+        std::string id, status;  ///< empty: no alert from then on
+    };
+    std::vector<AlertChange> alertChanges;
     uint32_t ssrc = 0;
     std::string toJson() const;
 };

@@ -134,6 +134,7 @@ Gateway::Gateway(Settings settings)
             withIngestKeys(p, secret_), settings_.gateway.priorityExtensionId, settings_.schedule,
             [] { return std::chrono::system_clock::now(); }, floors_.get()));
     // Emergency slots: programmes of their own, idle until an emergency takes one.
+    std::vector<size_t> slotProgrammes;
     for (int k = 0; k < settings_.emergency.slots; ++k) {
         ProgrammeSettings slot = settings_.programmes.front();
         slot.id = "emergency-" + std::to_string(k + 1);
@@ -143,11 +144,12 @@ Gateway::Gateway(Settings settings)
         slot.playlist.reset();
         slot.filler.reset();
         slot.loudness.reset();
-        slots_.push_back({programmes_.size(), {}, 0, {}});
+        slotProgrammes.push_back(programmes_.size());
         programmes_.push_back(
             std::make_unique<Programme>(slot, settings_.gateway.priorityExtensionId, std::vector<ScheduleEntry>{}));
         programmes_.back()->makeEmergencySlot();
     }
+    router_ = std::make_unique<EmergencyRouter>(std::move(slotProgrammes));
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
     settings_ = withRuntimeChanges(settings_);
     for (auto& p : programmes_)
@@ -219,8 +221,13 @@ std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& stat
         if (const auto learned = learned_.find(station.id); learned != learned_.end()) address = learned->second;
     }
     if (address.length() == 0) return nullptr;  // not heard from yet: nowhere to send
-    return makeDestination(station.id, programmeIndex(station.programme), address, socket_.fd(), ssrc, station.profile,
+    // In every emergency that lists it, whenever it joins: added, changed, re-added or learned.
+    return makeDestination(station.id, programmeFor(station), address, socket_.fd(), ssrc, station.profile,
                            stationKeyMaterial(station, secret_));
+}
+
+size_t Gateway::programmeFor(const StationSettings& station) const {
+    return router_->slotFor(station.id).value_or(programmeIndex(station.programme));
 }
 
 std::vector<RegisteredStation> Gateway::registered() const {
@@ -397,12 +404,8 @@ nlohmann::json Gateway::stationsJson() {
     std::unordered_map<std::string_view, const DestinationStatus*> byId;  // thousands of stations: no scans
     for (const auto& d : destinations)
         byId.emplace(d.id, &d);
+    const auto following = router_->following();  // station -> emergency it hears
     std::lock_guard lock(slotsMutex_);
-    std::unordered_map<std::string_view, std::string_view> following;  // station -> emergency it hears
-    for (const auto& slot : slots_) {
-        for (const auto& [station, own] : slot.stations)
-            following[station] = slot.emergency;
-    }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : settings_.stations) {
         nlohmann::json j = {{"id", s.id},
@@ -513,47 +516,47 @@ std::string Gateway::metricsText() {
     return o.str();
 }
 
-void Gateway::start(const std::string& id, const EmergencyAudio& audio, const std::vector<std::string>& stations) {
+std::optional<std::string> Gateway::start(const std::string& id, const EmergencyAudio& audio,
+                                          const std::vector<std::string>& stations) {
     std::lock_guard lock(slotsMutex_);
-    const auto free = std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.emergency.empty(); });
-    if (free == slots_.end())
-        throw Error("all " + std::to_string(slots_.size()) + " emergency slots are on air (emergency.slots)");
-    free->emergency = id;
-    free->since = ++slotSequence_;
-    free->stations.clear();
     const auto byId = indexById(settings_.stations);
+    std::vector<std::string> known;
     for (const auto& station : stations) {
-        if (const auto s = byId.find(station); s != byId.end())
-            free->stations.emplace_back(station, programmeIndex(s->second->programme));
+        if (byId.count(station)) known.push_back(station);
     }
+    auto taken = router_->take(id, {audio.alert.status, audio.fromParent, 0}, known);
     const LiveSource* live = nullptr;
-    if (!audio.liveProgramme.empty()) live = programmes_[programmeIndex(audio.liveProgramme)]->live();
-    programmes_[free->programme]->emergency()->arm(audio.toneMs, audio.message, live);
-    for (const auto& [station, own] : free->stations)
-        engine_.follow(station, free->programme);
+    if (!audio.liveProgramme.empty()) {
+        const auto& p = *programmes_[programmeIndex(audio.liveProgramme)];
+        live = audio.relayUpstream ? p.upstream() : p.live();
+    }
+    programmes_[taken.programme]->emergency()->arm(audio.toneMs, audio.message, live, audio.alert);
+    // Its stations, and those of the emergency whose slot it took, each to what it hears now.
+    for (const auto* list : {&known, &taken.displacedStations}) {
+        for (const auto& station : *list) {
+            if (const auto s = byId.find(station); s != byId.end()) engine_.follow(station, programmeFor(*s->second));
+        }
+    }
+    return taken.displaced;
 }
 
 void Gateway::stop(const std::string& id) {
     std::lock_guard lock(slotsMutex_);
-    const auto slot = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.emergency == id; });
-    if (slot == slots_.end()) return;
-    programmes_[slot->programme]->emergency()->disarm();
-    const auto stations = std::move(slot->stations);
-    slot->emergency.clear();
-    slot->stations.clear();
-    // Each station goes back to its own programme, or to the newest other emergency that
-    // reaches it (one pass over the other slots: an emergency may reach every station).
-    std::unordered_map<std::string_view, std::pair<uint64_t, size_t>> newest;  // station -> (since, programme)
-    for (const auto& other : slots_) {
-        for (const auto& [station, own] : other.stations) {
-            auto& best = newest[station];
-            if (other.since > best.first) best = {other.since, other.programme};
-        }
+    const auto slot = router_->programmeOf(id);
+    if (!slot) return;
+    programmes_[*slot]->emergency()->disarm();
+    const auto stations = router_->release(id);
+    // Each station goes back to its own programme, or to the emergency that now outranks the rest.
+    const auto byId = indexById(settings_.stations);
+    for (const auto& station : stations) {
+        if (const auto s = byId.find(station); s != byId.end()) engine_.follow(station, programmeFor(*s->second));
     }
-    for (const auto& [station, own] : stations) {
-        const auto other = newest.find(station);
-        engine_.follow(station, other != newest.end() ? other->second.second : own);
-    }
+}
+
+void Gateway::join(const std::string& id, const std::string& station) {
+    std::lock_guard lock(slotsMutex_);
+    if (!router_->add(id, station)) return;
+    if (const auto* s = settings_.findStation(station)) engine_.follow(station, programmeFor(*s));
 }
 
 void Gateway::stop() {
@@ -633,8 +636,19 @@ std::string Gateway::applyStations(const Settings& next) {
     registry_->setStations(registered());
     for (const auto& id : removals)
         engine_.remove(id);
-    for (auto& d : additions)
+    std::vector<std::string> arriving;
+    for (auto& d : additions) {
+        arriving.push_back(d->id);
         engine_.add(std::move(d));
+    }
+    // An emergency may have started since the destinations were made: each follows what it
+    // hears now (the fan-out applies the commands in order).
+    {
+        std::lock_guard lock(slotsMutex_);
+        for (const auto& id : arriving) {
+            if (const auto* st = settings_.findStation(id)) engine_.follow(id, programmeFor(*st));
+        }
+    }
     return std::to_string(added) + " station(s) added, " + std::to_string(changed) + " changed, " +
            std::to_string(removed) + " removed";
 }

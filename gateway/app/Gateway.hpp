@@ -14,6 +14,7 @@
 
 #include "api/ApiServer.hpp"
 #include "control/EmergencyManager.hpp"
+#include "control/EmergencyRouter.hpp"
 #include "control/StationRegistry.hpp"
 #include "fanout/FanoutEngine.hpp"
 #include "net/UdpSocket.hpp"
@@ -65,10 +66,13 @@ public:
     /// Main thread, a few times a second: the programmes' meters and what is on air, as an event.
     void publishLevels();
 
-    /// EmergencyOutput: an emergency takes a free slot (a programme of its own, encoded once)
-    /// and its stations follow that slot until it stops. Thread-safe.
-    void start(const std::string& id, const EmergencyAudio& audio, const std::vector<std::string>& stations) override;
+    /// EmergencyOutput: an emergency takes a free slot (a programme of its own, encoded once),
+    /// or the slot of one it outranks, and its stations follow it unless an emergency that
+    /// outranks it lists them too. Thread-safe.
+    std::optional<std::string> start(const std::string& id, const EmergencyAudio& audio,
+                                     const std::vector<std::string>& stations) override;
     void stop(const std::string& id) override;
+    void join(const std::string& id, const std::string& station) override;
     EmergencyManager& emergencies() { return *emergencies_; }
     StateStore& state() { return *store_; }
 
@@ -134,16 +138,12 @@ private:
     std::optional<std::string> stationSdp(const std::string& id);
     std::string metricsText();
 
-    struct Slot {
-        size_t programme = 0;   ///< index in programmes_
-        std::string emergency;  ///< empty: free
-        uint64_t since = 0;     ///< order of going on air: the newest wins a station in two
-        /// The stations it reaches, each with the programme it goes back to.
-        std::vector<std::pair<std::string, size_t>> stations;
-    };
-    mutable std::mutex slotsMutex_;  ///< slots, settings_ for other threads, learned_
-    std::vector<Slot> slots_;
-    uint64_t slotSequence_ = 0;
+    mutable std::mutex slotsMutex_;  ///< settings_ for other threads, learned_
+    /// The emergency slots on air and which stations each reaches.
+    std::unique_ptr<EmergencyRouter> router_;
+    /// The programme `station` hears now: the emergency that outranks the others among those
+    /// listing it, else its own (slotsMutex_ held, or `station` a copy).
+    size_t programmeFor(const StationSettings& station) const;
 
     std::thread media_;
     std::atomic<bool> running_{false};

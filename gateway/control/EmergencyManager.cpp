@@ -11,6 +11,7 @@
 
 #include "common/Base64.hpp"
 #include "common/Log.hpp"
+#include "srtp/StationKeys.hpp"
 
 namespace loa {
 namespace {
@@ -41,7 +42,26 @@ bool inArea(const std::string& stationArea, const std::string& area) {
                                    stationArea[area.size()] == '/');
 }
 
-std::string joined(const std::vector<std::string>& v) {
+/// Whether `targets` (as a request gives them, already checked) name station `s`.
+bool named(const Json& t, const StationSettings& s) {
+    if (t.value("all", false)) return true;
+    const auto listed = [&](const char* key, auto match) {
+        if (!t.contains(key) || !t[key].is_array()) return false;
+        return std::any_of(t[key].begin(), t[key].end(), [&](const Json& v) { return v.is_string() && match(v.get<std::string>()); });
+    };
+    return listed("stations", [&](const std::string& id) { return id == s.id; }) ||
+           listed("areas", [&](const std::string& a) { return !s.area.empty() && inArea(s.area, a); }) ||
+           listed("groups", [&](const std::string& g) {
+               return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
+           });
+}
+
+/// A test or an exercise never reaches a station that has not agreed to take them.
+bool accepts(const StationSettings& s, const std::string& status) {
+    return status == "actual" || s.acceptsTests;
+}
+
+std::string commaJoined(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v)
         out += (out.empty() ? "" : ",") + s;
@@ -54,7 +74,45 @@ EmergencyManager::EmergencyManager(StateStore& store, EmergencyOutput& output, c
 
 void EmergencyManager::updateSettings(const Settings& settings) {
     std::lock_guard lock(mutex_);
+    // Stations new or changed in what alerts target: each joins the emergencies on air whose
+    // targets name it (whenever it joins, it hears every alert that lists it).
+    std::unordered_map<std::string_view, const StationSettings*> before;
+    for (const auto& s : settings_.stations)
+        before.emplace(s.id, &s);
+    std::vector<const StationSettings*> joining;
+    for (const auto& s : settings.stations) {
+        const auto it = before.find(s.id);
+        if (it == before.end() || it->second->area != s.area || it->second->groups != s.groups ||
+            it->second->acceptsTests != s.acceptsTests)
+            joining.push_back(&s);
+    }
     settings_ = settings;
+    if (joining.empty()) return;
+    for (auto& r : store_.emergencies(true)) {
+        if (r.state != "active") continue;
+        const Json request = Json::parse(r.request, nullptr, false);
+        if (!request.is_object() || !request.contains("targets")) continue;
+        auto listed = stationsOf(r);
+        const std::unordered_set<std::string> already(listed.begin(), listed.end());
+        std::vector<std::string> joined;
+        for (const auto* s : joining) {
+            if (!already.count(s->id) && named(request["targets"], *s) && accepts(*s, r.status))
+                joined.push_back(s->id);
+        }
+        if (joined.empty()) continue;
+        listed.insert(listed.end(), joined.begin(), joined.end());
+        r.stations = commaJoined(listed);
+        try {
+            store_.putEmergency(r);  // on disk before it is on air for them
+        } catch (const std::exception& e) {
+            LOA_LOG(error, kTag) << r.id << ": " << joined.size() << " station(s) joining its targets not saved: "
+                                 << e.what();
+            continue;
+        }
+        for (const auto& station : joined)
+            output_.join(r.id, station);
+        audit(kGateway, "emergency.join", r, "ok", commaJoined(joined) + " joined its targets");
+    }
 }
 
 void EmergencyManager::audit(const Caller& caller, const std::string& action, const EmergencyRecord& r,
@@ -96,6 +154,9 @@ EmergencyAudio EmergencyManager::audioOf(const EmergencyRecord& r) const {
     }
     if (request.contains("message_file")) audio.message = request["message_file"].get<std::string>();
     audio.liveProgramme = request.value("live", "");
+    audio.alert.status = alertStatusFrom(r.status).value_or(AlertStatus::actual);
+    if (const auto id = AlertInfo::idFrom(r.id)) audio.alert.id = *id;
+    audio.alert.origin = gatewayTag(settings_.gateway.id);
     return audio;
 }
 
@@ -111,7 +172,7 @@ void EmergencyManager::goOnAir(EmergencyRecord& r, const Caller& caller) {
     r.state = "active";
     store_.putEmergency(r);  // on disk before it is on air
     try {
-        output_.start(r.id, audioOf(r), stationsOf(r));
+        if (const auto displaced = output_.start(r.id, audioOf(r), stationsOf(r))) preempted(*displaced, r);
     } catch (const std::exception& e) {
         r.state = "failed";
         store_.putEmergency(r);
@@ -119,6 +180,16 @@ void EmergencyManager::goOnAir(EmergencyRecord& r, const Caller& caller) {
         throw RequestError(409, std::string("cannot go on air: ") + e.what());
     }
     audit(caller, "emergency.start", r, "ok", std::to_string(stationsOf(r).size()) + " station(s)");
+}
+
+void EmergencyManager::preempted(const std::string& id, const EmergencyRecord& by) {
+    auto r = store_.emergency(id);
+    if (!r || r->state != "active") return;
+    r->state = "preempted";
+    r->endedBy = by.id;
+    store_.putEmergency(*r);
+    audit(kGateway, "emergency.preempt", *r, "ok",
+          "its slot went to " + by.id + " (" + by.status + "), which outranks it; no slot was free");
 }
 
 EmergencyRecord EmergencyManager::trigger(const Caller& caller, const Json& body) {
@@ -142,7 +213,8 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
             throw RequestError(400, "targets: expected {\"all\": true} or areas, groups and stations");
         const Json& targets = body["targets"];
         const bool all = targets.value("all", false);
-        const auto areas = strings(targets, "areas"), groups = strings(targets, "groups");
+        strings(targets, "areas");  // checked: lists of strings
+        strings(targets, "groups");
         const auto listed = strings(targets, "stations");
         const std::unordered_set<std::string> ids(listed.begin(), listed.end());  // may name thousands
         std::unordered_set<std::string_view> known;
@@ -154,16 +226,9 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
         std::vector<std::string> reached;
         size_t matched = 0;
         for (const auto& s : settings_.stations) {
-            const bool targeted = all || ids.count(s.id) ||
-                                  std::any_of(areas.begin(), areas.end(),
-                                              [&](const auto& a) { return !s.area.empty() && inArea(s.area, a); }) ||
-                                  std::any_of(groups.begin(), groups.end(), [&](const auto& g) {
-                                      return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
-                                  });
-            if (!targeted) continue;
+            if (!(all || ids.count(s.id) || named(targets, s))) continue;
             ++matched;
-            // A test or an exercise never reaches a station that has not agreed to take them.
-            if (r.status == "actual" || s.acceptsTests) reached.push_back(s.id);
+            if (accepts(s, r.status)) reached.push_back(s.id);
         }
         if (matched == 0) throw RequestError(400, "targets: no station matches");
         if (reached.empty())
@@ -184,7 +249,7 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
         const int64_t expires = body.value("expires_s", int64_t{0});
         if (expires < 0 || expires > 7 * 86400) throw RequestError(400, "expires_s: expected 0 to 604800");
         r.expiresMs = expires ? r.createdMs + expires * 1000 : 0;
-        Json request = {{"targets", targets},   {"tone", body.value("tone", true)},
+        Json request = {{"targets", targets},  {"tone", body.value("tone", true)},
                         {"message", message},   {"live", live},
                         {"expires_s", expires}, {"note", body.value("note", "")}};
         // What the gateway itself adds (the CAP alert it came from, its own audio file): never
@@ -192,7 +257,7 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
         for (const auto& [key, value] : internal.items())
             request[key] = value;
         r.request = request.dump();
-        r.stations = joined(reached);
+        r.stations = commaJoined(reached);
     } catch (const RequestError& e) {
         refuse(caller, action, r.id, e.status(), e.what());
     } catch (const Json::exception& e) {
@@ -278,10 +343,12 @@ void EmergencyManager::tick() {
 
 void EmergencyManager::resume() {
     std::lock_guard lock(mutex_);
-    for (auto& r : store_.emergencies(true)) {
+    auto live = store_.emergencies(true);
+    std::reverse(live.begin(), live.end());  // oldest first, as they went on air
+    for (auto& r : live) {
         if (r.state != "active") continue;
         try {
-            output_.start(r.id, audioOf(r), stationsOf(r));
+            if (const auto displaced = output_.start(r.id, audioOf(r), stationsOf(r))) preempted(*displaced, r);
             audit(kGateway, "emergency.resume", r, "ok", "back on air after a restart");
         } catch (const std::exception& e) {
             audit(kGateway, "emergency.resume", r, "failed", e.what());

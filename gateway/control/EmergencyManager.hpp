@@ -15,6 +15,7 @@
 
 #include "common/Error.hpp"
 #include "control/CapAlert.hpp"
+#include "rtp/RtpPacket.hpp"
 #include "settings/Settings.hpp"
 #include "state/StateStore.hpp"
 
@@ -33,15 +34,22 @@ struct EmergencyAudio {
     int toneMs = 0;      ///< alert tone first (0: none)
     std::optional<std::filesystem::path> message;
     std::string liveProgramme;  ///< relay this programme's live feed (after the tone) instead of a message
+    bool relayUpstream = false;  ///< relay liveProgramme's upstream instead: a parent's alert
+    bool fromParent = false;     ///< a parent gateway's alert (precedence: above local ones of equal status)
+    AlertInfo alert;             ///< what its packets say it is: id, status and origin
 };
 
 class EmergencyOutput {
 public:
     virtual ~EmergencyOutput() = default;
-    /// Puts emergency `id` on air for `stations`; throws loa::Error if it cannot.
-    virtual void start(const std::string& id, const EmergencyAudio& audio,
-                       const std::vector<std::string>& stations) = 0;
+    /// Puts emergency `id` on air for `stations`; returns the emergency whose slot it took (one
+    /// it outranks, when every slot was on air), which is then off air. Throws loa::Error if it
+    /// cannot.
+    virtual std::optional<std::string> start(const std::string& id, const EmergencyAudio& audio,
+                                             const std::vector<std::string>& stations) = 0;
     virtual void stop(const std::string& id) = 0;
+    /// A station joins emergency `id`, from its next frame (it was added or changed into its targets).
+    virtual void join(const std::string& id, const std::string& station) = 0;
 };
 
 /// A refused request: the HTTP status that says why (400, 403, 404, 409) and the reason.
@@ -92,6 +100,8 @@ private:
     void audit(const Caller& caller, const std::string& action, const EmergencyRecord& r, const std::string& outcome,
                const std::string& detail = {});
     void goOnAir(EmergencyRecord& r, const Caller& caller);
+    /// Emergency `id` lost its slot to `by`: off air, recorded and audited.
+    void preempted(const std::string& id, const EmergencyRecord& by);
     EmergencyAudio audioOf(const EmergencyRecord& r) const;
     static std::vector<std::string> stationsOf(const EmergencyRecord& r);
 

@@ -312,6 +312,7 @@ void FanoutWorker::queuePacket(Destination& d, const Job& job) {
     header.extensionId = extensionId_;
     header.info.priority = static_cast<uint8_t>(frame.priority);
     header.info.rolloverCounter = roc;
+    header.info.alert = frame.alert;
     header.ssrc = d.ssrc;
     header.sequence = static_cast<uint16_t>(d.nextIndex);
     if (d.rebase && d.sentFirst) {

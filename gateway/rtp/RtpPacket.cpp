@@ -1,5 +1,7 @@
 #include "rtp/RtpPacket.hpp"
 
+#include <algorithm>
+
 namespace loa {
 
 std::optional<RtpPacket> RtpPacket::parse(std::span<const uint8_t> data) {
@@ -51,12 +53,65 @@ std::optional<std::span<const uint8_t>> RtpPacket::oneByteExtension(uint8_t id) 
     return std::nullopt;
 }
 
+std::string_view toString(AlertStatus status) {
+    switch (status) {
+        case AlertStatus::actual:
+            return "actual";
+        case AlertStatus::exercise:
+            return "exercise";
+        case AlertStatus::test:
+            return "test";
+    }
+    return "unknown";
+}
+
+std::optional<AlertStatus> alertStatusFrom(std::string_view text) {
+    if (text == "actual") return AlertStatus::actual;
+    if (text == "exercise") return AlertStatus::exercise;
+    if (text == "test") return AlertStatus::test;
+    return std::nullopt;
+}
+
+std::string AlertInfo::idString() const {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "em-";
+    for (uint8_t b : id) {
+        out += kHex[b >> 4];
+        out += kHex[b & 15];
+    }
+    return out;
+}
+
+std::optional<std::array<uint8_t, 6>> AlertInfo::idFrom(std::string_view text) {
+    if (text.size() != 15 || text.substr(0, 3) != "em-") return std::nullopt;
+    const auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    std::array<uint8_t, 6> id{};
+    for (size_t i = 0; i < 6; ++i) {
+        const int hi = nibble(text[3 + 2 * i]), lo = nibble(text[4 + 2 * i]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        id[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return id;
+}
+
 std::optional<StreamInfo> StreamInfo::parse(std::span<const uint8_t> data) {
     if (data.empty()) return std::nullopt;
     StreamInfo info;
     info.priority = data[0];
     if (data.size() >= kSize) {
         info.rolloverCounter = uint32_t{data[1]} << 24 | uint32_t{data[2]} << 16 | uint32_t{data[3]} << 8 | data[4];
+    }
+    // The alert: a version this receiver knows, and a status there is.
+    if (data.size() >= kAlertSize && (data[5] >> 4) == kAlertVersion && (data[5] & 3) != 0) {
+        AlertInfo alert;
+        alert.status = static_cast<AlertStatus>(data[5] & 3);
+        std::copy_n(data.begin() + 6, 6, alert.id.begin());
+        alert.origin = uint32_t{data[12]} << 24 | uint32_t{data[13]} << 16 | uint32_t{data[14]} << 8 | data[15];
+        info.alert = alert;
     }
     return info;
 }
@@ -81,18 +136,27 @@ size_t writeRtpHeader(const RtpHeader& h, std::span<uint8_t> out) {
     out[10] = static_cast<uint8_t>(h.ssrc >> 8);
     out[11] = static_cast<uint8_t>(h.ssrc);
     if (h.extensionId) {
+        const auto& alert = h.info.alert;
         out[12] = 0xBE;
         out[13] = 0xDE;
         out[14] = 0;
-        out[15] = 2;  // two 32-bit words of elements
-        out[16] = static_cast<uint8_t>(h.extensionId << 4 | (StreamInfo::kSize - 1));
+        out[15] = alert ? 5 : 2;  // 32-bit words of elements
+        out[16] = static_cast<uint8_t>(h.extensionId << 4 | ((alert ? StreamInfo::kAlertSize : StreamInfo::kSize) - 1));
         out[17] = h.info.priority;
         out[18] = static_cast<uint8_t>(h.info.rolloverCounter >> 24);
         out[19] = static_cast<uint8_t>(h.info.rolloverCounter >> 16);
         out[20] = static_cast<uint8_t>(h.info.rolloverCounter >> 8);
         out[21] = static_cast<uint8_t>(h.info.rolloverCounter);
-        out[22] = 0;
-        out[23] = 0;
+        size_t at = 22;
+        if (alert) {
+            out[at++] = static_cast<uint8_t>(StreamInfo::kAlertVersion << 4 | static_cast<uint8_t>(alert->status));
+            for (uint8_t b : alert->id)
+                out[at++] = b;
+            for (int shift = 24; shift >= 0; shift -= 8)
+                out[at++] = static_cast<uint8_t>(alert->origin >> shift);
+        }
+        while (at < size)
+            out[at++] = 0;  // padding
     }
     return size;
 }

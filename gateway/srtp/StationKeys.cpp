@@ -67,6 +67,11 @@ std::string keyFingerprint(std::span<const uint8_t> keyMaterial) {
     return hexEncode(hkdfSha256(keyMaterial, bytesOf(kSalt), bytesOf("key-id"), 8));
 }
 
+uint32_t gatewayTag(std::string_view gatewayId) {
+    const auto b = hkdfSha256(bytesOf(gatewayId), bytesOf(kSalt), bytesOf("gateway-tag"), 4);
+    return uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+}
+
 std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
     std::ifstream in(path);
     if (!in) {

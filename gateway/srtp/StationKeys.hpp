@@ -38,6 +38,10 @@ uint32_t deriveStationSsrc(std::span<const uint8_t> gatewaySecret, std::string_v
 /// floors) is filed under it, so a new key starts afresh and an old one is never confused with it.
 std::string keyFingerprint(std::span<const uint8_t> keyMaterial);
 
+/// A gateway's tag in the alerts it originates (stream-info v2): the first 4 bytes of
+/// HKDF-SHA256(ikm = its id, salt = "loa/srtp/v1", info = "gateway-tag"), big-endian.
+uint32_t gatewayTag(std::string_view gatewayId);
+
 /// Reads the gateway secret (hex, at least 16 bytes) from `path`; creates it with 32 random bytes
 /// and mode 0600 if it does not exist. Throws loa::Error naming the file on failure.
 std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "FakeEmergencyOutput.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "TestData.hpp"
@@ -9,10 +11,7 @@ using namespace loa;
 using Json = nlohmann::json;
 
 namespace {
-struct NoOutput : EmergencyOutput {
-    void start(const std::string&, const EmergencyAudio&, const std::vector<std::string>&) override {}
-    void stop(const std::string&) override {}
-};
+using NoOutput = test::FakeEmergencyOutput;
 
 class ApiHandlerTest : public ::testing::Test {
 protected:

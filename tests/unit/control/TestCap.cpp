@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "FakeEmergencyOutput.hpp"
+
 #include <map>
 #include <regex>
 
@@ -30,15 +32,7 @@ int refusal(const std::function<void()>& f, std::string* why = nullptr) {
     return 0;
 }
 
-struct FakeOutput : EmergencyOutput {
-    std::map<std::string, std::vector<std::string>> onAir;
-    std::map<std::string, EmergencyAudio> audio;
-    void start(const std::string& id, const EmergencyAudio& a, const std::vector<std::string>& s) override {
-        onAir[id] = s;
-        audio[id] = a;
-    }
-    void stop(const std::string& id) override { onAir.erase(id); }
-};
+using FakeOutput = test::FakeEmergencyOutput;
 }  // namespace
 
 TEST(Cap, ReadsAnAlertItsAreaExpiryAndResource) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "FakeEmergencyOutput.hpp"
+
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -10,16 +12,7 @@ using namespace loa;
 using Json = nlohmann::json;
 
 namespace {
-/// What the gateway would put on air, recorded.
-struct FakeOutput : EmergencyOutput {
-    std::map<std::string, std::vector<std::string>> onAir;
-    std::map<std::string, EmergencyAudio> audio;
-    void start(const std::string& id, const EmergencyAudio& a, const std::vector<std::string>& stations) override {
-        onAir[id] = stations;
-        audio[id] = a;
-    }
-    void stop(const std::string& id) override { onAir.erase(id); }
-};
+using FakeOutput = test::FakeEmergencyOutput;
 
 StationSettings station(const std::string& id, const std::string& area, std::vector<std::string> groups = {},
                         bool tests = false) {
@@ -156,4 +149,48 @@ TEST_F(EmergencyManagerTest, ALiveFeedMustExistAndExcludesAMessage) {
     const auto r =
         manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true},"live":"national"})"));
     EXPECT_EQ(output.audio.at(r.id).liveProgramme, "national");
+}
+
+TEST_F(EmergencyManagerTest, AnActualAlertTakesATestsSlotWhenAllAreOnAirAndNoTestTakesAnActuals) {
+    test::FakeEmergencyOutput two(2);
+    settings.api->twoPersonRule = false;
+    EmergencyManager m(store, two, settings);
+    const auto t1 = m.trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true}})"));
+    const auto t2 = m.trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true}})"));
+    EXPECT_EQ(refusal([&] { m.trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true}})")); }), 409)
+        << "a test does not take another test's slot";
+    const auto actual = m.trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["01"]}})"));
+    EXPECT_EQ(actual.state, "active");
+    // The lower of the two (the older: a station both list hears the newer) gave up its slot:
+    // off air, recorded and audited.
+    EXPECT_EQ(store.emergency(t1.id)->state, "preempted");
+    EXPECT_EQ(store.emergency(t1.id)->endedBy, actual.id);
+    EXPECT_EQ(store.emergency(t2.id)->state, "active");
+    EXPECT_EQ(store.auditLog(1).at(0).action, "emergency.start");
+    EXPECT_EQ(two.router.emergencyFor("hanoi-1"), actual.id) << "a station both list hears the actual alert";
+    EXPECT_EQ(two.router.emergencyFor("hue-1"), std::nullopt) << "hue-1 accepts no tests and is not in area 01";
+    // Now every slot holds an actual or a test: neither a test nor an exercise displaces the actual.
+    const auto ex = m.trigger(alice, Json::parse(R"({"status":"exercise","targets":{"all":true}})"));
+    EXPECT_EQ(store.emergency(t2.id)->state, "preempted") << "an exercise is above a test";
+    EXPECT_EQ(refusal([&] { m.trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true}})")); }), 409);
+    EXPECT_EQ(refusal([&] { m.trigger(alice, Json::parse(R"({"status":"exercise","targets":{"all":true}})")); }), 409);
+    EXPECT_EQ(store.emergency(actual.id)->state, "active");
+    EXPECT_EQ(two.router.emergencyFor("hanoi-1"), actual.id);
+    EXPECT_EQ(two.router.emergencyFor("hanoi-3"), actual.id) << "hanoi-3 is in area 01 too";
+    EXPECT_EQ(store.emergency(ex.id)->state, "active");
+}
+
+TEST_F(EmergencyManagerTest, AStationAddedOrChangedIntoAnAlertsTargetsJoinsIt) {
+    settings.api->twoPersonRule = false;
+    manager = std::make_unique<EmergencyManager>(store, output, settings);
+    const auto r = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
+    EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hue-1"}));
+    auto next = settings;
+    next.stations.push_back(station("hue-2", "46/474/19754"));  // added during the alert
+    next.stations[1].area = "46/001/00001";                     // hanoi-2 moved into the area
+    next.stations.push_back(station("hanoi-9", "01/001/00009"));  // outside it
+    manager->updateSettings(next);
+    EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hue-1", "hanoi-2", "hue-2"}));
+    EXPECT_EQ(manager->list(true).at(0).stations, "hue-1,hanoi-2,hue-2") << "saved";
+    EXPECT_EQ(store.auditLog(1).at(0).action, "emergency.join");
 }

@@ -34,7 +34,7 @@ TEST(RoundTrip, AnRtpHeaderWrittenAndParsedGivesItsFieldsBack) {
     h.timestamp = 0xfedcba98;
     h.ssrc = 0x12345678;
     h.extensionId = 3;
-    h.info = {1, 0x01020304};
+    h.info = {1, 0x01020304, std::nullopt};
     uint8_t buffer[64];
     const size_t n = writeRtpHeader(h, buffer);
     buffer[n] = 0x42;  // a one-byte payload

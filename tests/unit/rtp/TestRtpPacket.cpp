@@ -114,3 +114,46 @@ TEST(RtpPacket, TellsRtcpFromRtp) {
     EXPECT_TRUE(looksLikeRtcp(rr));
     EXPECT_FALSE(looksLikeRtcp(rtp));
 }
+
+TEST(StreamInfo, AnAlertTravelsInTheElementAndAReceiverOfTheOlderVersionStillReadsTheRest) {
+    RtpHeader h;
+    h.payloadType = 96;
+    h.sequence = 7;
+    h.ssrc = 0x01020304;
+    h.extensionId = 1;
+    h.info.priority = 1;
+    h.info.rolloverCounter = 64;
+    AlertInfo alert;
+    alert.status = AlertStatus::test;
+    alert.id = *AlertInfo::idFrom("em-0a1b2c3d4e5f");
+    alert.origin = 0xcafe0042;
+    h.info.alert = alert;
+    uint8_t buffer[64] = {};
+    const size_t n = writeRtpHeader(h, buffer);
+    EXPECT_EQ(n, 36u);
+    buffer[n] = 0x42;
+    const auto p = RtpPacket::parse({buffer, n + 1});
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->payload().size(), 1u);
+    const auto element = p->oneByteExtension(1);
+    ASSERT_TRUE(element);
+    EXPECT_EQ(element->size(), StreamInfo::kAlertSize);
+    const auto info = StreamInfo::parse(*element);
+    ASSERT_TRUE(info && info->alert);
+    EXPECT_EQ(info->priority, 1);
+    EXPECT_EQ(info->rolloverCounter, 64u);
+    EXPECT_EQ(*info->alert, alert);
+    EXPECT_EQ(info->alert->idString(), "em-0a1b2c3d4e5f");
+    // What a v1 receiver reads: the first five bytes, as before.
+    const auto v1 = StreamInfo::parse(element->first(StreamInfo::kSize));
+    EXPECT_EQ(v1->rolloverCounter, 64u);
+    EXPECT_FALSE(v1->alert);
+    // A later version of the alert, or no status, is not taken for one.
+    std::vector<uint8_t> later(element->begin(), element->end());
+    later[5] = 0x21;
+    EXPECT_FALSE(StreamInfo::parse(later)->alert);
+    later[5] = 0x10;
+    EXPECT_FALSE(StreamInfo::parse(later)->alert);
+    EXPECT_FALSE(AlertInfo::idFrom("em-0A1B2C3D4E5F")) << "lower-case hex only";
+    EXPECT_FALSE(AlertInfo::idFrom("em-0a1b"));
+}
