@@ -56,6 +56,7 @@ void LiveSource::resetStream() {
     fifo_.clear();
     decoder_.reset();
     lastPriority_ = 0;
+    carryingAlert_ = false;
 }
 
 void LiveSource::accept(const IngestPacket& packet) {
@@ -88,6 +89,14 @@ void LiveSource::accept(const IngestPacket& packet) {
     switch (jitter_.insert(packet.sequence, packet.payload, packet.priority)) {
         case JitterBuffer::Insert::late:
             ++counters_.late;
+            // Too late for its turn, but new audio (beyond anything received before): the feed is
+            // alive, only behind (a busy machine, a delay step), and must not time out for it. A
+            // frozen sender's repeats are not new.
+            if (ts > highestTs_) {
+                lastArrival_ = packet.arrival;
+                highestTs_ = ts;
+                carryingAlert_ = packet.alert.has_value();
+            }
             return;
         case JitterBuffer::Insert::duplicate:
             ++counters_.duplicates;
@@ -104,6 +113,7 @@ void LiveSource::accept(const IngestPacket& packet) {
     // Only new audio keeps the feed alive: a frozen sender repeating its last packet times out.
     lastArrival_ = packet.arrival;
     highestTs_ = std::max(highestTs_, ts);
+    carryingAlert_ = packet.alert.has_value();
 }
 
 void LiveSource::decodeNext() {
@@ -119,6 +129,10 @@ void LiveSource::take(std::span<float> out) {
     std::copy_n(fifo_.begin(), out.size(), out.begin());
     fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(out.size()));
     nextTs_ += static_cast<uint64_t>(frameSamples_);
+}
+
+size_t LiveSource::buffered() const {
+    return fifo_.size() + jitter_.depth() * static_cast<size_t>(frameSamples_ * channels_);
 }
 
 std::optional<BusSource::TimePoint> LiveSource::idealTick() const {
@@ -150,8 +164,10 @@ void LiveSource::prepare(TimePoint tick) {
         } else if (playing_) {
             // More than a frame off the feed's clock: drop or conceal one frame per tick until
             // within half a frame. The anchor of the programme clock never gets here.
+            // Only audio that is here is dropped: dropping what has not arrived would run the
+            // playout past the feed, and make its next packets late.
             if (late > frameNs) {
-                while (late > frameNs / 2) {
+                while (late > frameNs / 2 && buffered() >= 2 * frame_.size()) {
                     take(frame_);
                     late -= frameNs;
                     ++counters_.skewDrops;
@@ -189,22 +205,27 @@ void LiveSource::updateAvailability(TimePoint tick) {
             ++counters_.yields;
             LOA_LOG(warn, kTag) << id() << ": yields: " << reason;
         }
-    } else if (playing_ && goodNs_ >= int64_t{settings_.returnMs} * 1'000'000) {
+    } else if (playing_ && (goodNs_ >= int64_t{settings_.returnMs} * 1'000'000 || urgent())) {
         ok_ = true;
         ++counters_.returns;
         LOA_LOG(info, kTag) << id() << ": available (" << settings_.returnMs << " ms of audio received)";
     }
 }
 
+bool LiveSource::urgent() const {
+    return honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::emergency) && !carryingAlert_;
+}
+
 bool LiveSource::available() const {
-    // An upstream playing its own filler is idle: this gateway's schedule plays instead.
-    if (honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::filler)) return false;
+    // An upstream playing its own filler is idle: this gateway's schedule plays instead. One
+    // carrying a parent's alert is relayed to the alert's stations by a slot, not by this bus.
+    if (honourPriority_ && (lastPriority_ == static_cast<uint8_t>(PriorityLevel::filler) || carryingAlert_))
+        return false;
     return ok_;
 }
 
 PriorityLevel LiveSource::level() const {
-    if (honourPriority_ && lastPriority_ == static_cast<uint8_t>(PriorityLevel::emergency))
-        return PriorityLevel::emergency;
+    if (urgent()) return PriorityLevel::emergency;
     return BusSource::level();
 }
 

@@ -35,8 +35,11 @@ public:
     };
 
     /// `level` is live or upstream; an upstream also honours the priority its packets carry
-    /// (emergency stays emergency; the parent's filler means the parent is idle). `ingest` may
-    /// be null (tests feed packets with accept()).
+    /// (the parent's filler means the parent is idle). A parent's alert (its packets carry one)
+    /// is not this programme's to play: it reaches the stations it is for through an emergency
+    /// slot that relays this feed (currentFrame()), and meanwhile the rest keep the programme.
+    /// Packets marked emergency without an alert (an older parent) still make it an emergency,
+    /// on air at once. `ingest` may be null (tests feed packets with accept()).
     LiveSource(std::string id, PriorityLevel level, const IngestSettings& settings, int channels, int frameSamples,
                RtpIngest* ingest);
 
@@ -52,6 +55,8 @@ public:
     bool receiving() const { return locked_; }
     const Counters& counters() const { return counters_; }
     const PlayoutCounters& playout() const { return decoder_.counters(); }
+    /// True while the newest packet carries a parent's alert.
+    bool carriesAlert() const { return carryingAlert_; }
     /// The frame prepared this period (for an emergency relaying this feed).
     std::span<const float> currentFrame() const { return frame_; }
     int channels() const { return channels_; }
@@ -64,6 +69,10 @@ private:
     void take(std::span<float> out);
     double rtpNs(uint64_t extendedTs) const;
     void updateAvailability(TimePoint tick);
+    /// An older parent's emergency (marked, without an alert): on air from its first packet.
+    bool urgent() const;
+    /// Samples decoded or waiting in the jitter buffer (a packet counted as a frame).
+    size_t buffered() const;
 
     IngestSettings settings_;
     bool honourPriority_;
@@ -85,6 +94,7 @@ private:
     uint64_t highestTs_ = 0;  ///< extended RTP time of the newest packet
     uint64_t nextTs_ = 0;     ///< extended RTP time of the next sample to play
     uint8_t lastPriority_ = 0;
+    bool carryingAlert_ = false;  ///< the newest packet carries a parent's alert
     double baseNs_ = 0;  ///< the feed's offset to the local clock (smallest seen)
     double windowMinNs_ = 0, previousMinNs_ = 0;
     TimePoint windowStart_{}, lastArrival_{};

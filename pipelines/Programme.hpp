@@ -73,6 +73,11 @@ public:
     const LiveSource* upstream() const { return upstream_; }
     const RtpIngest* liveIngest() const { return liveIngest_.get(); }
     const RtpIngest* upstreamIngest() const { return upstreamIngest_.get(); }
+    /// Before start(): told on the upstream's receive thread when the alert its packets carry
+    /// changes (a parent's alert, relayed by the gateway from its first packet).
+    void onUpstreamAlert(RtpIngest::AlertObserver observer) {
+        if (upstreamIngest_) upstreamIngest_->onAlertChange(std::move(observer));
+    }
     /// One line of counters for the gateway's summary log.
     std::string summary() const;
 

@@ -27,9 +27,14 @@ Json toJson(const EmergencyRecord& r) {
     std::stringstream in(r.stations);
     for (std::string id; std::getline(in, id, ',');)
         stations.push_back(id);
+    // Where it was triggered: this gateway, or the parent it is relayed from.
+    const bool relayed = request.is_object() && request.contains("relay");
+    const std::string origin = request.is_object() ? request.value("origin", "") : "";
     return {{"id", r.id},
             {"status", r.status},
             {"state", r.state},
+            {"origin", origin},
+            {"relayed", relayed},
             {"request", request},
             {"stations", stations},
             {"created_ms", r.createdMs},

@@ -27,6 +27,8 @@ using Clock = std::chrono::steady_clock;
 /// Later than this behind the frame clock, the gateway stops catching up and resynchronises.
 constexpr auto kResyncAfter = std::chrono::milliseconds(200);
 constexpr auto kSummaryEvery = std::chrono::seconds(60);
+/// A parent silent this long (upkeeps, about a second each) ends what was relayed from it.
+constexpr int kRelayHoldS = 10;
 /// How far one frame of a programme clock may move to follow its live feed (5% of 20 ms).
 constexpr std::chrono::nanoseconds kMaxClockStep = std::chrono::milliseconds(1);
 
@@ -150,6 +152,18 @@ Gateway::Gateway(Settings settings)
         programmes_.back()->makeEmergencySlot();
     }
     router_ = std::make_unique<EmergencyRouter>(std::move(slotProgrammes));
+    relayOf_ = std::make_unique<std::atomic<int>[]>(programmes_.size());
+    for (size_t k = 0; k < programmes_.size(); ++k)
+        relayOf_[k] = -1;
+    for (size_t k = 0; k < settings_.programmes.size(); ++k) {
+        programmes_[k]->onUpstreamAlert([this, k](const std::optional<AlertInfo>& alert) {
+            {
+                std::lock_guard lock(relayMutex_);
+                relayQueue_.push_back({k, alert});
+            }
+            relayWake_.notify_one();
+        });
+    }
     store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
     settings_ = withRuntimeChanges(settings_);
     for (auto& p : programmes_)
@@ -281,6 +295,8 @@ void Gateway::start() {
     running_ = true;
     media_ = std::thread([this] { mediaLoop(); });
     reports_ = std::thread([this] { reportLoop(); });
+    relay_ = std::thread([this] { relayLoop(); });
+    pthread_setname_np(relay_.native_handle(), "loa-relay");
     pthread_setname_np(media_.native_handle(), "loa-media");  // named for top -H, gdb and the tests
     pthread_setname_np(reports_.native_handle(), "loa-reports");
     emergencies_->resume();
@@ -530,6 +546,7 @@ std::optional<std::string> Gateway::start(const std::string& id, const Emergency
         const auto& p = *programmes_[programmeIndex(audio.liveProgramme)];
         live = audio.relayUpstream ? p.upstream() : p.live();
     }
+    relayOf_[taken.programme] = live ? static_cast<int>(programmeIndex(audio.liveProgramme)) : -1;
     programmes_[taken.programme]->emergency()->arm(audio.toneMs, audio.message, live, audio.alert);
     // Its stations, and those of the emergency whose slot it took, each to what it hears now.
     for (const auto* list : {&known, &taken.displacedStations}) {
@@ -545,6 +562,7 @@ void Gateway::stop(const std::string& id) {
     const auto slot = router_->programmeOf(id);
     if (!slot) return;
     programmes_[*slot]->emergency()->disarm();
+    relayOf_[*slot] = -1;
     const auto stations = router_->release(id);
     // Each station goes back to its own programme, or to the emergency that now outranks the rest.
     const auto byId = indexById(settings_.stations);
@@ -562,6 +580,8 @@ void Gateway::join(const std::string& id, const std::string& station) {
 void Gateway::stop() {
     if (api_) api_->stop();
     running_ = false;
+    relayWake_.notify_all();
+    if (relay_.joinable()) relay_.join();
     if (media_.joinable()) media_.join();
     if (reports_.joinable()) reports_.join();
     for (auto& p : programmes_)
@@ -889,6 +909,24 @@ void Gateway::maintain() {
     stationsOnline_ = static_cast<size_t>(std::count_if(online_.begin(), online_.end(), [](const auto& kv) {
         return kv.second;
     }));
+    // A parent that stops sending altogether (it died) ends what was relayed from it after a
+    // while; its alert is relayed again from the first packet when it is back.
+    for (size_t k = 0; k < settings_.programmes.size(); ++k) {
+        const auto* ingest = programmes_[k]->upstreamIngest();
+        if (!ingest) continue;
+        auto& [seen, quiet] = upstreamQuiet_[k];
+        const uint64_t received = ingest->counters().received.load();
+        quiet = received == seen ? quiet + 1 : 0;
+        seen = received;
+        if (quiet == kRelayHoldS) {
+            try {
+                emergencies_->parentStopped(settings_.programmes[k].id,
+                                            "no packets from the parent for " + std::to_string(kRelayHoldS) + " s");
+            } catch (const std::exception& e) {
+                LOA_LOG(error, kTag) << e.what();
+            }
+        }
+    }
     try {
         emergencies_->tick();
     } catch (const std::exception& e) {
@@ -912,8 +950,8 @@ void Gateway::mediaLoop() {
         for (size_t k = 0; k < programmes_.size(); ++k) {
             const auto* slot = programmes_[k]->emergency();
             if (!slot) continue;
-            if (!slot->armed()) {
-                deadlines[k] = Clock::time_point::max();
+            if (!slot->armed() || relayOf_[k] >= 0) {
+                deadlines[k] = Clock::time_point::max();  // idle, or ticked with the feed it relays
             } else if (deadlines[k] == Clock::time_point::max()) {
                 deadlines[k] = Clock::now();
             }
@@ -941,6 +979,14 @@ void Gateway::mediaLoop() {
         }
         for (const auto& f : frames)
             engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
+        // Slots relaying this programme's feed: the frame they relay is the one just prepared.
+        for (size_t k = 0; k < programmes_.size(); ++k) {
+            if (relayOf_[k] != static_cast<int>(i) || !programmes_[k]->emergency()->armed()) continue;
+            frames.clear();
+            programmes_[k]->tick(frames, deadlines[i]);
+            for (const auto& f : frames)
+                engine_.publish(k, f, static_cast<uint8_t>(programmes_[k]->settings().payloadType));
+        }
         deadlines[i] += programme.framePeriod();
         if (const auto ideal = programme.anchor()) {
             // Align the frame grid with the live feed's packet grid and follow its clock, a
@@ -952,6 +998,38 @@ void Gateway::mediaLoop() {
         if (Clock::now() >= nextSummary) {
             logSummary();
             nextSummary += kSummaryEvery;
+        }
+    }
+}
+
+std::string Gateway::originName(const ProgrammeSettings& programme, uint32_t tag) const {
+    if (programme.upstream && !programme.upstream->parent.empty() && gatewayTag(programme.upstream->parent) == tag)
+        return programme.upstream->parent;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", tag);
+    return std::string("gateway ") + hex;
+}
+
+void Gateway::relayLoop() {
+    while (running_) {
+        std::optional<ParentAlert> next;
+        {
+            std::unique_lock lock(relayMutex_);
+            relayWake_.wait_for(lock, std::chrono::milliseconds(200),
+                                [this] { return !relayQueue_.empty() || !running_; });
+            if (relayQueue_.empty()) continue;
+            next = relayQueue_.front();
+            relayQueue_.pop_front();
+        }
+        const auto& programme = settings_.programmes[next->programme];  // fixed for the run
+        try {
+            if (next->alert) {
+                emergencies_->relayFromParent(*next->alert, programme.id, originName(programme, next->alert->origin));
+            } else {
+                emergencies_->parentStopped(programme.id, "the parent's stream carries no alert now");
+            }
+        } catch (const std::exception& e) {
+            LOA_LOG(error, kTag) << programme.id << ": a parent's alert could not be relayed: " << e.what();
         }
     }
 }

@@ -4,6 +4,8 @@
 // control thread (signals, reload) changes destinations only through the engine's queues.
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -144,6 +146,25 @@ private:
     /// The programme `station` hears now: the emergency that outranks the others among those
     /// listing it, else its own (slotsMutex_ held, or `station` a copy).
     size_t programmeFor(const StationSettings& station) const;
+
+    /// A parent's alerts, as the upstreams' receive threads hear them, handed to the relay thread
+    /// (which records and routes them: no database or routing work on a receive thread).
+    struct ParentAlert {
+        size_t programme = 0;
+        std::optional<AlertInfo> alert;
+    };
+    std::mutex relayMutex_;
+    std::condition_variable relayWake_;
+    std::deque<ParentAlert> relayQueue_;
+    std::thread relay_;
+    void relayLoop();
+    /// What an alert's origin is called here: the upstream's parent by its id, else its tag.
+    std::string originName(const ProgrammeSettings& programme, uint32_t tag) const;
+    /// Per programme: the programme whose feed an emergency slot relays (it ticks right after
+    /// it, the frame it relays just prepared), or -1.
+    std::unique_ptr<std::atomic<int>[]> relayOf_;
+    /// Per programme with an upstream: packets counted at the last upkeep, and since when none came.
+    std::map<size_t, std::pair<uint64_t, int>> upstreamQuiet_;
 
     std::thread media_;
     std::atomic<bool> running_{false};

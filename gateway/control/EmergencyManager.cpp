@@ -53,12 +53,20 @@ bool named(const Json& t, const StationSettings& s) {
            listed("areas", [&](const std::string& a) { return !s.area.empty() && inArea(s.area, a); }) ||
            listed("groups", [&](const std::string& g) {
                return std::find(s.groups.begin(), s.groups.end(), g) != s.groups.end();
-           });
+           }) ||
+           listed("programmes", [&](const std::string& p) { return p == s.programme; });
 }
 
 /// A test or an exercise never reaches a station that has not agreed to take them.
 bool accepts(const StationSettings& s, const std::string& status) {
     return status == "actual" || s.acceptsTests;
+}
+
+/// Token names are people's: "alice" and "Alice" are one person (the two-person rule).
+bool samePerson(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
 }
 
 std::string commaJoined(const std::vector<std::string>& v) {
@@ -157,6 +165,13 @@ EmergencyAudio EmergencyManager::audioOf(const EmergencyRecord& r) const {
     audio.alert.status = alertStatusFrom(r.status).value_or(AlertStatus::actual);
     if (const auto id = AlertInfo::idFrom(r.id)) audio.alert.id = *id;
     audio.alert.origin = gatewayTag(settings_.gateway.id);
+    if (const auto relay = request.find("relay"); relay != request.end() && relay->is_object()) {
+        // A parent's alert: its own audio (tone included) from the upstream, its origin kept.
+        audio.liveProgramme = relay->value("programme", "");
+        audio.relayUpstream = true;
+        audio.fromParent = true;
+        audio.alert.origin = static_cast<uint32_t>(std::stoul(relay->value("origin_tag", "0"), nullptr, 16));
+    }
     return audio;
 }
 
@@ -215,6 +230,9 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
         const bool all = targets.value("all", false);
         strings(targets, "areas");  // checked: lists of strings
         strings(targets, "groups");
+        for (const auto& p : strings(targets, "programmes")) {
+            if (!settings_.findProgramme(p)) throw RequestError(400, "targets.programmes: no programme '" + p + "'");
+        }
         const auto listed = strings(targets, "stations");
         const std::unordered_set<std::string> ids(listed.begin(), listed.end());  // may name thousands
         std::unordered_set<std::string_view> known;
@@ -249,7 +267,7 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
         const int64_t expires = body.value("expires_s", int64_t{0});
         if (expires < 0 || expires > 7 * 86400) throw RequestError(400, "expires_s: expected 0 to 604800");
         r.expiresMs = expires ? r.createdMs + expires * 1000 : 0;
-        Json request = {{"targets", targets},  {"tone", body.value("tone", true)},
+        Json request = {{"targets", targets},  {"origin", settings_.gateway.id}, {"tone", body.value("tone", true)},
                         {"message", message},   {"live", live},
                         {"expires_s", expires}, {"note", body.value("note", "")}};
         // What the gateway itself adds (the CAP alert it came from, its own audio file): never
@@ -286,7 +304,8 @@ EmergencyRecord EmergencyManager::confirm(const Caller& caller, const std::strin
     requireRole(caller, action, id);
     auto r = load(id, caller, action);
     if (r.state != "pending") refuse(caller, action, id, 409, "it is " + r.state + ", not waiting for confirmation");
-    if (caller.name == r.createdBy) refuse(caller, action, id, 403, "the operator who triggered it cannot confirm it");
+    if (samePerson(caller.name, r.createdBy))
+        refuse(caller, action, id, 403, "the operator who triggered it cannot confirm it");
     const int64_t window = settings_.api ? settings_.api->confirmWindowS * int64_t{1000} : 0;
     if (StateStore::nowMs() > r.createdMs + window) {
         r.state = "unconfirmed";
@@ -309,6 +328,9 @@ EmergencyRecord EmergencyManager::cancelLocked(const Caller& caller, const std::
     requireRole(caller, action, id);
     auto r = load(id, caller, action);
     if (r.state != "pending" && r.state != "active") refuse(caller, action, id, 409, "it is already " + r.state);
+    if (const auto origin = relayOrigin(r))
+        refuse(caller, action, id, 409,
+               "it is " + *origin + "'s alert, relayed here: it ends when " + *origin + " ends it");
     const bool wasActive = r.state == "active";
     r.state = "cancelled";
     r.endedBy = caller.name;
@@ -341,12 +363,91 @@ void EmergencyManager::tick() {
     }
 }
 
+std::optional<std::string> EmergencyManager::relayOrigin(const EmergencyRecord& r) {
+    const Json request = Json::parse(r.request, nullptr, false);
+    if (!request.is_object() || !request.contains("relay") || !request["relay"].is_object()) return std::nullopt;
+    return request["relay"].value("origin", "the parent gateway");
+}
+
+void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string& programme,
+                                       const std::string& origin) {
+    std::lock_guard lock(mutex_);
+    const Caller parent{origin, ApiRole::emergency, "upstream " + programme};
+    // The alert the parent's stream carries now is the only one relayed from it.
+    endRelayed(programme, alert.idString(), "the parent's stream carries another alert now");
+    auto existing = store_.emergency(alert.idString());
+    if (existing && existing->state == "active") return;  // relayed already
+    EmergencyRecord r;
+    r.id = alert.idString();
+    r.status = std::string(toString(alert.status));
+    r.createdMs = StateStore::nowMs();
+    r.createdBy = origin;
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", alert.origin);
+    const Json request = {{"targets", {{"programmes", {programme}}}},
+                          {"origin", origin},
+                          {"tone", false},
+                          {"relay", {{"programme", programme}, {"origin", origin}, {"origin_tag", tag}}}};
+    r.request = request.dump();
+    // This gateway's own rule: a test or an exercise only where stations take them.
+    std::vector<std::string> reached;
+    size_t matched = 0;
+    for (const auto& s : settings_.stations) {
+        if (!named(request["targets"], s)) continue;
+        ++matched;
+        if (accepts(s, r.status)) reached.push_back(s.id);
+    }
+    r.stations = commaJoined(reached);
+    if (reached.empty()) {
+        r.state = "not relayed";
+        store_.putEmergency(r);
+        audit(parent, "emergency.relay", r, "refused",
+              std::to_string(matched) + " station(s) on " + programme + ", none of which accepts " + r.status +
+                  " alerts");
+        return;
+    }
+    audit(parent, "emergency.relay", r, "ok", "from " + origin + " on the upstream of " + programme);
+    try {
+        goOnAir(r, parent);
+    } catch (const RequestError&) {
+        // Recorded and audited as failed by goOnAir (no slot its standing may take).
+    }
+}
+
+void EmergencyManager::parentStopped(const std::string& programme, const std::string& why) {
+    std::lock_guard lock(mutex_);
+    endRelayed(programme, "", why);
+}
+
+void EmergencyManager::endRelayed(const std::string& programme, const std::string& except, const std::string& why) {
+    for (auto& r : store_.emergencies(true)) {
+        if (r.state != "active" || r.id == except) continue;
+        const Json request = Json::parse(r.request, nullptr, false);
+        if (!request.is_object() || !request.contains("relay") ||
+            request["relay"].value("programme", "") != programme)
+            continue;
+        r.state = "ended";
+        r.endedBy = request["relay"].value("origin", "the parent gateway");
+        store_.putEmergency(r);
+        output_.stop(r.id);
+        audit(kGateway, "emergency.end", r, "ok", why);
+    }
+}
+
 void EmergencyManager::resume() {
     std::lock_guard lock(mutex_);
     auto live = store_.emergencies(true);
     std::reverse(live.begin(), live.end());  // oldest first, as they went on air
     for (auto& r : live) {
         if (r.state != "active") continue;
+        if (relayOrigin(r)) {
+            // A parent's alert is relayed again from the parent's stream when it carries it.
+            r.state = "ended";
+            r.endedBy = "restart";
+            store_.putEmergency(r);
+            audit(kGateway, "emergency.end", r, "ok", "this gateway restarted; relayed again when the parent's stream carries it");
+            continue;
+        }
         try {
             if (const auto displaced = output_.start(r.id, audioOf(r), stationsOf(r))) preempted(*displaced, r);
             audit(kGateway, "emergency.resume", r, "ok", "back on air after a restart");
@@ -375,16 +476,26 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
 
     std::vector<EmergencyRecord> out;
     if (alert.msgType == "Update" || alert.msgType == "Cancel") {
-        // End what the referenced alerts put on air (or still wait for confirmation).
+        // End what the referenced alerts put on air (or still wait for confirmation), each only
+        // by a message of its own status: a test never ends or replaces an actual alert.
+        std::vector<EmergencyRecord> referenced;
         for (const auto& r : store_.emergencies(true)) {
             const Json request = Json::parse(r.request, nullptr, false);
             if (!request.is_object() || !request.contains("cap")) continue;
             const auto& cap = request["cap"];
             for (const auto& ref : alert.references) {
                 if (cap.value("sender", "") == ref.sender && cap.value("identifier", "") == ref.identifier)
-                    out.push_back(cancelLocked(caller, r.id));
+                    referenced.push_back(r);
             }
         }
+        for (const auto& r : referenced) {
+            if (r.status != status)
+                refuse(caller, action, subject, 409,
+                       "a CAP " + alert.msgType + " with status " + alert.status + " cannot end " + r.id + ", an " +
+                           r.status + " alert: it must have the status of what it references");
+        }
+        for (const auto& r : referenced)
+            out.push_back(cancelLocked(caller, r.id));
         if (alert.msgType == "Cancel") {
             if (out.empty()) refuse(caller, action, subject, 404, "no emergency on air for the referenced alert");
             return out;

@@ -87,8 +87,20 @@ public:
 
     /// About once a second: ends expired emergencies and unconfirmed requests.
     void tick();
-    /// At start: what was active before a crash or restart goes back on air.
+    /// At start: what was active before a crash or restart goes back on air (a parent's alert
+    /// comes back with the parent's stream instead).
     void resume();
+
+    /// A parent's alert, heard on `programme`'s upstream from its first authentic packet: it
+    /// becomes an emergency of this gateway too (the same id and status, `origin` named),
+    /// recorded and audited, for this gateway's stations on that programme that take its status,
+    /// relayed from the parent's own audio. Ends whatever other alert was relayed from there.
+    void relayFromParent(const AlertInfo& alert, const std::string& programme, const std::string& origin);
+    /// The parent's stream on `programme` carries no alert now (or stopped): what was relayed
+    /// from it ends, audited with `why`.
+    void parentStopped(const std::string& programme, const std::string& why);
+    /// Who an emergency was relayed from, if it is a parent's.
+    static std::optional<std::string> relayOrigin(const EmergencyRecord& r);
 
 private:
     EmergencyRecord triggerLocked(const Caller& caller, const nlohmann::json& body, const nlohmann::json& internal);
@@ -100,6 +112,7 @@ private:
     void audit(const Caller& caller, const std::string& action, const EmergencyRecord& r, const std::string& outcome,
                const std::string& detail = {});
     void goOnAir(EmergencyRecord& r, const Caller& caller);
+    void endRelayed(const std::string& programme, const std::string& except, const std::string& why);
     /// Emergency `id` lost its slot to `by`: off air, recorded and audited.
     void preempted(const std::string& id, const EmergencyRecord& by);
     EmergencyAudio audioOf(const EmergencyRecord& r) const;

@@ -178,10 +178,18 @@ void RtpIngest::handle(std::span<uint8_t> datagram, std::chrono::steady_clock::t
     packet.sequence = rtp->sequence();
     packet.timestamp = rtp->timestamp();
     if (auto ext = rtp->oneByteExtension(extensionId_)) {
-        if (auto info = StreamInfo::parse(*ext); info && isValidPriority(info->priority))
-            packet.priority = info->priority;
+        if (auto info = StreamInfo::parse(*ext)) {
+            if (isValidPriority(info->priority)) packet.priority = info->priority;
+            packet.alert = info->alert;
+        }
     }
     if (floor) floor->accepted(index);
+    // A change of alert, or an alert again after a silence (the parent restarted), is told at once.
+    if (packet.alert != alert_ || (packet.alert && arrival - lastAccepted_ > std::chrono::seconds(1))) {
+        alert_ = packet.alert;
+        if (alertObserver_) alertObserver_(alert_);
+    }
+    lastAccepted_ = arrival;
     std::lock_guard lock(mutex_);
     if (queue_.size() >= kQueueLimit) {
         ++counters_.queueOverflows;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "net/UdpSocket.hpp"
+#include "rtp/RtpPacket.hpp"
 #include "settings/Settings.hpp"
 #include "srtp/SrtpSession.hpp"
 #include "state/ReplayFloors.hpp"
@@ -32,6 +34,7 @@ struct IngestPacket {
     uint16_t sequence = 0;
     uint32_t timestamp = 0;
     uint8_t priority = 0;  ///< from the stream-info extension; 0 without one
+    std::optional<AlertInfo> alert;  ///< the parent's alert this packet's audio belongs to
     std::vector<uint8_t> payload;
 };
 
@@ -71,6 +74,12 @@ public:
     uint64_t oversized() const { return socket_.oversized(); }
     SocketAddress localAddress() const { return socket_.localAddress(); }
 
+    /// Told on the receive thread, at the first authentic packet, whenever the alert the feed's
+    /// packets carry changes (to another alert, or to none): a parent's alert is relayed from
+    /// its first packet. Set before start().
+    using AlertObserver = std::function<void(const std::optional<AlertInfo>&)>;
+    void onAlertChange(AlertObserver observer) { alertObserver_ = std::move(observer); }
+
     /// Handles one datagram as the receive thread does (tests call it directly).
     void handle(std::span<uint8_t> datagram, std::chrono::steady_clock::time_point arrival,
                 const SocketAddress& from = {});
@@ -96,6 +105,9 @@ private:
     std::string keyId_;  ///< the feed key's fingerprint: floors are per key and SSRC
     std::unordered_map<uint32_t, Seen> seen_;  ///< authenticated SSRCs only: a flood cannot grow it
     log::RateLimit refusalLog_;
+    AlertObserver alertObserver_;
+    std::optional<AlertInfo> alert_;  ///< carried by the newest authentic packet
+    std::chrono::steady_clock::time_point lastAccepted_{};
 
     std::optional<uint32_t> lockedSsrc_;
     std::chrono::steady_clock::time_point lastFromLocked_{};

@@ -357,6 +357,11 @@ IngestSettings readIngest(const Context& ctx, const YAML::Node& node, const std:
     } else {
         r.node("source", false);
     }
+    if (r.has("parent")) {
+        in.parent = readId(r, "parent");
+    } else {
+        r.node("parent", false);
+    }
     in.gainDb = r.decimal("gain_db", -60, 20, 0);
     in.duck = readDuck(ctx, r);
     r.finish();
@@ -560,7 +565,14 @@ ApiSettings readApi(const Context& ctx, const YAML::Node& node) {
         MapReader t(ctx, n, path);
         ApiToken token;
         token.name = readId(t, "name");
-        if (!names.insert(token.name).second) t.fail(n, path + ".name", "duplicate token name '" + token.name + "'");
+        // Names are people: the two-person rule compares them regardless of case, so "alice" and
+        // "Alice" are one person and may not be two tokens' names.
+        std::string folded = token.name;
+        std::transform(folded.begin(), folded.end(), folded.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (!names.insert(folded).second)
+            t.fail(n, path + ".name",
+                   "duplicate token name '" + token.name + "' (names are compared regardless of case: one person)");
         token.role = t.choice<ApiRole>("role",
                                        {{"viewer", ApiRole::viewer},
                                         {"operator", ApiRole::operator_},

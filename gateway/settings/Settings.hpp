@@ -64,6 +64,9 @@ struct IngestSettings {
     int ssrcTakeoverMs = 1000;                ///< a new SSRC replaces the locked one after its silence
     /// Where its packets may come from (addresses, address:port, networks); empty: anywhere.
     std::vector<AddressPattern> sources;
+    /// An upstream's parent gateway, by its gateway.id: names the origin of the alerts it
+    /// triggers in this gateway's records (others show their origin's tag).
+    std::string parent;
     double gainDb = 0;
     std::optional<DuckSettings> duck;
     bool operator==(const IngestSettings&) const = default;

@@ -124,3 +124,46 @@ TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {
     // A viewer's CAP is refused like any other trigger.
     EXPECT_EQ(refusal([&] { manager.fromCap({"v", ApiRole::viewer, ""}, parseCap(sample("flood-alert.xml"))); }), 403);
 }
+
+TEST(Cap, ATestUpdateOrCancelNeverEndsAnActualAlertAndAnActualTakesATestsSlot) {
+    test::TempDir dir;
+    StateStore store(dir.path() / "loa.db");
+    FakeOutput output(4);
+    Settings settings;
+    settings.gateway.stateDir = dir.path();
+    StationSettings s;
+    s.id = "hanoi-1";
+    s.programme = "national";
+    s.area = "01/001/00001";
+    s.acceptsTests = true;
+    settings.stations.push_back(s);
+    settings.api = ApiSettings{};
+    settings.api->twoPersonRule = true;
+    EmergencyManager manager(store, output, settings);
+    const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
+    const Caller second{"second-operator", ApiRole::emergency, "127.0.0.1"};
+
+    // Four tests fill the four slots; an actual alert, confirmed, takes one of theirs.
+    for (int i = 0; i < 4; ++i) {
+        const auto test = replaced(replaced(sample("flood-alert.xml"), ">Actual<", ">Test<"), "VN-NCHMF-2026-1123-001",
+                                   "VN-TEST-" + std::to_string(i));
+        ASSERT_EQ(manager.fromCap(cap, parseCap(test)).at(0).state, "active");
+    }
+    const auto pending = manager.fromCap(cap, parseCap(sample("flood-alert.xml")));
+    ASSERT_EQ(pending.at(0).state, "pending");
+    const auto actual = manager.confirm(second, pending.at(0).id);
+    EXPECT_EQ(actual.state, "active") << "refused although four tests were on air";
+    EXPECT_EQ(output.router.emergencyFor("hanoi-1"), actual.id);
+    // A Test Cancel or Update that references the actual alert ends nothing.
+    const auto cancelActual = replaced(sample("flood-cancel.xml"), "VN-NCHMF-2026-1123-002", "VN-NCHMF-2026-1123-001");
+    const auto testCancel = replaced(cancelActual, ">Actual<", ">Test<");
+    std::string why;
+    EXPECT_EQ(refusal([&] { manager.fromCap(cap, parseCap(testCancel)); }, &why), 409);
+    EXPECT_NE(why.find("status"), std::string::npos) << why;
+    const auto testUpdate = replaced(sample("flood-update.xml"), ">Actual<", ">Test<");
+    EXPECT_EQ(refusal([&] { manager.fromCap(cap, parseCap(testUpdate)); }), 409);
+    EXPECT_EQ(store.emergency(actual.id)->state, "active");
+    EXPECT_EQ(output.router.emergencyFor("hanoi-1"), actual.id);
+    // The actual Cancel ends it.
+    EXPECT_EQ(manager.fromCap(cap, parseCap(cancelActual)).at(0).state, "cancelled");
+}

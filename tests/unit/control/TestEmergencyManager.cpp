@@ -194,3 +194,11 @@ TEST_F(EmergencyManagerTest, AStationAddedOrChangedIntoAnAlertsTargetsJoinsIt) {
     EXPECT_EQ(manager->list(true).at(0).stations, "hue-1,hanoi-2,hue-2") << "saved";
     EXPECT_EQ(store.auditLog(1).at(0).action, "emergency.join");
 }
+
+TEST_F(EmergencyManagerTest, TheTwoPersonRuleTakesNamesThatDifferInCaseForOnePerson) {
+    const auto r = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"all":true}})"));
+    const Caller alsoAlice{"ALICE", ApiRole::emergency, "10.0.0.9"};
+    EXPECT_EQ(refusal([&] { manager->confirm(alsoAlice, r.id); }), 403);
+    EXPECT_EQ(store.emergency(r.id)->state, "pending");
+    EXPECT_EQ(manager->confirm(bob, r.id).state, "active");
+}

@@ -273,3 +273,29 @@ TEST(Settings, AnApiTokenMayExpire) {
     EXPECT_EQ(s.api->tokens.at(0).expiresMs, 1801440000000);  // 2027-02-01T00:00:00Z: through the 31st
     expectError(validYaml() + replace(api, "2027-01-31", "2027-02-31"), 27, "api.tokens[0].expires", "YYYY-MM-DD");
 }
+
+TEST(Settings, TwoTokensWhoseNamesDifferOnlyInCaseAreOnePersonAndRefused) {
+    const std::string api =
+        "api:\n  listen: 127.0.0.1:8080\n  tokens:\n    - {name: alice, role: emergency, sha256: "
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n"
+        "    - {name: Alice, role: emergency, sha256: "
+        "8f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n";
+    expectError(validYaml() + api, 28, "api.tokens[1].name", "regardless of case");
+}
+
+TEST(Settings, AFeedMayBePinnedToItsSourceAndAnUpstreamNameItsParent) {
+    const auto s = parseSettings(
+        replace(withSources(), "127.0.0.1:6002\n", "127.0.0.1:6002\n      source: [10.77.1.2:5004, 10.0.0.0/8]\n      parent: central\n"),
+        "/etc/loa/test.yaml");
+    ASSERT_EQ(s.programmes[0].upstream->sources.size(), 2u);
+    EXPECT_TRUE(s.programmes[0].upstream->sources[1].matches(*SocketAddress::parse("10.9.9.9:1")));
+    EXPECT_EQ(s.programmes[0].upstream->parent, "central");
+    try {
+        parseSettings(replace(withSources(), "127.0.0.1:6002\n", "127.0.0.1:6002\n      source: somewhere\n"),
+                      "/etc/loa/test.yaml");
+        ADD_FAILURE() << "a source that is no address was taken";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("programmes[0].upstream.source: expected an address"), std::string::npos)
+            << e.what();
+    }
+}
