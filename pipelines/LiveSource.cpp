@@ -56,7 +56,6 @@ void LiveSource::resetStream() {
     fifo_.clear();
     decoder_.reset();
     lastPriority_ = 0;
-    carryingAlert_ = false;
 }
 
 void LiveSource::accept(const IngestPacket& packet) {
@@ -95,7 +94,7 @@ void LiveSource::accept(const IngestPacket& packet) {
             if (ts > highestTs_) {
                 lastArrival_ = packet.arrival;
                 highestTs_ = ts;
-                carryingAlert_ = packet.alert.has_value();
+                if (packet.alert) alertArrival_ = packet.arrival;
             }
             return;
         case JitterBuffer::Insert::duplicate:
@@ -113,7 +112,7 @@ void LiveSource::accept(const IngestPacket& packet) {
     // Only new audio keeps the feed alive: a frozen sender repeating its last packet times out.
     lastArrival_ = packet.arrival;
     highestTs_ = std::max(highestTs_, ts);
-    carryingAlert_ = packet.alert.has_value();
+    if (packet.alert) alertArrival_ = packet.arrival;
 }
 
 void LiveSource::decodeNext() {
@@ -182,6 +181,9 @@ void LiveSource::prepare(TimePoint tick) {
         }
     }
     levelDbfs_ = playing_ ? dbfs(frame_) : -120;
+    // A parent's alert is what this feed carries from its first packet until its last one has
+    // been played out (the jitter buffer holds some): until a second after.
+    carryingAlert_ = alertArrival_ != TimePoint{} && tick - alertArrival_ < std::chrono::seconds(1);
     updateAvailability(tick);
 }
 

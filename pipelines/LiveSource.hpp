@@ -55,7 +55,7 @@ public:
     bool receiving() const { return locked_; }
     const Counters& counters() const { return counters_; }
     const PlayoutCounters& playout() const { return decoder_.counters(); }
-    /// True while the newest packet carries a parent's alert.
+    /// True while the feed carries a parent's alert (and for a second after its last packet).
     bool carriesAlert() const { return carryingAlert_; }
     /// The frame prepared this period (for an emergency relaying this feed).
     std::span<const float> currentFrame() const { return frame_; }
@@ -94,7 +94,8 @@ private:
     uint64_t highestTs_ = 0;  ///< extended RTP time of the newest packet
     uint64_t nextTs_ = 0;     ///< extended RTP time of the next sample to play
     uint8_t lastPriority_ = 0;
-    bool carryingAlert_ = false;  ///< the newest packet carries a parent's alert
+    bool carryingAlert_ = false;  ///< a parent's alert arrived within the last second
+    TimePoint alertArrival_{};     ///< the last packet that carried one
     double baseNs_ = 0;  ///< the feed's offset to the local clock (smallest seen)
     double windowMinNs_ = 0, previousMinNs_ = 0;
     TimePoint windowStart_{}, lastArrival_{};

@@ -145,6 +145,24 @@ std::vector<std::pair<int64_t, int>> priorityChanges(const std::string& json) {
     return out;
 }
 
+std::vector<HeardAlert> alertChanges(const std::string& json) {
+    std::vector<HeardAlert> out;
+    const auto j = nlohmann::json::parse(json, nullptr, false);
+    if (!j.is_object() || !j.contains("alert_changes")) return out;
+    for (const auto& c : j["alert_changes"])
+        out.push_back({c[0].get<int64_t>(), c[1].get<std::string>(), c[2].get<std::string>()});
+    return out;
+}
+
+std::string alertAt(const std::vector<HeardAlert>& changes, int64_t atMs) {
+    std::string id;
+    for (const auto& c : changes) {
+        if (c.atMs > atMs) break;
+        id = c.id;
+    }
+    return id;
+}
+
 double dominantFrequency(const std::vector<float>& samples, int rate, double lo, double hi) {
     double best = 0, bestPower = -1;
     for (double f = lo; f <= hi; f += 0.25) {

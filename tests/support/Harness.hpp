@@ -51,6 +51,16 @@ void expectEveryPacket(const StationFarm& farm, uint64_t atLeast);
 /// "priority_changes" of its JSON line. The first is its first packet.
 std::vector<std::pair<int64_t, int>> priorityChanges(const std::string& json);
 
+/// What a loa-station labelled what it played with, and when (Unix ms): the "alert_changes" of
+/// its JSON line. An empty id: no alert from then on.
+struct HeardAlert {
+    int64_t atMs = 0;
+    std::string id, status;
+};
+std::vector<HeardAlert> alertChanges(const std::string& json);
+/// The alert (id) a station was hearing at Unix ms `atMs` ("" for none).
+std::string alertAt(const std::vector<HeardAlert>& changes, int64_t atMs);
+
 /// The frequency (Hz) with the most energy between `lo` and `hi` in mono `samples` at `rate`.
 double dominantFrequency(const std::vector<float>& samples, int rate, double lo, double hi);
 /// Goertzel power at `hz` over samples [from, from + count) at 48 kHz: a pure tone of energy E
