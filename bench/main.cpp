@@ -16,6 +16,7 @@
 #include "FloorsBench.hpp"
 #include "GstRuntime.hpp"
 #include "LatencyBench.hpp"
+#include "RelayBench.hpp"
 #include "SoakBench.hpp"
 #include "SrtpBench.hpp"
 
@@ -38,6 +39,11 @@ constexpr const char* kUsage = R"(usage:
   loa-bench floors [--stations 10000] [--feeds 2] [--seconds 30] [--dir bench/results/tmp] [--out bench/results]
       the cost of durable replay floors: stations reporting every 2 s and feeds at 50 packets/s,
       their ceilings saved as the gateway saves them (floors.db in --dir: the disk measured)
+  loa-bench relay [--stations 3000] [--triggers 50] [--hog 1] [--hold-ms 2000] [--realtime 0] [--gateway PATH]
+                  [--out bench/results]
+      a centre's actual alert through a province with that many stations (and a CPU hog beside
+      them): alert reach at a province station, and the province's upstream yields, restarts
+      and drops while it relays; writes relay-STATIONS.json
   loa-bench soak [--minutes 10] [--stations 2000] [--warmup-minutes 2] [--schedule-every 120]
                  [--emergency-every 180] [--gateway PATH] [--out bench/results]
       a gateway serving the stations for that long while bulletins are added, played and removed
@@ -146,6 +152,18 @@ int main(int argc, char** argv) {
                                 {"--dir", [&](const std::string& v) { o.dir = v; }},
                                 {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runFloorsBench(o);
+        }
+        if (command == "relay") {
+            loa::bench::RelayBenchOptions o;
+            o.gateway = LOA_GATEWAY_BIN;
+            parseOptions(args, {{"--stations", [&](const std::string& v) { o.stations = std::stoi(v); }},
+                                {"--triggers", [&](const std::string& v) { o.triggers = std::stoi(v); }},
+                                {"--hog", [&](const std::string& v) { o.hog = v != "0"; }},
+                                {"--hold-ms", [&](const std::string& v) { o.holdMs = std::stoi(v); }},
+                                {"--realtime", [&](const std::string& v) { o.realtimePriority = std::stoi(v); }},
+                                {"--gateway", [&](const std::string& v) { o.gateway = v; }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }}});
+            return loa::bench::runRelayBench(o);
         }
         if (command == "latency") {
             loa::bench::LatencyBenchOptions o;

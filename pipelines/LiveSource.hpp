@@ -11,6 +11,7 @@
 // A feed that is not the clock's anchor absorbs skew by dropping or concealing a frame when it
 // runs more than a frame off.
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -24,14 +25,15 @@ namespace loa {
 
 class LiveSource final : public BusSource {
 public:
+    /// Counted on the media thread, read by any (the API's metrics).
     struct Counters {
-        uint64_t late = 0;  ///< arrived after their turn
-        uint64_t duplicates = 0;
-        uint64_t restarts = 0;     ///< new stream (SSRC or sequence jump)
-        uint64_t skewDrops = 0;    ///< frames dropped to catch up with the feed's clock
-        uint64_t skewInserts = 0;  ///< frames concealed to wait for it
-        uint64_t yields = 0;       ///< times it gave up the air (lost or silent)
-        uint64_t returns = 0;      ///< times it became available again
+        std::atomic<uint64_t> late{0};  ///< arrived after their turn
+        std::atomic<uint64_t> duplicates{0};
+        std::atomic<uint64_t> restarts{0};     ///< new stream (SSRC or sequence jump)
+        std::atomic<uint64_t> skewDrops{0};    ///< frames dropped to catch up with the feed's clock
+        std::atomic<uint64_t> skewInserts{0};  ///< frames concealed to wait for it
+        std::atomic<uint64_t> yields{0};       ///< times it gave up the air (lost or silent)
+        std::atomic<uint64_t> returns{0};      ///< times it became available again
     };
 
     /// `level` is live or upstream; an upstream also honours the priority its packets carry

@@ -73,6 +73,11 @@ public:
     const LiveSource* upstream() const { return upstream_; }
     const RtpIngest* liveIngest() const { return liveIngest_.get(); }
     const RtpIngest* upstreamIngest() const { return upstreamIngest_.get(); }
+    /// Before start(): the live feeds' receive threads run real-time at `priority` (0: normal).
+    void setRealtimePriority(int priority) {
+        for (auto* ingest : {liveIngest_.get(), upstreamIngest_.get()})
+            if (ingest) ingest->setRealtimePriority(priority);
+    }
     /// Before start(): told on the upstream's receive thread when the alert its packets carry
     /// changes (a parent's alert, relayed by the gateway from its first packet).
     void onUpstreamAlert(RtpIngest::AlertObserver observer) {

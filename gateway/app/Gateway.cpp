@@ -156,6 +156,7 @@ Gateway::Gateway(Settings settings)
     for (size_t k = 0; k < programmes_.size(); ++k)
         relayOf_[k] = -1;
     for (size_t k = 0; k < settings_.programmes.size(); ++k) {
+        programmes_[k]->setRealtimePriority(settings_.gateway.fanout.realtimePriority);
         programmes_[k]->onUpstreamAlert([this, k](const std::optional<AlertInfo>& alert) {
             {
                 std::lock_guard lock(relayMutex_);
@@ -513,6 +514,19 @@ std::string Gateway::metricsText() {
                                                 {"oversized", ingest->oversized()},
                                                 {"foreign_ssrc", c.foreignSsrc.load()}})
                 o << "loa_ingest_refused_total{" << labels << ",reason=\"" << reason << "\"} " << count << "\n";
+        }
+    }
+    // Each live feed's own life: how often it yielded, started afresh, and what came too late.
+    o << "# TYPE loa_feed_yields_total counter\n# TYPE loa_feed_restarts_total counter\n"
+      << "# TYPE loa_feed_late_total counter\n# TYPE loa_feed_skew_drops_total counter\n";
+    for (const auto& p : programmes_) {
+        for (const auto* feed : {p->live(), p->upstream()}) {
+            if (!feed) continue;
+            const std::string labels = "{programme=\"" + p->settings().id + "\",feed=\"" + feed->id() + "\"} ";
+            const auto& c = feed->counters();
+            o << "loa_feed_yields_total" << labels << c.yields << "\nloa_feed_restarts_total" << labels << c.restarts
+              << "\nloa_feed_late_total" << labels << c.late << "\nloa_feed_skew_drops_total" << labels << c.skewDrops
+              << "\n";
         }
     }
     o << "# TYPE loa_srtp_index_space_used gauge\nloa_srtp_index_space_used " << reservation_.used() << "\n";

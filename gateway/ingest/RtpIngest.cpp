@@ -6,6 +6,7 @@
 
 #include "common/Error.hpp"
 #include "common/Log.hpp"
+#include "common/Realtime.hpp"
 #include "rtp/PriorityLevel.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/SenderRollover.hpp"
@@ -60,6 +61,11 @@ void RtpIngest::drain(std::vector<IngestPacket>& out) {
 }
 
 void RtpIngest::run() {
+    if (realtimePriority_ > 0) {
+        if (const auto error = makeThisThreadRealtime(realtimePriority_); !error.empty()) {
+            LOA_LOG(warn, kTag) << name_ << ": no real-time priority " << realtimePriority_ << " (" << error << ")";
+        }
+    }
     uint8_t buffer[kMaxDatagram];
     while (running_) {
         socket_.receiveWaiting(buffer, 100, 64, [&](std::span<uint8_t> datagram, const SocketAddress& from) {

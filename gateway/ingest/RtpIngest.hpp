@@ -64,6 +64,9 @@ public:
     RtpIngest(const RtpIngest&) = delete;
     RtpIngest& operator=(const RtpIngest&) = delete;
 
+    /// Before start(): the receive thread runs under SCHED_FIFO at this priority (0: normal), like
+    /// the media thread it feeds, so that its packets are not late on a busy machine.
+    void setRealtimePriority(int priority) { realtimePriority_ = priority; }
     void start();
     void stop();
     /// Appends the packets that arrived since the last call (in arrival order) to `out`.
@@ -106,6 +109,7 @@ private:
     std::unordered_map<uint32_t, Seen> seen_;  ///< authenticated SSRCs only: a flood cannot grow it
     log::RateLimit refusalLog_;
     AlertObserver alertObserver_;
+    int realtimePriority_ = 0;
     std::optional<AlertInfo> alert_;  ///< carried by the newest authentic packet
     std::chrono::steady_clock::time_point lastAccepted_{};
 
