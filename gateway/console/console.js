@@ -455,7 +455,8 @@ function alertCard(e) {
       e.confirmed_by ? " + " + e.confirmed_by : "",
       el("span", { class: "muted", text: " · " + new Date(e.created_ms).toLocaleTimeString(S.lang) })),
     e.state === "pending" ? el("p", { text: mine ? t("alert.pendingMine") : t("alert.pending", { who: e.created_by }) }) : null,
-    live && mayAct ? el("div", { class: "row" },
+    e.relayed ? el("p", { class: "relayed", text: t("alert.relayed", { origin: e.origin }) }) : null,
+    live && mayAct && !e.relayed ? el("div", { class: "row" },
       e.state === "pending" && !mine ? el("button", { type: "button", class: "confirm", onclick: act("confirm"), text: t("alert.confirm") }) : null,
       el("button", { type: "button", class: "cancel", onclick: act("cancel"), text: t("alert.cancel") })) : null);
 }

@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "Harness.hpp"
+#include "ApiClient.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
 
@@ -27,6 +28,18 @@ TEST(Cli, CheckConfigAcceptsTheExampleAndNamesFileLineAndKeyOfAnError) {
         EXPECT_NE(bad.errors().find(broken.string() + ":6: gateway.media.ttl: unknown key"), std::string::npos)
             << bad.errors();
     }
+}
+
+TEST(Cli, CheckConfigRefusesTwoTokensWhoseNamesDifferOnlyInCase) {
+    TempDir dir;
+    const auto config = writeConfig(dir.path(), freeUdpPort(), {"a440.flac"}, {{"st-a", freeUdpPort()}});
+    std::ofstream(config, std::ios::app) << apiSection(freeUdpPort(), {{"alice", "emergency", "loa_alice_lower_0123456789"},
+                                                                       {"Alice", "emergency", "loa_alice_upper_0123456789"}},
+                                                       true);
+    Process check({LOA_GATEWAY_BIN, "--check-config", config.string()}, dir.path() / "c.out", dir.path() / "c.err");
+    EXPECT_EQ(check.wait(10s), 1);
+    EXPECT_NE(check.errors().find("api.tokens[1].name: duplicate token name 'Alice'"), std::string::npos)
+        << check.errors();
 }
 
 TEST(Cli, KeysRefusesAnUnknownStation) {
