@@ -135,23 +135,35 @@ Gateway::Gateway(Settings settings)
         programmes_.push_back(std::make_unique<Programme>(
             withIngestKeys(p, secret_), settings_.gateway.priorityExtensionId, settings_.schedule,
             [] { return std::chrono::system_clock::now(); }, floors_.get()));
-    // Emergency slots: programmes of their own, idle until an emergency takes one.
-    std::vector<size_t> slotProgrammes;
-    for (int k = 0; k < settings_.emergency.slots; ++k) {
-        ProgrammeSettings slot = settings_.programmes.front();
-        slot.id = "emergency-" + std::to_string(k + 1);
-        slot.name = "Emergency";
-        slot.live.reset();
-        slot.upstream.reset();
-        slot.playlist.reset();
-        slot.filler.reset();
-        slot.loudness.reset();
-        slotProgrammes.push_back(programmes_.size());
-        programmes_.push_back(
-            std::make_unique<Programme>(slot, settings_.gateway.priorityExtensionId, std::vector<ScheduleEntry>{}));
-        programmes_.back()->makeEmergencySlot();
+    // Emergency slots: programmes of their own, idle until an emergency takes one; in each slot
+    // one per distinct programme format, so that a station hears an emergency in its own
+    // programme's payload type, channels and frame size.
+    std::vector<const ProgrammeSettings*> formats;
+    for (const auto& p : settings_.programmes) {
+        const auto same = std::find_if(formats.begin(), formats.end(), [&](const ProgrammeSettings* f) {
+            return f->payloadType == p.payloadType && f->encoder == p.encoder;
+        });
+        formatOf_.push_back(static_cast<size_t>(same - formats.begin()));
+        if (same == formats.end()) formats.push_back(&p);
     }
-    router_ = std::make_unique<EmergencyRouter>(std::move(slotProgrammes));
+    for (int k = 0; k < settings_.emergency.slots; ++k) {
+        auto& inSlot = slotProgrammes_.emplace_back();
+        for (const auto* format : formats) {
+            ProgrammeSettings slot = *format;
+            slot.id = "emergency-" + std::to_string(k + 1) + (formats.size() > 1 ? "-" + format->id : "");
+            slot.name = "Emergency";
+            slot.live.reset();
+            slot.upstream.reset();
+            slot.playlist.reset();
+            slot.filler.reset();
+            slot.loudness.reset();
+            inSlot.push_back(programmes_.size());
+            programmes_.push_back(
+                std::make_unique<Programme>(slot, settings_.gateway.priorityExtensionId, std::vector<ScheduleEntry>{}));
+            programmes_.back()->makeEmergencySlot();
+        }
+    }
+    router_ = std::make_unique<EmergencyRouter>(slotProgrammes_.size());
     relayOf_ = std::make_unique<std::atomic<int>[]>(programmes_.size());
     for (size_t k = 0; k < programmes_.size(); ++k)
         relayOf_[k] = -1;
@@ -242,7 +254,9 @@ std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& stat
 }
 
 size_t Gateway::programmeFor(const StationSettings& station) const {
-    return router_->slotFor(station.id).value_or(programmeIndex(station.programme));
+    const size_t own = programmeIndex(station.programme);
+    if (const auto slot = router_->slotFor(station.id)) return slotProgrammes_[*slot][formatOf_[own]];
+    return own;
 }
 
 std::vector<RegisteredStation> Gateway::registered() const {
@@ -560,8 +574,10 @@ std::optional<std::string> Gateway::start(const std::string& id, const Emergency
         const auto& p = *programmes_[programmeIndex(audio.liveProgramme)];
         live = audio.relayUpstream ? p.upstream() : p.live();
     }
-    relayOf_[taken.programme] = live ? static_cast<int>(programmeIndex(audio.liveProgramme)) : -1;
-    programmes_[taken.programme]->emergency()->arm(audio.toneMs, audio.message, live, audio.alert);
+    for (const size_t p : slotProgrammes_[taken.slot]) {
+        relayOf_[p] = live ? static_cast<int>(programmeIndex(audio.liveProgramme)) : -1;
+        programmes_[p]->emergency()->arm(audio.toneMs, audio.message, live, audio.alert);
+    }
     // Its stations, and those of the emergency whose slot it took, each to what it hears now.
     for (const auto* list : {&known, &taken.displacedStations}) {
         for (const auto& station : *list) {
@@ -573,10 +589,12 @@ std::optional<std::string> Gateway::start(const std::string& id, const Emergency
 
 void Gateway::stop(const std::string& id) {
     std::lock_guard lock(slotsMutex_);
-    const auto slot = router_->programmeOf(id);
+    const auto slot = router_->slotOf(id);
     if (!slot) return;
-    programmes_[*slot]->emergency()->disarm();
-    relayOf_[*slot] = -1;
+    for (const size_t p : slotProgrammes_[*slot]) {
+        programmes_[p]->emergency()->disarm();
+        relayOf_[p] = -1;
+    }
     const auto stations = router_->release(id);
     // Each station goes back to its own programme, or to the emergency that now outranks the rest.
     const auto byId = indexById(settings_.stations);

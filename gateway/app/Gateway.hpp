@@ -143,6 +143,9 @@ private:
     mutable std::mutex slotsMutex_;  ///< settings_ for other threads, learned_
     /// The emergency slots on air and which stations each reaches.
     std::unique_ptr<EmergencyRouter> router_;
+    /// Each slot's programmes, one per distinct programme format; each programme's format.
+    std::vector<std::vector<size_t>> slotProgrammes_;
+    std::vector<size_t> formatOf_;
     /// The programme `station` hears now: the emergency that outranks the others among those
     /// listing it, else its own (slotsMutex_ held, or `station` a copy).
     size_t programmeFor(const StationSettings& station) const;

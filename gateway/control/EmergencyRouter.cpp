@@ -7,10 +7,7 @@
 
 namespace loa {
 
-EmergencyRouter::EmergencyRouter(std::vector<size_t> slotProgrammes) {
-    for (size_t p : slotProgrammes)
-        slots_.push_back({p, {}, {}, {}});
-}
+EmergencyRouter::EmergencyRouter(size_t slots) : slots_(slots) {}
 
 void EmergencyRouter::list(size_t slot, const std::string& station) {
     auto& slots = byStation_[station];
@@ -44,7 +41,7 @@ EmergencyRouter::Taken EmergencyRouter::take(const std::string& id, AlertStandin
     chosen->standing = standing;
     for (const auto& s : stations)
         list(index, s);
-    taken.programme = chosen->programme;
+    taken.slot = index;
     return taken;
 }
 
@@ -88,7 +85,7 @@ const EmergencyRouter::Slot* EmergencyRouter::heardBy(const std::string& station
 std::optional<size_t> EmergencyRouter::slotFor(const std::string& station) const {
     std::lock_guard lock(mutex_);
     const auto* slot = heardBy(station);
-    return slot ? std::optional<size_t>(slot->programme) : std::nullopt;
+    return slot ? std::optional<size_t>(static_cast<size_t>(slot - slots_.data())) : std::nullopt;
 }
 
 std::optional<std::string> EmergencyRouter::emergencyFor(const std::string& station) const {
@@ -97,10 +94,10 @@ std::optional<std::string> EmergencyRouter::emergencyFor(const std::string& stat
     return slot ? std::optional<std::string>(slot->emergency) : std::nullopt;
 }
 
-std::optional<size_t> EmergencyRouter::programmeOf(const std::string& id) const {
+std::optional<size_t> EmergencyRouter::slotOf(const std::string& id) const {
     std::lock_guard lock(mutex_);
-    for (const auto& s : slots_) {
-        if (s.emergency == id) return s.programme;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].emergency == id) return i;
     }
     return std::nullopt;
 }

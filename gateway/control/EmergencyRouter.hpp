@@ -1,8 +1,8 @@
 #pragma once
-// Which programme each station hears while emergencies are on air. Each emergency on air has a
-// slot (a programme of its own, encoded once) and the stations it lists; a station listed by
-// several hears the one that outranks the others (AlertPrecedence), and goes back to its own
-// programme when none lists it. Control threads (the API, the relay of a parent's alerts, station
+// Which emergency each station hears while emergencies are on air. Each emergency on air has a
+// slot (programmes of its own, encoded once per programme format) and the stations it lists; a
+// station listed by several hears the one that outranks the others (AlertPrecedence), and goes
+// back to its own programme when none lists it. Control threads (the API, the relay of a parent's alerts, station
 // changes) call it under its own lock; it only decides, and the caller tells the fan-out.
 
 #include <cstddef>
@@ -18,11 +18,11 @@ namespace loa {
 
 class EmergencyRouter {
 public:
-    /// `slotProgrammes`: the programme index of each emergency slot.
-    explicit EmergencyRouter(std::vector<size_t> slotProgrammes);
+    /// `slots`: how many emergencies may be on air at once (slots 0 to slots - 1).
+    explicit EmergencyRouter(size_t slots);
 
     struct Taken {
-        size_t programme = 0;                ///< the slot's programme
+        size_t slot = 0;                       ///< the slot it has
         std::optional<std::string> displaced;  ///< the emergency whose slot it took, if any
         std::vector<std::string> displacedStations;
     };
@@ -33,19 +33,18 @@ public:
     std::vector<std::string> release(const std::string& id);
     /// Adds a station to emergency `id` (a station that joined its targets); false if not on air.
     bool add(const std::string& id, const std::string& station);
-    /// The slot programme `station` hears, if any emergency on air lists it.
+    /// The slot of the emergency `station` hears, if any emergency on air lists it.
     std::optional<size_t> slotFor(const std::string& station) const;
     /// The emergency `station` hears, if any.
     std::optional<std::string> emergencyFor(const std::string& station) const;
-    /// The slot programme of emergency `id`, if on air.
-    std::optional<size_t> programmeOf(const std::string& id) const;
+    /// The slot of emergency `id`, if on air.
+    std::optional<size_t> slotOf(const std::string& id) const;
     /// Every station an emergency on air lists, with the one it hears.
     std::unordered_map<std::string, std::string> following() const;
     size_t slotCount() const { return slots_.size(); }
 
 private:
     struct Slot {
-        size_t programme = 0;
         std::string emergency;  ///< empty: free
         AlertStanding standing;
         std::vector<std::string> stations;

@@ -394,3 +394,46 @@ TEST(AlertMeaning, AfterTheCentreRestartsMidAlertTheCommunesHearItsToneAgainAtOn
     EXPECT_LE(firstTone - from, 48u * 1000) << "it took the return delay to follow again";
     EXPECT_GT(listenerStart, 0);
 }
+
+// A station on a second programme, of another format (payload type 111, stereo), hears an
+// emergency in its own programme's format.
+TEST(AlertMeaning, AnEmergencyReachesAStationOfAnotherProgrammeFormatInThatFormat) {
+    TempDir dir;
+    const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), mono = freeUdpPort(), stereo = freeUdpPort();
+    const auto config = dir.path() / "gw.yaml";
+    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
+                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: [" << segment("a440.flac")
+                          << "]\n  - id: music\n    payload_type: 111\n    encoder:\n      channels: 2\n      bitrate: "
+                             "64000\n    playlist:\n      files: ["
+                          << segment("a880.opus") << "]\nstations:\n"
+                          << "  - {id: mono, programme: national, address: '127.0.0.1:" << mono << "'}\n"
+                          << "  - {id: stereo, programme: music, address: '127.0.0.1:" << stereo << "'}\n"
+                          << apiSection(apiPort, tokens()) << "emergency:\n  tone_ms: 5000\n";
+    std::ofstream(dir.path() / "stereo.sdp") << stationKeys(config, "stereo", true);
+    const ApiClient duty{apiPort, kDuty};
+    auto gw = gateway(dir.path(), config, "gw");
+    ASSERT_TRUE(duty.waitReady(10s)) << gw->errors();
+    Process listener({LOA_STATION_BIN, "--sdp", (dir.path() / "stereo.sdp").string(), "--duration", "4", "--wav",
+                      (dir.path() / "stereo.wav").string()},
+                     dir.path() / "stereo.json", dir.path() / "stereo.log");
+    std::this_thread::sleep_for(1500ms);
+    const auto alert = duty.call("POST", "/api/emergencies", R"({"status":"actual","targets":{"all":true}})");
+    ASSERT_EQ(alert.status, 201) << alert.body;
+    ASSERT_EQ(listener.wait(15s), 0) << listener.errors();
+    EXPECT_EQ(gw->stop(), 0) << gw->errors();
+    const auto stats = parseStats(listener.output());
+    EXPECT_EQ(stats.at("malformed"), 0) << "packets of another payload type: " << listener.output();
+    EXPECT_EQ(stats.at("undecodable"), 0);
+    EXPECT_EQ(stats.at("last_priority"), 1) << listener.output();
+    EXPECT_EQ(alertAt(alertChanges(listener.output()), unixMs()), Json::parse(alert.body)["id"]);
+    // Its last two seconds: the alert tone, decoded in stereo.
+    const auto wav = loa::readWav(dir.path() / "stereo.wav");
+    EXPECT_EQ(wav.channels, 2);
+    ASSERT_GT(wav.samples.size(), 48000u * 2 * 2);
+    std::vector<float> left;
+    for (size_t i = wav.samples.size() - 48000 * 2; i + 1 < wav.samples.size(); i += 2)
+        left.push_back(wav.samples[i]);
+    const double e = energy(left, 0, left.size());
+    EXPECT_GT(powerAt(left, 0, left.size(), 853) + powerAt(left, 0, left.size(), 960),
+              0.3 * e * static_cast<double>(left.size()) / 2);
+}

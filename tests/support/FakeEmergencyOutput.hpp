@@ -12,12 +12,7 @@
 namespace loa::test {
 
 struct FakeEmergencyOutput : EmergencyOutput {
-    explicit FakeEmergencyOutput(size_t slots = 4) : router([slots] {
-        std::vector<size_t> programmes;
-        for (size_t i = 0; i < slots; ++i)
-            programmes.push_back(100 + i);
-        return programmes;
-    }()) {}
+    explicit FakeEmergencyOutput(size_t slots = 4) : router(slots) {}
 
     EmergencyRouter router;
     std::map<std::string, std::vector<std::string>> onAir;  ///< each emergency on air: its stations

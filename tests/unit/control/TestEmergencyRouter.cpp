@@ -29,12 +29,12 @@ TEST(AlertPrecedence, ActualAboveExerciseAboveTestThenTheParentThenTheNewer) {
 }
 
 TEST(EmergencyRouter, AStationHearsTheAlertThatOutranksTheOthersAndGoesBackWhenItEnds) {
-    EmergencyRouter router({10, 11, 12});
+    EmergencyRouter router(3);
     router.take("actual", standing(AlertStatus::actual, true), {"a", "b"});
     const auto t = router.take("local-test", standing(AlertStatus::test), {"b", "c"});
     EXPECT_FALSE(t.displaced);
     EXPECT_EQ(router.emergencyFor("b"), "actual") << "a local test does not replace a parent's actual alert";
-    EXPECT_EQ(router.slotFor("b"), 10u);
+    EXPECT_EQ(router.slotFor("b"), 0u);
     EXPECT_EQ(router.emergencyFor("c"), "local-test");
     EXPECT_EQ(router.emergencyFor("d"), std::nullopt);
     EXPECT_EQ(router.release("actual"), (std::vector<std::string>{"a", "b"}));
@@ -47,7 +47,7 @@ TEST(EmergencyRouter, AStationHearsTheAlertThatOutranksTheOthersAndGoesBackWhenI
 }
 
 TEST(EmergencyRouter, WhenEverySlotIsOnAirOnlyAnAlertAboveOneTakesASlotTheLowestOne) {
-    EmergencyRouter router({10, 11});
+    EmergencyRouter router(2);
     router.take("exercise", standing(AlertStatus::exercise), {"a"});
     router.take("test", standing(AlertStatus::test), {"b"});
     EXPECT_THROW(router.take("test-2", standing(AlertStatus::test), {"c"}), Error);
@@ -55,7 +55,7 @@ TEST(EmergencyRouter, WhenEverySlotIsOnAirOnlyAnAlertAboveOneTakesASlotTheLowest
     ASSERT_TRUE(actual.displaced);
     EXPECT_EQ(*actual.displaced, "test") << "the lowest-standing one gives up its slot";
     EXPECT_EQ(actual.displacedStations, (std::vector<std::string>{"b"}));
-    EXPECT_EQ(actual.programme, 11u);
+    EXPECT_EQ(actual.slot, 1u);
     EXPECT_EQ(router.emergencyFor("b"), std::nullopt);
     const auto parentExercise = router.take("parent-exercise", standing(AlertStatus::exercise, true), {"d"});
     EXPECT_EQ(parentExercise.displaced, "exercise") << "equal status: the parent's takes a local one's slot";
