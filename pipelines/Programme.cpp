@@ -109,11 +109,13 @@ std::optional<std::chrono::steady_clock::time_point> Programme::anchor() const {
 void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline) {
     applySchedule();
     const PriorityLevel level = bus_.mix(pcm_, deadline);
-    if (bus_.counters().switches != switches_.load(std::memory_order_relaxed) || level != onAirLevel_ ||
-        onAirSinceMs_.load(std::memory_order_relaxed) == 0) {
-        std::lock_guard lock(onAirMutex_);
-        onAirId_ = bus_.onAir() ? bus_.onAir()->id() : "";
-        onAirLevel_ = level;
+    if (bus_.counters().switches != switches_.load(std::memory_order_relaxed) ||
+        level != onAirLevel_.load(std::memory_order_relaxed) || onAirSinceMs_.load(std::memory_order_relaxed) == 0) {
+        const std::string id = bus_.onAir() ? bus_.onAir()->id() : "";
+        auto name = std::find(names_.begin(), names_.end(), id);
+        if (name == names_.end()) name = names_.insert(names_.end(), id);  // a deque keeps old ones in place
+        onAirId_.store(&*name, std::memory_order_release);
+        onAirLevel_.store(level, std::memory_order_release);
         switches_.store(bus_.counters().switches, std::memory_order_relaxed);
         onAirSinceMs_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
@@ -159,8 +161,8 @@ void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time
 }
 
 std::pair<std::string, PriorityLevel> Programme::onAir() const {
-    std::lock_guard lock(onAirMutex_);
-    return {onAirId_, onAirLevel_};
+    const std::string* id = onAirId_.load(std::memory_order_acquire);
+    return {id ? *id : std::string(), onAirLevel_.load(std::memory_order_acquire)};
 }
 
 std::string Programme::summary() const {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -110,9 +111,11 @@ private:
     std::chrono::steady_clock::time_point encoderRetry_{};
     uint32_t timestamp_ = 0;
 
-    mutable std::mutex onAirMutex_;
-    std::string onAirId_;
-    PriorityLevel onAirLevel_ = PriorityLevel::filler;
+    /// What is on air, for other threads without a lock: a pointer to an interned source id
+    /// (names_ only grows, so a pointer read stays valid) and the level.
+    std::deque<std::string> names_;  ///< media thread
+    std::atomic<const std::string*> onAirId_;
+    std::atomic<PriorityLevel> onAirLevel_{PriorityLevel::filler};
     std::atomic<uint64_t> switches_{0};
     std::atomic<int64_t> onAirSinceMs_{0};
     std::atomic<float> meterDb_{-120.0f};

@@ -70,20 +70,27 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
         reportSrtp_.emplace(SrtpSession::Direction::outbound, stream.profile, stream.keyMaterial,
                             reporterSsrcFor(stream.ssrc));
         // Above every index an earlier run can have sent: the clock's share (a run starts at its
-        // second + 2 and sends at most one report a second, so each index it sends is at most
-        // the second it is sent in + 1), and with a state directory, the durable reservation.
+        // second + 2, sends its first report in a later second and then at most one a second, so
+        // each index it sends is at most the second it is sent in + 1), and with a state
+        // directory, the durable reservation.
         const uint32_t clock = clockReportIndex() + 2;
+        nextReport_ = Clock::now();  // at once: the gateway may not know where this station is yet
         if (stateDir) {
             reportIndexes_.emplace(*stateDir / ("report-index-" + keyFingerprint(stream.keyMaterial)), 1024,
                                    SrtpSession::kMaxRtcpIndex, clock, "SRTCP report indexes");
             nextReportIndex_ = reportIndexes_->start();
         } else {
+            // The clock alone: the first report waits for the next second, so that every index
+            // is at most the second it is sent in + 1 (a run started in the same second as the
+            // last one's first report starts above it).
             nextReportIndex_ = clock;
+            const auto now = std::chrono::system_clock::now();
+            nextReport_ += std::chrono::duration_cast<Clock::duration>(
+                std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds(1)) - now);
             LOA_LOG(warn, kTag) << "no state directory (--state): report indexes follow the clock only, which must "
                                    "not go back across restarts";
         }
         nextReportIndex_ = std::max<uint32_t>(nextReportIndex_, 1);
-        nextReport_ = Clock::now();  // at once: the gateway may not know where this station is yet
     }
 }
 

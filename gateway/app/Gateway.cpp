@@ -124,6 +124,7 @@ std::string groupDestinationId(const std::string& groupId) {
 
 Gateway::Gateway(Settings settings)
     : settings_(std::move(settings)),
+      programmeSettings_(settings_.programmes),
       secret_(loadOrCreateSecret(settings_.gateway.secretFile())),
       socket_(settings_.gateway.mediaListen),
       reservation_(settings_.gateway.stateDir / "srtp-rollover"),
@@ -234,7 +235,7 @@ Gateway::~Gateway() {
 }
 
 size_t Gateway::programmeIndex(const std::string& id) const {
-    const auto& programmes = settings_.programmes;
+    const auto& programmes = programmeSettings_;  // never changes in a run: no lock needed
     const auto it = std::find_if(programmes.begin(), programmes.end(), [&](const auto& p) { return p.id == id; });
     return static_cast<size_t>(it - programmes.begin());
 }
@@ -278,8 +279,13 @@ void Gateway::reportLoop() {
             learned_[moved.station] = moved.address;
         }
         if (firstHeard) {
-            // A station without a configured address is served from its first report on.
-            if (auto d = destinationFor(*station)) engine_.add(std::move(d));
+            // A station without a configured address is served from its first report on, in the
+            // emergency it is listed by if one went on air meanwhile (the fan-out keeps the order).
+            if (auto d = destinationFor(*station)) {
+                engine_.add(std::move(d));
+                std::lock_guard lock(slotsMutex_);
+                engine_.follow(moved.station, programmeFor(*station));
+            }
         } else {
             engine_.moveTo(moved.station, moved.address);
         }
@@ -304,6 +310,9 @@ std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSetting
 
 void Gateway::start() {
     floors_->start();  // what the floors ask for at start is saved before anything is received
+    // What was on air before a restart is on air again before anything is received (a parent's
+    // alert then comes back with the parent's stream, not from the record).
+    emergencies_->resume();
     engine_.start();
     for (auto& p : programmes_)
         p->start();
@@ -314,7 +323,6 @@ void Gateway::start() {
     pthread_setname_np(relay_.native_handle(), "loa-relay");
     pthread_setname_np(media_.native_handle(), "loa-media");  // named for top -H, gdb and the tests
     pthread_setname_np(reports_.native_handle(), "loa-reports");
-    emergencies_->resume();
     if (api_) api_->start();
 }
 
@@ -882,7 +890,19 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
 }
 
 void Gateway::publishLevels() {
-    if (events_.subscribers() == 0) return;  // nobody watching: no work
+    // What went on air since the last look, as events (here, not on the media thread: no JSON
+    // and no lock of the event hub's there).
+    switchesSeen_.resize(programmes_.size(), 0);
+    for (size_t k = 0; k < programmes_.size(); ++k) {
+        const auto& p = *programmes_[k];
+        const uint64_t switches = p.switches();
+        if (switches == switchesSeen_[k]) continue;
+        switchesSeen_[k] = switches;
+        const auto [source, level] = p.onAir();
+        events_.publish(
+            {{"type", "on_air"}, {"programme", p.settings().id}, {"source", source}, {"level", toString(level)}});
+    }
+    if (events_.subscribers() == 0) return;  // nobody watching the meters: no work
     nlohmann::json programmes = nlohmann::json::array();
     for (const auto& p : programmes_) {
         if (p->emergency() && !p->emergency()->armed()) continue;
@@ -943,20 +963,25 @@ void Gateway::maintain() {
     }));
     // A parent that stops sending altogether (it died) ends what was relayed from it after a
     // while; its alert is relayed again from the first packet when it is back.
-    for (size_t k = 0; k < settings_.programmes.size(); ++k) {
+    for (size_t k = 0; k < programmeSettings_.size(); ++k) {
         const auto* ingest = programmes_[k]->upstreamIngest();
         if (!ingest) continue;
         auto& [seen, quiet] = upstreamQuiet_[k];
         const uint64_t received = ingest->counters().received.load();
         quiet = received == seen ? quiet + 1 : 0;
         seen = received;
-        if (quiet == kRelayHoldS) {
-            try {
-                emergencies_->parentStopped(settings_.programmes[k].id,
+        try {
+            if (const auto alert = ingest->alert()) {
+                // While the parent's stream carries an alert, it is relayed: again, if a first
+                // try failed (no room to record it, no slot) or raced a restart.
+                emergencies_->relayFromParent(*alert, programmeSettings_[k].id,
+                                              originName(programmeSettings_[k], alert->origin));
+            } else if (quiet == kRelayHoldS) {
+                emergencies_->parentStopped(programmeSettings_[k].id,
                                             "no packets from the parent for " + std::to_string(kRelayHoldS) + " s");
-            } catch (const std::exception& e) {
-                LOA_LOG(error, kTag) << e.what();
             }
+        } catch (const std::exception& e) {
+            LOA_LOG(error, kTag) << programmeSettings_[k].id << ": a parent's alert could not be relayed: " << e.what();
         }
     }
     try {
@@ -1000,15 +1025,7 @@ void Gateway::mediaLoop() {
             deadlines[i] = Clock::now();
         }
         frames.clear();
-        const uint64_t switchesBefore = programme.switches();
         programme.tick(frames, deadlines[i]);
-        if (programme.switches() != switchesBefore) {
-            const auto [source, level] = programme.onAir();
-            events_.publish({{"type", "on_air"},
-                             {"programme", programme.settings().id},
-                             {"source", source},
-                             {"level", toString(level)}});
-        }
         for (const auto& f : frames)
             engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
         // Slots relaying this programme's feed: the frame they relay is the one just prepared.
@@ -1053,7 +1070,7 @@ void Gateway::relayLoop() {
             next = relayQueue_.front();
             relayQueue_.pop_front();
         }
-        const auto& programme = settings_.programmes[next->programme];  // fixed for the run
+        const auto& programme = programmeSettings_[next->programme];
         try {
             if (next->alert) {
                 emergencies_->relayFromParent(*next->alert, programme.id, originName(programme, next->alert->origin));

@@ -65,7 +65,8 @@ public:
     /// Control thread, about once a second: grows the SRTP rollover reservation ahead of use,
     /// ends expired emergencies.
     void maintain();
-    /// Main thread, a few times a second: the programmes' meters and what is on air, as an event.
+    /// Main thread, a few times a second: what went on air since, and the programmes' meters, as
+    /// events.
     void publishLevels();
 
     /// EmergencyOutput: an emergency takes a free slot (a programme of its own, encoded once),
@@ -90,7 +91,10 @@ private:
     size_t programmeIndex(const std::string& id) const;
     void logSummary();
 
-    Settings settings_;
+    Settings settings_;  ///< reassigned by station changes: other threads read it under slotsMutex_
+    /// The programmes, as configured: they never change in a run (a reload refuses it), so any
+    /// thread reads them without a lock.
+    const std::vector<ProgrammeSettings> programmeSettings_;
     std::vector<uint8_t> secret_;
     UdpSocket socket_;
     std::vector<UdpSocket> groupSockets_;
@@ -131,6 +135,7 @@ private:
     nlohmann::json changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
                                     const std::string& id, const std::string& body);
     std::map<std::string, bool> online_;  ///< as last published (control thread)
+    std::vector<uint64_t> switchesSeen_;  ///< each programme's switches, as last published (control thread)
     std::unique_ptr<ApiHandler> apiHandler_;
     std::unique_ptr<ApiServer> api_;
 

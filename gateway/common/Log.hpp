@@ -18,7 +18,10 @@ inline bool enabled(Level l) {
 }
 /// Parses "trace".."error"/"off"; returns false for anything else.
 bool parseLevel(std::string_view text, Level& out);
+/// Hands a line to the log's writer thread (it never waits on stderr itself).
 void write(Level level, std::string_view tag, std::string_view message);
+/// Waits until every line handed over so far is written (tests that read stderr).
+void flush();
 
 /// One log line, written when it goes out of scope.
 class Line {

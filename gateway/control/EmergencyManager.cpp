@@ -376,7 +376,30 @@ void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string
     // The alert the parent's stream carries now is the only one relayed from it.
     endRelayed(programme, alert.idString(), "the parent's stream carries another alert now");
     auto existing = store_.emergency(alert.idString());
-    if (existing && existing->state == "active") return;  // relayed already
+    if (existing && existing->state == "active") {
+        // Relayed already; the same alert on another programme's upstream brings that
+        // programme's stations in too (they hear it from the first programme's relay).
+        Json request = Json::parse(existing->request, nullptr, false);
+        if (!request.is_object() || !request.contains("relay")) return;
+        auto& programmes = request["targets"]["programmes"];
+        if (std::find(programmes.begin(), programmes.end(), programme) != programmes.end()) return;
+        programmes.push_back(programme);
+        existing->request = request.dump();
+        auto listed = stationsOf(*existing);
+        std::vector<std::string> joined;
+        for (const auto& s : settings_.stations) {
+            if (s.programme == programme && accepts(s, existing->status) &&
+                std::find(listed.begin(), listed.end(), s.id) == listed.end())
+                joined.push_back(s.id);
+        }
+        listed.insert(listed.end(), joined.begin(), joined.end());
+        existing->stations = commaJoined(listed);
+        store_.putEmergency(*existing);
+        for (const auto& station : joined)
+            output_.join(existing->id, station);
+        audit(parent, "emergency.join", *existing, "ok", "also on the upstream of " + programme);
+        return;
+    }
     EmergencyRecord r;
     r.id = alert.idString();
     r.status = std::string(toString(alert.status));

@@ -78,6 +78,13 @@ std::optional<StationMove> StationRegistry::handle(std::span<uint8_t> datagram, 
             ++counters_.malformed;
             return std::nullopt;
         }
+        if (e.floor && *index <= e.floor->highest()) {
+            // Reports come in order: one at or below the newest taken is a replay, even where
+            // libsrtp's window is new (the station was removed and added again in this run).
+            ++counters_.replays;
+            refuse(from, "a replay (its index was taken before)", ssrc);
+            return std::nullopt;
+        }
         if (e.floor) {
             const auto verdict = e.floor->admit(*index);
             if (verdict == ReplayFloors::Stream::Verdict::stale) {

@@ -75,7 +75,16 @@ void RtpIngest::run() {
 }
 
 std::string RtpIngest::floorKey(uint32_t ssrc) const {
-    return "ingest:" + name_ + ":" + keyId_ + ":" + std::to_string(ssrc);
+    // The index space is the key's and the SSRC's (RFC 3711): so is the floor, whatever feed or
+    // programme the key is used for.
+    return "ingest:" + keyId_ + ":" + std::to_string(ssrc);
+}
+
+std::optional<AlertInfo> RtpIngest::alert() const {
+    std::lock_guard lock(alertMutex_);
+    // What it carries now: nothing once its packets have stopped for a second.
+    if (std::chrono::steady_clock::now() - lastAlertPacket_ > std::chrono::seconds(1)) return std::nullopt;
+    return alert_;
 }
 
 void RtpIngest::refuse(std::string_view why, const SocketAddress& from) {
@@ -190,12 +199,25 @@ void RtpIngest::handle(std::span<uint8_t> datagram, std::chrono::steady_clock::t
         }
     }
     if (floor) floor->accepted(index);
-    // A change of alert, or an alert again after a silence (the parent restarted), is told at once.
-    if (packet.alert != alert_ || (packet.alert && arrival - lastAccepted_ > std::chrono::seconds(1))) {
-        alert_ = packet.alert;
-        if (alertObserver_) alertObserver_(alert_);
+    // A change of alert, or an alert again after a silence (the parent restarted), is told at
+    // once; in the order the packets were sent, so a packet reordered at an alert's edge never
+    // starts it again.
+    const uint64_t order = srtp_ ? index : packet.sequence;  // plain RTP: the sequence, near enough
+    if (order >= alertOrder_ || arrival - lastAccepted_ > std::chrono::seconds(1)) {
+        alertOrder_ = order;
+        if (packet.alert != alert_ || (packet.alert && arrival - lastAccepted_ > std::chrono::seconds(1))) {
+            {
+                std::lock_guard lock(alertMutex_);
+                alert_ = packet.alert;
+            }
+            if (alertObserver_) alertObserver_(packet.alert);
+        }
     }
     lastAccepted_ = arrival;
+    if (packet.alert) {
+        std::lock_guard lock(alertMutex_);
+        lastAlertPacket_ = arrival;
+    }
     std::lock_guard lock(mutex_);
     if (queue_.size() >= kQueueLimit) {
         ++counters_.queueOverflows;

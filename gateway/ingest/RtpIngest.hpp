@@ -82,6 +82,8 @@ public:
     /// its first packet. Set before start().
     using AlertObserver = std::function<void(const std::optional<AlertInfo>&)>;
     void onAlertChange(AlertObserver observer) { alertObserver_ = std::move(observer); }
+    /// Any thread: the alert the feed's newest packets carry, if any.
+    std::optional<AlertInfo> alert() const;
 
     /// Handles one datagram as the receive thread does (tests call it directly).
     void handle(std::span<uint8_t> datagram, std::chrono::steady_clock::time_point arrival,
@@ -110,7 +112,10 @@ private:
     log::RateLimit refusalLog_;
     AlertObserver alertObserver_;
     int realtimePriority_ = 0;
-    std::optional<AlertInfo> alert_;  ///< carried by the newest authentic packet
+    mutable std::mutex alertMutex_;
+    std::optional<AlertInfo> alert_;  ///< carried by the newest authentic packet (in sending order)
+    uint64_t alertOrder_ = 0;        ///< that packet's index
+    std::chrono::steady_clock::time_point lastAlertPacket_{};  ///< under alertMutex_
     std::chrono::steady_clock::time_point lastAccepted_{};
 
     std::optional<uint32_t> lockedSsrc_;

@@ -105,8 +105,10 @@ std::optional<StreamInfo> StreamInfo::parse(std::span<const uint8_t> data) {
     if (data.size() >= kSize) {
         info.rolloverCounter = uint32_t{data[1]} << 24 | uint32_t{data[2]} << 16 | uint32_t{data[3]} << 8 | data[4];
     }
-    // The alert: a version this receiver knows, and a status there is.
-    if (data.size() >= kAlertSize && (data[5] >> 4) == kAlertVersion && (data[5] & 3) != 0) {
+    // The alert: its status, id and origin keep their places in every version of it (a later
+    // one adds a new element instead), so a receiver that does not know the version still knows
+    // what it hears: a test is never taken for an unlabelled emergency.
+    if (data.size() >= kAlertSize && (data[5] & 3) != 0) {
         AlertInfo alert;
         alert.status = static_cast<AlertStatus>(data[5] & 3);
         std::copy_n(data.begin() + 6, 6, alert.id.begin());

@@ -59,11 +59,11 @@ ReplayFloors::Stream& ReplayFloors::stream(const std::string& key, uint64_t marg
     if (!slot) {
         slot = std::make_unique<Stream>();
         slot->key_ = key;
-        if (const auto saved = stored_.find(key); saved != stored_.end()) {
+        if (const uint64_t ceiling = saved(key)) {
             // Everything an earlier run acted on is at or below its saved ceiling.
-            slot->floor_ = saved->second;
-            slot->ceiling_ = saved->second;
-            slot->want(saved->second + margin);  // a sender that continues is accepted at once
+            slot->floor_ = ceiling;
+            slot->ceiling_ = ceiling;
+            slot->want(ceiling + margin);  // a sender that continues is accepted at once
         }
     }
     slot->margin_ = std::max<uint64_t>(1, margin);
@@ -71,7 +71,7 @@ ReplayFloors::Stream& ReplayFloors::stream(const std::string& key, uint64_t marg
 }
 
 uint64_t ReplayFloors::saved(const std::string& key) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(storedMutex_);
     const auto it = stored_.find(key);
     return it == stored_.end() ? 0 : it->second;
 }
@@ -113,10 +113,13 @@ bool ReplayFloors::flush() {
         }
         return false;
     }
-    for (const auto& [s, wanted] : due) {
-        raiseTo(s->ceiling_, wanted);
-        stored_[s->key_] = std::max(stored_[s->key_], wanted);
+    {
+        std::lock_guard stored(storedMutex_);
+        for (const auto& [s, wanted] : due)
+            stored_[s->key_] = std::max(stored_[s->key_], wanted);
     }
+    for (const auto& [s, wanted] : due)
+        raiseTo(s->ceiling_, wanted);
     const auto us = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
     counters_.flushes.fetch_add(1, std::memory_order_relaxed);

@@ -105,8 +105,11 @@ private:
     void run();
 
     SqliteDatabase db_;
-    std::mutex mutex_;  ///< streams_, stored_ and db_
-    std::map<std::string, uint64_t> stored_;  ///< ceilings saved by earlier runs (and this one)
+    std::mutex mutex_;  ///< streams_ and db_ (held through a save)
+    /// Ceilings saved by earlier runs (and this one): its own lock, never held through a save,
+    /// so a receive thread looking up an unknown SSRC never waits on the disk.
+    std::mutex storedMutex_;
+    std::map<std::string, uint64_t> stored_;
     std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
     Counters counters_;
     log::RateLimit errorLog_{std::chrono::seconds(10), 1};

@@ -148,10 +148,11 @@ TEST(StreamInfo, AnAlertTravelsInTheElementAndAReceiverOfTheOlderVersionStillRea
     const auto v1 = StreamInfo::parse(element->first(StreamInfo::kSize));
     EXPECT_EQ(v1->rolloverCounter, 64u);
     EXPECT_FALSE(v1->alert);
-    // A later version of the alert, or no status, is not taken for one.
+    // A later version of the alert still says what it is; no status is no alert.
     std::vector<uint8_t> later(element->begin(), element->end());
-    later[5] = 0x21;
-    EXPECT_FALSE(StreamInfo::parse(later)->alert);
+    later[5] = 0x23;
+    ASSERT_TRUE(StreamInfo::parse(later)->alert);
+    EXPECT_EQ(StreamInfo::parse(later)->alert->status, AlertStatus::test);
     later[5] = 0x10;
     EXPECT_FALSE(StreamInfo::parse(later)->alert);
     EXPECT_FALSE(AlertInfo::idFrom("em-0A1B2C3D4E5F")) << "lower-case hex only";

@@ -4,6 +4,7 @@
 
 #include "TestData.hpp"
 #include "common/Error.hpp"
+#include "common/Log.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/IndexReservation.hpp"
 #include "srtp/SenderRollover.hpp"
@@ -149,14 +150,14 @@ TEST(IndexReservation, WarnsFromHalfTheIndexSpaceOnAndHoldsAtItsEnd) {
         testing::internal::CaptureStderr();
         IndexReservation young(file, 64);
         EXPECT_LT(young.used(), 0.001);
-        EXPECT_EQ(testing::internal::GetCapturedStderr().find("key usage"), std::string::npos);
+        EXPECT_EQ((log::flush(), testing::internal::GetCapturedStderr()).find("key usage"), std::string::npos);
     }
     {
         std::ofstream(file) << IndexReservation::kWarnFrom << "\n";
         testing::internal::CaptureStderr();
         IndexReservation old(file, 64);
         EXPECT_GE(old.used(), 0.5);
-        EXPECT_NE(testing::internal::GetCapturedStderr().find("50% of the SRTP rollover counters"), std::string::npos);
+        EXPECT_NE((log::flush(), testing::internal::GetCapturedStderr()).find("50% of the SRTP rollover counters"), std::string::npos);
     }
     // The last block: it is reserved, and then there is no other.
     std::ofstream(file) << 0xffffffffu - 128u << "\n";
@@ -167,7 +168,7 @@ TEST(IndexReservation, WarnsFromHalfTheIndexSpaceOnAndHoldsAtItsEnd) {
     EXPECT_EQ(last.limit(), 0xffffffffu);
     EXPECT_FALSE(last.extendIfNeeded(last.limit() - 1)) << "past the end of the index space";
     EXPECT_EQ(last.limit(), 0xffffffffu) << "the senders hold back at the limit";
-    EXPECT_NE(testing::internal::GetCapturedStderr().find("used up"), std::string::npos);
+    EXPECT_NE((log::flush(), testing::internal::GetCapturedStderr()).find("used up"), std::string::npos);
 }
 
 class RtcpIndex : public ::testing::TestWithParam<SrtpProfile> {};
