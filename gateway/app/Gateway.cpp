@@ -505,6 +505,10 @@ std::string Gateway::metricsText() {
       << "# TYPE loa_programme_frames_total counter\n";
     for (const auto& p : programmes_)
         o << "loa_programme_frames_total{programme=\"" << p->settings().id << "\"} " << p->framesEncoded() << "\n";
+    o << "# TYPE loa_programme_encoder_restarts_total counter\n";
+    for (const auto& p : programmes_)
+        o << "loa_programme_encoder_restarts_total{programme=\"" << p->settings().id << "\"} " << p->encoderRestarts()
+          << "\n";
     o << "# TYPE loa_programme_switches_total counter\n";
     for (const auto& p : programmes_)
         o << "loa_programme_switches_total{programme=\"" << p->settings().id << "\"} " << p->switches() << "\n";

@@ -30,7 +30,7 @@
 namespace loa {
 
 struct FanoutPacing {
-    std::chrono::nanoseconds window{std::chrono::milliseconds(10)};  ///< spread a frame over this; 0 = at once
+    std::chrono::nanoseconds window{std::chrono::milliseconds(15)};  ///< spread a frame over this; 0 = at once
     unsigned slots = 10;                                             ///< fixed slots within the window
     /// A slot takes this many destinations (one sendmmsg batch) before the next slot is used;
     /// once all have as many, the least loaded slot takes the next. Few destinations thus go

@@ -688,6 +688,19 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
         s.programmes.push_back(std::move(p));
     });
     if (s.programmes.empty()) top.fail(root["programmes"], "programmes", "expected at least one programme");
+    // A frame's packets are all sent before the next frame: the pacing window is shorter than the
+    // shortest frame (by default 15 ms, or three quarters of a shorter frame).
+    int shortest = 60;
+    for (const auto& p : s.programmes)
+        shortest = std::min(shortest, p.encoder.frameMs);
+    const YAML::Node pacing = root["gateway"]["fanout"]["pacing_ms"];
+    if (!pacing) {
+        s.gateway.fanout.pacingMs = std::min(s.gateway.fanout.pacingMs, shortest * 3 / 4);
+    } else if (s.gateway.fanout.pacingMs >= shortest) {
+        top.fail(pacing, "gateway.fanout.pacing_ms",
+                 "must be shorter than the shortest programme frame (frame_ms " + std::to_string(shortest) + "), got " +
+                     std::to_string(s.gateway.fanout.pacingMs));
+    }
 
     ids.clear();
     forEachInList(top, "stations", false, [&](const YAML::Node& n, const std::string& path) {

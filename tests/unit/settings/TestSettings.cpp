@@ -299,3 +299,17 @@ TEST(Settings, AFeedMayBePinnedToItsSourceAndAnUpstreamNameItsParent) {
             << e.what();
     }
 }
+
+TEST(Settings, ThePacingWindowIsShorterThanTheShortestFrame) {
+    const std::string tenMs = replace(validYaml(), "      channels: 2\n", "      channels: 2\n      frame_ms: 10\n");
+    EXPECT_EQ(parseSettings(tenMs, "/etc/loa/test.yaml").gateway.fanout.pacingMs, 7) << "three quarters of 10 ms";
+    try {
+        parseSettings(replace(tenMs, "  media:\n", "  fanout:\n    pacing_ms: 60\n  media:\n"), "/etc/loa/test.yaml");
+        ADD_FAILURE() << "pacing over 60 ms of a 10 ms frame was taken";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("gateway.fanout.pacing_ms: must be shorter than the shortest programme frame"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(parseSettings(validYaml(), "/etc/loa/test.yaml").gateway.fanout.pacingMs, 15);
+}
