@@ -2,6 +2,7 @@
 
 #include "common/Log.hpp"
 #include "rtp/Rtcp.hpp"
+#include "net/UdpSocket.hpp"
 #include "rtp/RtpPacket.hpp"
 #include "srtp/StationKeys.hpp"
 
@@ -67,22 +68,17 @@ std::optional<StationMove> StationRegistry::handle(std::span<uint8_t> datagram, 
             e.srtcp = std::make_unique<SrtpSession>(SrtpSession::Direction::inbound, e.station.profile,
                                                     e.station.keyMaterial, *ssrc);
         }
-        std::vector<uint8_t> copy(datagram.begin(), datagram.end());
-        size_t length = copy.size();
+        uint8_t copy[kMaxDatagram];  // decrypted here: the datagram stays as sent for the next key
+        if (datagram.size() > sizeof copy) break;
+        std::copy(datagram.begin(), datagram.end(), copy);
+        size_t length = datagram.size();
         const auto index = SrtpSession::rtcpIndexOf(e.station.profile, datagram);
-        const SrtpResult result = e.srtcp->unprotectRtcp(copy, length);
+        const SrtpResult result = e.srtcp->unprotectRtcp({copy, sizeof copy}, length);
         replayed = replayed || result == SrtpResult::replay;
         if (result != SrtpResult::ok || !index) continue;
-        const auto report = parseReceiverReport({copy.data(), length});
+        const auto report = parseReceiverReport({copy, length});
         if (!report) {
             ++counters_.malformed;
-            return std::nullopt;
-        }
-        if (e.floor && *index <= e.floor->highest()) {
-            // Reports come in order: one at or below the newest taken is a replay, even where
-            // libsrtp's window is new (the station was removed and added again in this run).
-            ++counters_.replays;
-            refuse(from, "a replay (its index was taken before)", ssrc);
             return std::nullopt;
         }
         if (e.floor) {
@@ -93,6 +89,13 @@ std::optional<StationMove> StationRegistry::handle(std::span<uint8_t> datagram, 
                        "report index " + std::to_string(*index) + " at or below the durable floor " +
                            std::to_string(e.floor->floor()) + " (captured before a restart)",
                        ssrc);
+                return std::nullopt;
+            }
+            if (*index <= e.floor->highest()) {
+                // Reports come in order: one at or below the newest taken is a replay, even where
+                // libsrtp's window is new (the station was removed and added again in this run).
+                ++counters_.replays;
+                refuse(from, "a replay (its index was taken before)", ssrc);
                 return std::nullopt;
             }
             if (verdict == ReplayFloors::Stream::Verdict::ahead) {

@@ -25,14 +25,7 @@ namespace {
 const std::string kDuty = "loa_duty_meaning_0123456789abcdef", kSecond = "loa_second_meaning_0123456789abcd",
                   kOperator = "loa_operator_meaning_0123456789ab", kViewer = "loa_viewer_meaning_0123456789abc";
 
-std::string b64(uint8_t fill) {
-    return loa::base64Encode(std::vector<uint8_t>(30, fill));
-}
 
-int64_t unixMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string segment(const char* file) {
     return (sourceDir() / "config/segments" / file).string();
@@ -75,6 +68,37 @@ std::vector<std::string> live(const ApiClient& api) {
     return ids;
 }
 
+/// A centre and a province on loopback: the centre serves the province (a station with area
+/// '48' whose stream is the province's upstream), the province serves `stations` (YAML lines).
+struct Tree {
+    uint16_t centreMedia = freeUdpPort(), centreApi = freeUdpPort(), provinceMedia = freeUdpPort(),
+             provinceApi = freeUdpPort(), upstream = freeUdpPort();
+    std::filesystem::path centre, province;
+
+    /// `pinned`: the province takes its upstream only from the centre's media address.
+    Tree(const std::filesystem::path& dir, bool provinceTakesTests, bool twoPersonRule, int toneMs,
+         const std::string& stations, bool pinned = false, const std::string& upstreamExtra = "") {
+        centre = dir / "centre.yaml";
+        std::ofstream(centre) << "gateway:\n  id: central\n  state_dir: state-centre\n  media:\n    listen: 127.0.0.1:"
+                              << centreMedia << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
+                              << segment("a440.flac") << "]\nstations:\n"
+                              << "  - {id: province-48, programme: national, area: '48', accepts_tests: "
+                              << (provinceTakesTests ? "true" : "false") << ", address: '127.0.0.1:" << upstream
+                              << "', key: " << b64(0x48) << "}\n"
+                              << apiSection(centreApi, tokens(), twoPersonRule) << "emergency:\n  tone_ms: " << toneMs
+                              << "\n";
+        province = dir / "province.yaml";
+        std::ofstream(province) << "gateway:\n  id: province-48\n  state_dir: state-province\n  media:\n    listen: "
+                                   "127.0.0.1:"
+                                << provinceMedia << "\nprogrammes:\n  - id: province\n    playlist:\n      files: ["
+                                << segment("a880.opus") << "]\n    upstream:\n      listen: 127.0.0.1:" << upstream
+                                << "\n      key: " << b64(0x48) << "\n      parent: central\n      silence_s: 0\n"
+                                << (pinned ? "      source: 127.0.0.1:" + std::to_string(centreMedia) + "\n" : "")
+                                << upstreamExtra << "stations:\n"
+                                << stations << apiSection(provinceApi, tokens());
+    }
+};
+
 }  // namespace
 
 // Three tiers: a centre's test alert reaches, through a province, only the communes that take
@@ -82,31 +106,15 @@ std::vector<std::string> live(const ApiClient& api) {
 // it, and refuses to cancel it locally.
 TEST(AlertMeaning, ACentresTestAlertReachesThroughAProvinceOnlyTheCommunesThatTakeTestsLabelledAsATest) {
     TempDir dir;
-    const uint16_t centreMedia = freeUdpPort(), centreApi = freeUdpPort(), provinceMedia = freeUdpPort(),
-                   provinceApi = freeUdpPort(), upstream = freeUdpPort(), takesTests = freeUdpPort(),
-                   noTests = freeUdpPort();
-    const auto centreConfig = dir.path() / "centre.yaml";
-    std::ofstream(centreConfig) << "gateway:\n  id: central\n  state_dir: state-centre\n  media:\n    listen: 127.0.0.1:"
-                                << centreMedia << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                                << segment("a440.flac") << "]\nstations:\n"
-                                << "  - {id: province-48, programme: national, area: '48', accepts_tests: true, "
-                                   "address: '127.0.0.1:"
-                                << upstream << "', key: " << b64(0x48) << "}\n"
-                                << apiSection(centreApi, tokens()) << "emergency:\n  tone_ms: 20000\n";
-    const auto provinceConfig = dir.path() / "province.yaml";
-    std::ofstream(provinceConfig) << "gateway:\n  id: province-48\n  state_dir: state-province\n  media:\n    listen: "
-                                     "127.0.0.1:"
-                                  << provinceMedia << "\nprogrammes:\n  - id: province\n    playlist:\n      files: ["
-                                  << segment("a880.opus") << "]\n    upstream:\n      listen: 127.0.0.1:" << upstream
-                                  << "\n      key: " << b64(0x48)
-                                  << "\n      parent: central\n      source: 127.0.0.1:" << centreMedia
-                                  << "\n      silence_s: 0\nstations:\n"
-                                  << "  - {id: c-takes-tests, programme: province, area: '48/490/1', accepts_tests: "
-                                     "true, address: '127.0.0.1:"
-                                  << takesTests << "', key: " << b64(0x71) << "}\n"
-                                  << "  - {id: c-no-tests, programme: province, area: '48/490/2', address: '127.0.0.1:"
-                                  << noTests << "', key: " << b64(0x72) << "}\n"
-                                  << apiSection(provinceApi, tokens());
+    const uint16_t takesTests = freeUdpPort(), noTests = freeUdpPort();
+    const Tree tree(dir.path(), true, false, 20000,
+                    "  - {id: c-takes-tests, programme: province, area: '48/490/1', accepts_tests: true, address: "
+                    "'127.0.0.1:" + std::to_string(takesTests) + "', key: " + b64(0x71) + "}\n" +
+                        "  - {id: c-no-tests, programme: province, area: '48/490/2', address: '127.0.0.1:" +
+                        std::to_string(noTests) + "', key: " + b64(0x72) + "}\n",
+                    true);
+    const auto centreConfig = tree.centre, provinceConfig = tree.province;
+    const uint16_t centreApi = tree.centreApi, provinceApi = tree.provinceApi;
     const ApiClient centre{centreApi, kDuty}, province{provinceApi, kDuty};
     auto withTests = station(dir.path(), "c-takes-tests", takesTests, 0x71, 9);
     auto withoutTests = station(dir.path(), "c-no-tests", noTests, 0x72, 9);
@@ -161,26 +169,12 @@ TEST(AlertMeaning, ACentresTestAlertReachesThroughAProvinceOnlyTheCommunesThatTa
 // list; the test reaches that station when the actual alert ends.
 TEST(AlertMeaning, AProvincialTestNeverReplacesTheParentsActualAlert) {
     TempDir dir;
-    const uint16_t centreMedia = freeUdpPort(), centreApi = freeUdpPort(), provinceMedia = freeUdpPort(),
-                   provinceApi = freeUdpPort(), upstream = freeUdpPort(), commune = freeUdpPort();
-    const auto centreConfig = dir.path() / "centre.yaml";
-    std::ofstream(centreConfig) << "gateway:\n  id: central\n  state_dir: state-centre\n  media:\n    listen: 127.0.0.1:"
-                                << centreMedia << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                                << segment("a440.flac") << "]\nstations:\n"
-                                << "  - {id: province-48, programme: national, area: '48', address: '127.0.0.1:"
-                                << upstream << "', key: " << b64(0x48) << "}\n"
-                                << apiSection(centreApi, tokens(), true) << "emergency:\n  tone_ms: 20000\n";
-    const auto provinceConfig = dir.path() / "province.yaml";
-    std::ofstream(provinceConfig) << "gateway:\n  id: province-48\n  state_dir: state-province\n  media:\n    listen: "
-                                     "127.0.0.1:"
-                                  << provinceMedia << "\nprogrammes:\n  - id: province\n    playlist:\n      files: ["
-                                  << segment("a880.opus") << "]\n    upstream:\n      listen: 127.0.0.1:" << upstream
-                                  << "\n      key: " << b64(0x48)
-                                  << "\n      parent: central\n      silence_s: 0\nstations:\n"
-                                  << "  - {id: c-1, programme: province, area: '48/490/1', accepts_tests: true, "
-                                     "address: '127.0.0.1:"
-                                  << commune << "', key: " << b64(0x71) << "}\n"
-                                  << apiSection(provinceApi, tokens());
+    const uint16_t commune = freeUdpPort();
+    const Tree tree(dir.path(), false, true, 20000,
+                    "  - {id: c-1, programme: province, area: '48/490/1', accepts_tests: true, address: '127.0.0.1:" +
+                        std::to_string(commune) + "', key: " + b64(0x71) + "}\n");
+    const auto centreConfig = tree.centre, provinceConfig = tree.province;
+    const uint16_t centreApi = tree.centreApi, provinceApi = tree.provinceApi;
     const ApiClient centre{centreApi, kDuty}, province{provinceApi, kDuty};
     const ApiClient centreSecond{centreApi, kSecond};
     auto listener = station(dir.path(), "c-1", commune, 0x71, 10);
@@ -256,7 +250,8 @@ TEST(AlertMeaning, AStationChangedOrLearnedDuringAnAlertFollowsItFromItsNextFram
     const std::string sdp = stationKeys(config, "learned", true);
     std::ofstream(dir.path() / "learned.sdp") << sdp;
     const int64_t learnedStarts = unixMs();
-    Process learned({LOA_STATION_BIN, "--sdp", (dir.path() / "learned.sdp").string(), "--duration", "3"},
+    Process learned({LOA_STATION_BIN, "--sdp", (dir.path() / "learned.sdp").string(), "--duration", "3", "--state",
+                     (dir.path() / "learned-state").string()},
                     dir.path() / "learned.json", dir.path() / "learned.log");
     ASSERT_EQ(learned.wait(15s), 0) << learned.errors();
     ASSERT_EQ(fixed->wait(15s), 0);
@@ -328,25 +323,13 @@ TEST(AlertMeaning, AnActualCapAlertTakesATestsSlotAndNoTestMessageEndsIt) {
 // mid-alert (no return delay), and the attention tone is heard at the commune again.
 TEST(AlertMeaning, AfterTheCentreRestartsMidAlertTheCommunesHearItsToneAgainAtOnce) {
     TempDir dir;
-    const uint16_t centreMedia = freeUdpPort(), centreApi = freeUdpPort(), provinceMedia = freeUdpPort(),
-                   provinceApi = freeUdpPort(), upstream = freeUdpPort(), commune = freeUdpPort();
-    const auto centreConfig = dir.path() / "centre.yaml";
-    std::ofstream(centreConfig) << "gateway:\n  id: central\n  state_dir: state-centre\n  media:\n    listen: 127.0.0.1:"
-                                << centreMedia << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                                << segment("a440.flac") << "]\nstations:\n"
-                                << "  - {id: province-48, programme: national, area: '48', address: '127.0.0.1:"
-                                << upstream << "', key: " << b64(0x48) << "}\n"
-                                << apiSection(centreApi, tokens(), true) << "emergency:\n  tone_ms: 3000\n";
-    const auto provinceConfig = dir.path() / "province.yaml";
-    std::ofstream(provinceConfig) << "gateway:\n  id: province-48\n  state_dir: state-province\n  media:\n    listen: "
-                                     "127.0.0.1:"
-                                  << provinceMedia << "\nprogrammes:\n  - id: province\n    playlist:\n      files: ["
-                                  << segment("a880.opus") << "]\n    upstream:\n      listen: 127.0.0.1:" << upstream
-                                  << "\n      key: " << b64(0x48)
-                                  << "\n      parent: central\n      return_ms: 2000\n      silence_s: 0\nstations:\n"
-                                  << "  - {id: c-1, programme: province, address: '127.0.0.1:" << commune
-                                  << "', key: " << b64(0x71) << "}\n"
-                                  << apiSection(provinceApi, tokens());
+    const uint16_t commune = freeUdpPort();
+    const Tree tree(dir.path(), false, true, 3000,
+                    "  - {id: c-1, programme: province, address: '127.0.0.1:" + std::to_string(commune) +
+                        "', key: " + b64(0x71) + "}\n",
+                    false, "      return_ms: 2000\n");
+    const auto centreConfig = tree.centre, provinceConfig = tree.province;
+    const uint16_t centreApi = tree.centreApi, provinceApi = tree.provinceApi;
     const ApiClient centre{centreApi, kDuty}, province{provinceApi, kViewer};
     auto listener = station(dir.path(), "c-1", commune, 0x71, 12);
     const int64_t listenerStart = unixMs();
@@ -413,7 +396,8 @@ TEST(AlertMeaning, AnEmergencyReachesAStationOfAnotherProgrammeFormatInThatForma
     const ApiClient duty{apiPort, kDuty};
     auto gw = gateway(dir.path(), config, "gw");
     ASSERT_TRUE(duty.waitReady(10s)) << gw->errors();
-    Process listener({LOA_STATION_BIN, "--sdp", (dir.path() / "stereo.sdp").string(), "--duration", "4", "--wav",
+    Process listener({LOA_STATION_BIN, "--sdp", (dir.path() / "stereo.sdp").string(), "--duration", "4", "--state",
+                      (dir.path() / "stereo-state").string(), "--wav",
                       (dir.path() / "stereo.wav").string()},
                      dir.path() / "stereo.json", dir.path() / "stereo.log");
     std::this_thread::sleep_for(1500ms);

@@ -85,7 +85,8 @@ TEST(Reload, SighupAddsAStationWithoutAGapAndABrokenFileChangesNothing) {
 
     auto station = [&](const char* name) {
         return std::make_unique<Process>(
-            std::vector<std::string>{LOA_STATION_BIN, "--sdp", (dir.path() / (std::string(name) + ".sdp")).string(),
+            std::vector<std::string>{LOA_STATION_BIN, "--state", (dir.path() / (std::string(name) + "-state")).string(), "--sdp",
+                                     (dir.path() / (std::string(name) + ".sdp")).string(),
                                      "--duration", "7", "--jitter-ms", "100"},
             dir.path() / (std::string(name) + ".json"), dir.path() / (std::string(name) + ".log"));
     };

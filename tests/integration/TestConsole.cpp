@@ -73,7 +73,8 @@ TEST(Console, AnOperatorSeesTheNetworkLiveAndSendsTestAndActualEmergenciesSafely
     for (const auto& [id, area, tests] : stations) {
         std::ofstream(dir.path() / (id + ".sdp")) << stationKeys(config, id, true);
         receivers[id] = std::make_unique<Process>(
-            std::vector<std::string>{LOA_STATION_BIN, "--sdp", (dir.path() / (id + ".sdp")).string(), "--duration", "120"},
+            std::vector<std::string>{LOA_STATION_BIN, "--sdp", (dir.path() / (id + ".sdp")).string(), "--duration", "120",
+                                     "--state", (dir.path() / (id + "-state")).string()},
             dir.path() / (id + ".json"), dir.path() / (id + ".log"));
     }
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");

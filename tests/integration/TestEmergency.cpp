@@ -30,9 +30,6 @@ namespace {
 const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
                   kVera = "loa_vera_0123456789abcdef";
 
-std::string b64(uint8_t fill) {
-    return loa::base64Encode(std::vector<uint8_t>(30, fill));
-}
 
 struct Gw {
     TempDir dir;

@@ -15,7 +15,8 @@ namespace {
 std::unique_ptr<Process> startStation(const std::filesystem::path& dir, const std::string& name,
                                       const std::filesystem::path& sdpFile, double seconds) {
     return std::make_unique<Process>(
-        std::vector<std::string>{LOA_STATION_BIN, "--sdp", sdpFile.string(), "--duration", std::to_string(seconds),
+        std::vector<std::string>{LOA_STATION_BIN, "--sdp", sdpFile.string(), "--state", sdpFile.string() + ".state",
+                                 "--duration", std::to_string(seconds),
                                  "--wav", (dir / (name + ".wav")).string()},
         dir / (name + ".json"), dir / (name + ".log"));
 }

@@ -25,9 +25,6 @@ namespace {
 
 const std::string kAdmin = "loa_admin_0123456789abcdef";
 
-std::string b64(uint8_t fill) {
-    return loa::base64Encode(std::vector<uint8_t>(30, fill));
-}
 
 /// A gateway config with an API (one admin, no second operator needed) and two stations.
 std::filesystem::path faultConfig(const std::filesystem::path& dir, const std::string& stateDir, uint16_t media,

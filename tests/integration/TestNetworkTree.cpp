@@ -27,14 +27,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string b64(uint8_t fill) {
-    return loa::base64Encode(std::vector<uint8_t>(30, fill));
-}
 
-int64_t unixMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 const std::string kOperator = "loa_operator_0123456789abcdef";
 
@@ -132,7 +125,8 @@ TEST(NetworkTree, NationalProvincialAndEmergencyThroughTwoProvincesToStationsBeh
             const auto sdp = dir.path() / (s.id + ".sdp");
             std::ofstream(sdp) << stationKeys(s.config, s.id, true);
             s.process = std::make_unique<Process>(
-                communes.exec({LOA_STATION_BIN, "--sdp", sdp.string(), "--duration", "17", "--jitter-ms", "80", "--wav",
+                communes.exec({LOA_STATION_BIN, "--sdp", sdp.string(), "--state", sdp.string() + ".state", "--duration", "17",
+                               "--jitter-ms", "80", "--wav",
                                (dir.path() / (s.id + ".wav")).string()}),
                 dir.path() / (s.id + ".json"), dir.path() / (s.id + ".log"));
             stations.push_back(std::move(s));

@@ -26,14 +26,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string b64(uint8_t fill) {
-    return loa::base64Encode(std::vector<uint8_t>(30, fill));
-}
 
-int64_t unixMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 const std::string kViewer = "loa_viewer_replay_0123456789abcdef";
 const std::string kDuty = "loa_duty_replay_0123456789abcdef";

@@ -13,6 +13,7 @@
 
 #include "Harness.hpp"
 #include "Process.hpp"
+#include "Relay.hpp"
 #include "TestData.hpp"
 #include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
@@ -46,58 +47,6 @@ void sendFrom(loa::UdpSocket& socket, const std::vector<uint8_t>& packet, const 
 }
 }  // namespace
 
-/// A NAT on loopback: the station's datagrams leave from the NAT's own "public" port, and what
-/// comes back to that port goes to the station. It keeps the first report it forwards.
-class Nat {
-public:
-    explicit Nat(loa::SocketAddress gateway) : gateway_(gateway) {
-        thread_ = std::thread([this] { run(); });
-    }
-    ~Nat() {
-        running_ = false;
-        thread_.join();
-    }
-    uint16_t insidePort() const { return inside_.localAddress().port(); }
-    std::string publicAddress() const { return outside_.localAddress().toString(); }
-    std::vector<uint8_t> firstReport() {
-        std::lock_guard lock(mutex_);
-        return first_;
-    }
-
-private:
-    void run() {
-        uint8_t buffer[2048];
-        loa::SocketAddress from;
-        while (running_) {
-            pollfd fds[2] = {{inside_.fd(), POLLIN, 0}, {outside_.fd(), POLLIN, 0}};
-            if (::poll(fds, 2, 50) <= 0) continue;
-            for (ssize_t n; (n = inside_.receive(buffer, from)) > 0;) {
-                station_ = from;
-                {
-                    std::lock_guard lock(mutex_);
-                    if (first_.empty()) first_.assign(buffer, buffer + n);
-                }
-                forward(outside_, {buffer, static_cast<size_t>(n)}, gateway_);
-            }
-            for (ssize_t n; (n = outside_.receive(buffer, from)) > 0;) {
-                if (station_) forward(inside_, {buffer, static_cast<size_t>(n)}, *station_);
-            }
-        }
-    }
-    static void forward(loa::UdpSocket& socket, std::span<uint8_t> packet, const loa::SocketAddress& to) {
-        socket.sendTo(packet, to);
-    }
-
-    loa::SocketAddress gateway_;
-    loa::UdpSocket inside_{*loa::SocketAddress::parse("127.0.0.1:0")};
-    loa::UdpSocket outside_{*loa::SocketAddress::parse("127.0.0.1:0")};
-    std::optional<loa::SocketAddress> station_;
-    std::mutex mutex_;
-    std::vector<uint8_t> first_;
-    std::atomic<bool> running_{true};
-    std::thread thread_;
-};
-
 TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMoveNothing) {
     loa::initLibSrtp();
     TempDir dir;
@@ -121,12 +70,13 @@ TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMo
 
     // The station sits behind a NAT: its reports reach the gateway from the NAT's public port.
     const auto gatewayAddress = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(media));
-    Nat nat(gatewayAddress);
+    Relay nat(gatewayAddress);  // a NAT that keeps what it forwards
     sdp.replace(sdp.find(rtcp), rtcp.size(), "a=rtcp:" + std::to_string(nat.insidePort()) + " IN IP4 127.0.0.1");
     std::ofstream(dir.path() / "nat-1.sdp") << sdp;
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     std::this_thread::sleep_for(300ms);
-    Process station({LOA_STATION_BIN, "--sdp", (dir.path() / "nat-1.sdp").string(), "--listen",
+    Process station({LOA_STATION_BIN, "--sdp", (dir.path() / "nat-1.sdp").string(), "--state", (dir.path() / "st").string(),
+                     "--listen",
                      "127.0.0.1:" + std::to_string(inside), "--duration", "6"},
                     dir.path() / "st.json", dir.path() / "st.log");
     const loa::HttpTarget target{"http://127.0.0.1:" + std::to_string(api), token, "", false};
@@ -138,7 +88,7 @@ TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMo
             return "";
         }
     };
-    const std::string where = nat.publicAddress();
+    const std::string where = nat.outsideAddress().toString();
     for (int i = 0; i < 40 && learned() != where; ++i)
         std::this_thread::sleep_for(100ms);
     ASSERT_EQ(learned(), where);
@@ -148,8 +98,8 @@ TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMo
     std::this_thread::sleep_for(2500ms);  // the station has reported again since
     loa::UdpSocket attacker(*loa::SocketAddress::parse("127.0.0.1:0"));
     sendFrom(attacker, report(stream->ssrc, std::vector<uint8_t>(30, 0x11)), gatewayAddress);
-    const auto captured = nat.firstReport();
-    ASSERT_FALSE(captured.empty());
+    ASSERT_FALSE(nat.captured().empty());
+    const auto captured = nat.captured().front();
     sendFrom(attacker, captured, gatewayAddress);
     std::this_thread::sleep_for(500ms);
     EXPECT_EQ(learned(), where);
@@ -297,7 +247,8 @@ TEST(Stations, AStationWithoutAnAddressIsServedFromItsFirstReport) {
     std::ofstream(dir.path() / "roaming-1.sdp") << sdp;
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     std::this_thread::sleep_for(500ms);  // serving nobody: it does not know where the station is
-    Process station({LOA_STATION_BIN, "--sdp", (dir.path() / "roaming-1.sdp").string(), "--duration", "3"},
+    Process station({LOA_STATION_BIN, "--sdp", (dir.path() / "roaming-1.sdp").string(), "--duration", "3", "--state",
+                     (dir.path() / "st").string()},
                     dir.path() / "st.json", dir.path() / "st.log");
     ASSERT_EQ(station.wait(10s), 0) << station.errors();
     EXPECT_EQ(gateway.stop(), 0) << gateway.errors();

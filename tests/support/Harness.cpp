@@ -26,6 +26,15 @@
 
 namespace loa::test {
 
+std::string b64(uint8_t fill) {
+    return base64Encode(std::vector<uint8_t>(30, fill));
+}
+
+int64_t unixMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 namespace {
 /// True if `port` can be bound on 127.0.0.1 now, as UDP and as TCP.
 bool bindable(uint16_t port) {

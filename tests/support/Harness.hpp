@@ -17,6 +17,11 @@ namespace loa::test {
 
 class Process;
 
+/// Base64 of 30 bytes of `fill`: a test's SRTP master key and salt (AES-CM).
+std::string b64(uint8_t fill);
+/// Unix time in ms: what loa-station stamps what it hears with.
+int64_t unixMs();
+
 /// A port on 127.0.0.1, free for UDP and TCP, reserved for this process (never handed out twice,
 /// nor to another test process) and outside the kernel's ephemeral range.
 uint16_t freeUdpPort();
