@@ -39,7 +39,7 @@
 namespace loa::bench {
 namespace {
 using Clock = std::chrono::steady_clock;
-constexpr auto kFrame = std::chrono::milliseconds(20);
+constexpr auto kFramePeriod = std::chrono::milliseconds(20);
 constexpr uint8_t kExtensionId = 1;
 
 std::string stationHost(size_t i) {
@@ -123,7 +123,7 @@ struct SenderResult {
     uint64_t sendErrors = 0;
 };
 
-struct Point {
+struct FanoutPoint {
     std::string mode;
     size_t stations = 0;
     SenderResult sent;
@@ -179,7 +179,7 @@ SenderResult runFloor(const std::vector<SocketAddress>& to, size_t packetBytes, 
             i += count;
         }
         ++r.frames;
-        deadline += kFrame;
+        deadline += kFramePeriod;
     }
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     r.expectedPerStation = r.frames;
@@ -256,9 +256,9 @@ SenderResult runEngine(const std::string& mode, const std::vector<SocketAddress>
         f->due = deadline;
         engine.publish(0, f, 96);
         ++r.frames;
-        deadline += kFrame;
+        deadline += kFramePeriod;
     }
-    std::this_thread::sleep_for(kFrame);  // the last frame's slots
+    std::this_thread::sleep_for(kFramePeriod);  // the last frame's slots
     pthread_setschedparam(pthread_self(), oldPolicy, &oldParam);
     const auto cpu1 = cpuNow();
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -305,7 +305,7 @@ SenderResult runGstreamer(size_t n, const std::filesystem::path& targets, const 
     return r;
 }
 
-Point runPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& secret, const FanoutBenchOptions& o,
+FanoutPoint runFanoutPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& secret, const FanoutBenchOptions& o,
                const std::filesystem::path& work) {
     uint16_t port;
     {
@@ -337,7 +337,7 @@ Point runPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& se
                     {"--multicast", "239.255.77.1", "--members", std::to_string(std::min(n, o.multicastMembers))});
     }
     const pid_t receiver = spawn(args, (work / "receiver.log").string());
-    Point p;
+    FanoutPoint p;
     p.mode = mode;
     p.stations = n;
     if (!waitForFile(ready, std::chrono::seconds(60))) {
@@ -375,7 +375,7 @@ Point runPoint(const std::string& mode, size_t n, const std::vector<uint8_t>& se
     return p;
 }
 
-std::string pointJson(const Point& p) {
+std::string pointJson(const FanoutPoint& p) {
     const double perPacket = p.sent.packets ? p.sent.cpuSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
     char buf[1024];
     std::snprintf(buf, sizeof buf,
@@ -410,12 +410,12 @@ int runFanoutBench(const FanoutBenchOptions& o) {
     const auto work = out / "tmp";
     std::filesystem::create_directories(work);
 
-    std::vector<Point> points;
+    std::vector<FanoutPoint> points;
     std::printf("%-14s %8s %10s %10s %9s %9s %10s %9s %9s %8s %8s\n", "mode", "stations", "pps sent", "pps recv",
                 "loss", "loss max", "cpu us/pk", "jit p50", "jit p99", "spr p99", "KiB/st");
     for (size_t n : o.stations) {
         for (const auto& mode : o.modes) {
-            const Point p = runPoint(mode, n, secret, o, work);
+            const FanoutPoint p = runFanoutPoint(mode, n, secret, o, work);
             points.push_back(p);
             const double per = p.sent.packets ? p.sent.cpuSeconds * 1e6 / static_cast<double>(p.sent.packets) : 0;
             std::printf("%-14s %8zu %10.0f %10.0f %9llu %9llu %10.3f %9.3f %9.3f %8.2f %8.2f\n", mode.c_str(), n,

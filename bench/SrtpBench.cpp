@@ -63,14 +63,14 @@ double timeProtects(size_t sessions, double budgetSeconds, Protect protect, size
     return (now - start) * 1e6 / static_cast<double>(packets);
 }
 
-struct Point {
+struct SrtpPoint {
     size_t sessions;
     double usPerProtect;
     double kibPerSession;
     size_t packets;
 };
 
-Point measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
+SrtpPoint measure(const SrtpApi& api, size_t sessions, double budgetSeconds) {
     const long heapBefore = heapBytes();
     std::vector<srtp_t> live(sessions);
     for (size_t i = 0; i < sessions; ++i) {
@@ -130,7 +130,7 @@ int runSrtpBench(const std::vector<size_t>& sessionCounts, double budgetSeconds,
     for (const auto& api : apis) {
         api.init();
         for (size_t n : sessionCounts) {
-            const Point p = measure(api, n, budgetSeconds);
+            const SrtpPoint p = measure(api, n, budgetSeconds);
             std::printf("%-40s %10zu %14.3f %14.2f %10zu\n", api.name.c_str(), p.sessions, p.usPerProtect,
                         p.kibPerSession, p.packets);
             std::fflush(stdout);

@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "ApiClient.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
@@ -20,8 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kAlice = "loa_alice_console_0123456789", kBob = "loa_bob_console_0123456789",
-                  kVera = "loa_vera_console_0123456789", kOlga = "loa_olga_console_0123456789";
 
 /// Why the browser test cannot run here, or empty.
 std::string browserMissing(const std::filesystem::path& script) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ApiClient.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "StudioSender.hpp"
@@ -27,8 +28,6 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 namespace {
-const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
-                  kVera = "loa_vera_0123456789abcdef";
 
 
 struct Gw {

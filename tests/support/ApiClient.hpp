@@ -19,6 +19,10 @@ struct TestToken {
     std::string token;
 };
 
+/// Operators' tokens the tests configure (two to confirm an actual alert, a viewer, an admin).
+inline const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
+                         kVera = "loa_vera_0123456789abcdef", kOlga = "loa_olga_0123456789abcdef";
+
 /// The YAML of an `api:` section on 127.0.0.1:`port` with `tokens` (their SHA-256).
 std::string apiSection(uint16_t port, const std::vector<TestToken>& tokens, bool twoPersonRule = false);
 

@@ -8,7 +8,7 @@
 using namespace loa;
 
 namespace {
-constexpr int kFrame = 960;
+constexpr int kBusFrame = 960;
 constexpr float kAmplitude = 0.5f;
 
 /// A sine of its own frequency; the test switches it on and off. Counts the frames read.
@@ -42,7 +42,7 @@ struct Mixed {
 };
 
 void mixFrames(ProgrammeBus& bus, int frames, Mixed& run) {
-    std::vector<float> out(kFrame);
+    std::vector<float> out(kBusFrame);
     for (int i = 0; i < frames; ++i) {
         run.levels.push_back(bus.mix(out, {}));
         run.onAir.push_back(bus.onAir() ? bus.onAir()->id() : "");
@@ -67,7 +67,7 @@ float rms(const std::vector<float>& a, size_t from, size_t count) {
 }  // namespace
 
 TEST(ProgrammeBus, TheHighestAvailableSourceIsOnAirAndEachPreemptionReturns) {
-    ProgrammeBus bus("p", 1, kFrame, 50);
+    ProgrammeBus bus("p", 1, kBusFrame, 50);
     auto& filler =
         static_cast<ToneSource&>(bus.add(std::make_unique<ToneSource>("filler", PriorityLevel::filler, 200)));
     auto& scheduled =
@@ -103,7 +103,7 @@ TEST(ProgrammeBus, TheHighestAvailableSourceIsOnAirAndEachPreemptionReturns) {
 }
 
 TEST(ProgrammeBus, ABulletinGoesBeforeANormalSegmentOfTheSameLevel) {
-    ProgrammeBus bus("p", 1, kFrame, 50);
+    ProgrammeBus bus("p", 1, kBusFrame, 50);
     bus.add(std::make_unique<ToneSource>("normal", PriorityLevel::scheduled, 300, 1));
     bus.add(std::make_unique<ToneSource>("bulletin", PriorityLevel::scheduled, 400, 2));
     Mixed run;
@@ -112,7 +112,7 @@ TEST(ProgrammeBus, ABulletinGoesBeforeANormalSegmentOfTheSameLevel) {
 }
 
 TEST(ProgrammeBus, ASwitchIsACrossfadeWithoutAJumpOrAGap) {
-    ProgrammeBus bus("p", 1, kFrame, 50);
+    ProgrammeBus bus("p", 1, kBusFrame, 50);
     bus.add(std::make_unique<ToneSource>("music", PriorityLevel::scheduled, 440));
     auto& live = static_cast<ToneSource&>(bus.add(std::make_unique<ToneSource>("live", PriorityLevel::live, 1000)));
     live.on = false;
@@ -125,16 +125,16 @@ TEST(ProgrammeBus, ASwitchIsACrossfadeWithoutAJumpOrAGap) {
     // A sine of amplitude A at f moves at most 2πfA/48000 per sample; a crossfade adds little to
     // that, a cut would add up to 2A.
     const float sineStep = static_cast<float>(2 * std::numbers::pi * 1000 * kAmplitude / 48000);
-    EXPECT_LT(largestStep(run.audio, kFrame * 3), sineStep * 1.2f);
+    EXPECT_LT(largestStep(run.audio, kBusFrame * 3), sineStep * 1.2f);
     // Never a gap: every 5 ms window keeps most of the level.
-    for (size_t at = kFrame * 3; at + 240 <= run.audio.size(); at += 240)
+    for (size_t at = kBusFrame * 3; at + 240 <= run.audio.size(); at += 240)
         EXPECT_GT(rms(run.audio, at, 240), kAmplitude * 0.5f) << "window at sample " << at;
     // The crossfade is 50 ms long: 20 ms after the switch both are still heard.
-    EXPECT_GT(rms(run.audio, kFrame * 11, kFrame), kAmplitude * 0.5f);
+    EXPECT_GT(rms(run.audio, kBusFrame * 11, kBusFrame), kAmplitude * 0.5f);
 }
 
 TEST(ProgrammeBus, ASourceNotOnAirIsNotReadSoAPlaylistResumesWhereItWas) {
-    ProgrammeBus bus("p", 1, kFrame, 20);
+    ProgrammeBus bus("p", 1, kBusFrame, 20);
     auto& music =
         static_cast<ToneSource&>(bus.add(std::make_unique<ToneSource>("music", PriorityLevel::scheduled, 440)));
     auto& live = static_cast<ToneSource&>(bus.add(std::make_unique<ToneSource>("live", PriorityLevel::live, 1000)));
@@ -145,7 +145,7 @@ TEST(ProgrammeBus, ASourceNotOnAirIsNotReadSoAPlaylistResumesWhereItWas) {
 }
 
 TEST(ProgrammeBus, ADuckerPlaysOverTheSourceBelowItAttenuatedThenReleasesIt) {
-    ProgrammeBus bus("p", 1, kFrame, 20);
+    ProgrammeBus bus("p", 1, kBusFrame, 20);
     auto& music =
         static_cast<ToneSource&>(bus.add(std::make_unique<ToneSource>("music", PriorityLevel::scheduled, 440)));
     DuckSettings duck{-20, 100, 200};
@@ -162,17 +162,17 @@ TEST(ProgrammeBus, ADuckerPlaysOverTheSourceBelowItAttenuatedThenReleasesIt) {
     jingle.on = false;
     mixFrames(bus, 25, run);
     // Underneath: the jingle at full level plus the music at -20 dB (0.1 of its amplitude).
-    const float ducked = rms(run.audio, kFrame * 30, kFrame * 4);
+    const float ducked = rms(run.audio, kBusFrame * 30, kBusFrame * 4);
     const float jingleAlone = kAmplitude / std::sqrt(2.0f);
     EXPECT_NEAR(ducked, std::sqrt(jingleAlone * jingleAlone + 0.01f * jingleAlone * jingleAlone), 0.02f);
     // Released: the music alone at full level, and no jump anywhere.
-    EXPECT_NEAR(rms(run.audio, kFrame * 55, kFrame * 4), jingleAlone, 0.02f);
+    EXPECT_NEAR(rms(run.audio, kBusFrame * 55, kBusFrame * 4), jingleAlone, 0.02f);
     const float sineStep = static_cast<float>(2 * std::numbers::pi * 1440 * kAmplitude / 48000);
-    EXPECT_LT(largestStep(run.audio, kFrame * 2), sineStep);
+    EXPECT_LT(largestStep(run.audio, kBusFrame * 2), sineStep);
 }
 
 TEST(ProgrammeBus, LoudnessNormalisationBringsAQuietLiveFeedAndALoudSegmentToOneLevel) {
-    ProgrammeBus bus("p", 1, kFrame, 50, LoudnessSettings{-20, 12});
+    ProgrammeBus bus("p", 1, kBusFrame, 50, LoudnessSettings{-20, 12});
     // A sine of amplitude A is at 20·log10(A/√2) dBFS: 0.045 is −30 dBFS, 0.45 is −10 dBFS.
     auto& loud = static_cast<ToneSource&>(
         bus.add(std::make_unique<ToneSource>("segment", PriorityLevel::scheduled, 440, 0, std::nullopt, 0.45f)));
@@ -183,7 +183,7 @@ TEST(ProgrammeBus, LoudnessNormalisationBringsAQuietLiveFeedAndALoudSegmentToOne
     Mixed run;
     mixFrames(bus, 500, run);  // 10 s: the segment settles
     const auto dbfs = [&](size_t fromFrame) {
-        return 20 * std::log10(rms(run.audio, fromFrame * kFrame, 50 * kFrame));
+        return 20 * std::log10(rms(run.audio, fromFrame * kBusFrame, 50 * kBusFrame));
     };
     EXPECT_NEAR(dbfs(440), -20, 0.5);
     quiet.on = true;
@@ -194,7 +194,7 @@ TEST(ProgrammeBus, LoudnessNormalisationBringsAQuietLiveFeedAndALoudSegmentToOne
 }
 
 TEST(ProgrammeBus, ASourceRemovedWhileOnAirFadesOutAndIsLetGo) {
-    ProgrammeBus bus("p", 1, kFrame, 50);
+    ProgrammeBus bus("p", 1, kBusFrame, 50);
     bus.add(std::make_unique<ToneSource>("music", PriorityLevel::scheduled, 440));
     bus.add(std::make_unique<ToneSource>("bulletin", PriorityLevel::scheduled, 1000, 2));
     Mixed run;
@@ -205,5 +205,5 @@ TEST(ProgrammeBus, ASourceRemovedWhileOnAirFadesOutAndIsLetGo) {
     EXPECT_EQ(run.onAir.back(), "music");
     EXPECT_EQ(bus.find("bulletin"), nullptr) << "destroyed once faded out";
     const float sineStep = static_cast<float>(2 * std::numbers::pi * 1000 * kAmplitude / 48000);
-    EXPECT_LT(largestStep(run.audio, kFrame * 3), sineStep * 1.2f);
+    EXPECT_LT(largestStep(run.audio, kBusFrame * 3), sineStep * 1.2f);
 }
