@@ -19,6 +19,7 @@
 #include "RelayBench.hpp"
 #include "SoakBench.hpp"
 #include "SrtpBench.hpp"
+#include "StationsBench.hpp"
 
 namespace {
 constexpr const char* kUsage = R"(usage:
@@ -36,6 +37,9 @@ constexpr const char* kUsage = R"(usage:
   loa-bench emergency [--triggers 100] [--stations 100] [--gateway PATH] [--out bench/results]
       from the API's answer to a trigger to the first emergency packet at a station, and from a
       cancel back to the programme; writes emergency.json and emergency.md
+  loa-bench stations [--stations 10000] [--changes 50] [--gateway PATH] [--out bench/results]
+      adding, changing and removing a station over the API of a gateway streaming to that many
+      (the API call's time, durable write included); writes stations-STATIONS.json
   loa-bench floors [--stations 10000] [--feeds 2] [--seconds 30] [--dir bench/results/tmp] [--out bench/results]
       the cost of durable replay floors: stations reporting every 2 s and feeds at 50 packets/s,
       their ceilings saved as the gateway saves them (floors.db in --dir: the disk measured)
@@ -131,6 +135,15 @@ int main(int argc, char** argv) {
                                 {"--gateway", [&](const std::string& v) { o.gateway = v; }},
                                 {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runEmergencyBench(o);
+        }
+        if (command == "stations") {
+            loa::bench::StationsBenchOptions o;
+            o.gateway = LOA_GATEWAY_BIN;
+            parseOptions(args, {{"--stations", [&](const std::string& v) { o.stations = std::stoi(v); }},
+                                {"--changes", [&](const std::string& v) { o.changes = std::stoi(v); }},
+                                {"--gateway", [&](const std::string& v) { o.gateway = v; }},
+                                {"--out", [&](const std::string& v) { o.outDir = v; }}});
+            return loa::bench::runStationsBench(o);
         }
         if (command == "soak") {
             loa::bench::SoakBenchOptions o;

@@ -3,6 +3,7 @@
 #include <gst/app/gstappsink.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <numeric>
 
@@ -116,6 +117,46 @@ bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
     } catch (const std::exception& e) {
         LOA_LOG(warn, kTag) << programmeId_ << ": cannot play " << file.string() << ": " << e.what();
         return false;
+    }
+}
+
+std::string audioFileProblem(const std::filesystem::path& file, std::chrono::milliseconds minimum,
+                             std::chrono::milliseconds timeout) {
+    try {
+        gst::Pipeline pipeline(
+            "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
+            "audio/x-raw,format=F32LE,layout=interleaved,channels=1,rate=" +
+            std::to_string(kSampleRate) + " ! appsink name=sink sync=false max-buffers=16 drop=false");
+        g_object_set(pipeline.element("src"), "location", file.c_str(), nullptr);
+        auto* sink = GST_APP_SINK(pipeline.element("sink"));
+        pipeline.play();
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        uint64_t samples = 0;
+        float peak = 0;
+        while (std::chrono::steady_clock::now() < deadline) {
+            gst::SamplePtr sample(gst_app_sink_try_pull_sample(sink, 100 * GST_MSECOND));
+            if (!sample) {
+                if (auto error = pipeline.takeError(); !error.empty()) return "it does not decode: " + error;
+                if (gst_app_sink_is_eos(sink)) break;
+                continue;
+            }
+            GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+            GstMapInfo map;
+            if (!buffer || !gst_buffer_map(buffer, &map, GST_MAP_READ)) continue;
+            const std::span<const float> pcm(reinterpret_cast<const float*>(map.data), map.size / sizeof(float));
+            samples += pcm.size();
+            for (float x : pcm)
+                peak = std::max(peak, std::abs(x));
+            gst_buffer_unmap(buffer, &map);
+        }
+        if (!gst_app_sink_is_eos(sink)) return "it did not decode within " + std::to_string(timeout.count()) + " ms";
+        const auto ms = static_cast<int64_t>(samples * 1000 / kSampleRate);
+        if (ms < minimum.count())
+            return "it holds " + std::to_string(ms) + " ms of audio, less than " + std::to_string(minimum.count()) + " ms";
+        if (peak < 0.001f) return "it is silent";  // below -60 dBFS throughout
+        return {};
+    } catch (const std::exception& e) {
+        return std::string("it does not decode: ") + e.what();
     }
 }
 

@@ -3,6 +3,7 @@
 // to 48 kHz float PCM on its own thread, ahead of time, so the programme clock reads gaplessly.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <random>
@@ -14,6 +15,12 @@
 #include "settings/Settings.hpp"
 
 namespace loa {
+
+/// Why `file` cannot be played as a message (empty: it can): it does not decode, holds less than
+/// `minimum` of audio, or is silent throughout. Decodes it whole, at most for `timeout`.
+std::string audioFileProblem(const std::filesystem::path& file,
+                             std::chrono::milliseconds minimum = std::chrono::milliseconds(200),
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 class PlaylistSource {
 public:

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/Log.hpp"
 #include "state/StateStore.hpp"
@@ -58,10 +59,6 @@ Json toJson(const AuditRecord& r) {
 
 const std::string kSegments = "/api/segments/";
 
-bool allows(ApiRole role, const std::string& method) {
-    return method == "GET" || role != ApiRole::viewer;
-}
-
 std::string decode(const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -97,19 +94,196 @@ std::map<std::string, std::string> ApiHandler::parseQuery(const std::string& que
 
 ApiHandler::ApiHandler(const ApiSettings& settings, EmergencyManager& emergencies, StateStore& store,
                        ApiSources sources)
-    : settings_(settings), emergencies_(emergencies), store_(store), sources_(std::move(sources)) {}
+    : settings_(settings), emergencies_(emergencies), store_(store), sources_(std::move(sources)) {
+    routes_ = makeRoutes();
+}
+
+std::vector<ApiRoute> ApiHandler::makeRoutes() {
+    using R = ApiRole;
+    const std::vector<ApiRole> anyone, editors{R::operator_, R::admin}, alerters{R::emergency, R::admin},
+        admins{R::admin};
+    auto body = [](const ApiCall& c) {
+        Json j = Json::parse(c.request.body, nullptr, false);
+        if (j.is_discarded()) throw RequestError(400, "the body is not valid JSON");
+        return j;
+    };
+    auto list = [](const auto& records) {
+        Json out = Json::array();
+        for (const auto& r : records)
+            out.push_back(toJson(r));
+        return out;
+    };
+    std::vector<ApiRoute> routes = {
+        {"GET", "/metrics", anyone, "", false,
+         [this](const ApiCall&) {
+             return ApiResponse{200, "text/plain; version=0.0.4", sources_.metrics() + metricsText(), ""};
+         }},
+        {"GET", "/api/status", anyone, "", false, [this](const ApiCall&) { return json(200, sources_.status()); }},
+        {"GET", "/api/whoami", anyone, "", false,
+         [this](const ApiCall& c) {
+             return json(200, {{"name", c.caller.name},
+                               {"role", toString(c.caller.role)},
+                               {"two_person_rule", settings_.twoPersonRule},
+                               {"confirm_window_s", settings_.confirmWindowS}});
+         }},
+        {"GET", "/api/stations", anyone, "", false, [this](const ApiCall&) { return json(200, sources_.stations()); }},
+        {"GET", "/api/schedule", anyone, "", false, [this](const ApiCall&) { return json(200, sources_.schedule()); }},
+        {"GET", "/api/segments", anyone, "", false, [this](const ApiCall&) { return json(200, sources_.segments()); }},
+        {"POST", "/api/segments/{id}", editors, "segment.upload", true,
+         [this](const ApiCall& c) {
+             const auto& q = c.request.query;
+             const bool replace = q.count("replace") && q.at("replace") != "0" && q.at("replace") != "false";
+             return json(201, sources_.uploadSegment(c.caller, c.id, c.request.body, replace));
+         }},
+        // The SDP holds the station's key: administrators only, and always audited.
+        {"GET", "/api/stations/{id}/sdp", admins, "station.keys", false,
+         [this](const ApiCall& c) {
+             const auto sdp = sources_.stationSdp(c.id);
+             store_.audit({0, 0, c.caller.name, std::string(toString(c.caller.role)), c.caller.address, "station.keys",
+                           c.id, sdp ? "ok" : "unknown", "{}"});
+             if (!sdp) return error(404, "no station '" + c.id + "'");
+             return ApiResponse{200, "application/sdp", *sdp, ""};
+         }},
+        {"POST", "/api/stations/{id}/rekey", admins, "station.rekey", false,
+         [this](const ApiCall& c) { return json(200, sources_.rekeyStation(c.caller, c.id)); }},
+        {"GET", "/api/audit", anyone, "", false,
+         [this, list](const ApiCall& c) {
+             const auto& q = c.request.query;
+             const size_t limit = q.count("limit") ? std::clamp<size_t>(std::stoul(q.at("limit")), 1, 1000) : 100;
+             const int64_t before = q.count("before") ? std::stoll(q.at("before")) : 0;
+             return json(200, list(store_.auditLog(limit, before)));
+         }},
+        {"GET", "/api/emergencies", anyone, "", false,
+         [this, list](const ApiCall& c) {
+             return json(200, list(emergencies_.list(c.request.query.count("all") == 0)));
+         }},
+        {"GET", "/api/emergencies/{id}", anyone, "", false,
+         [this](const ApiCall& c) {
+             if (const auto r = store_.emergency(c.id)) return json(200, toJson(*r));
+             return error(404, "no emergency '" + c.id + "'");
+         }},
+        {"POST", "/api/emergencies", alerters, "emergency.trigger", false,
+         [this, body](const ApiCall& c) {
+             const auto r = emergencies_.trigger(c.caller, body(c));
+             return json(r.state == "pending" ? 202 : 201, toJson(r));
+         }},
+        {"POST", "/api/emergencies/{id}/confirm", alerters, "emergency.confirm", false,
+         [this](const ApiCall& c) { return json(200, toJson(emergencies_.confirm(c.caller, c.id))); }},
+        {"POST", "/api/emergencies/{id}/cancel", alerters, "emergency.cancel", false,
+         [this](const ApiCall& c) { return json(200, toJson(emergencies_.cancel(c.caller, c.id))); }},
+        {"POST", "/api/cap", alerters, "emergency.cap", false,
+         [this, list](const ApiCall& c) { return json(200, list(emergencies_.fromCap(c.caller, parseCap(c.request.body)))); }},
+    };
+    // Stations and schedule entries: POST /api/X adds, /api/X/ID changes, /api/X/ID/remove removes.
+    for (const auto& [collection, what, change] :
+         {std::tuple{std::string("/api/stations"), std::string("station"), &sources_.changeStation},
+          std::tuple{std::string("/api/schedule"), std::string("schedule"), &sources_.changeScheduleEntry}}) {
+        routes.push_back({"POST", collection, editors, what + ".add", false, [change, body](const ApiCall& c) {
+                              const Json j = body(c);
+                              if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+                                  throw RequestError(400, "expected a JSON object with an id");
+                              return json(201, (*change)(c.caller, "add", j["id"], c.request.body));
+                          }});
+        routes.push_back({"POST", collection + "/{id}", editors, what + ".change", false, [change](const ApiCall& c) {
+                              return json(200, (*change)(c.caller, "change", c.id, c.request.body));
+                          }});
+        routes.push_back({"POST", collection + "/{id}/remove", editors, what + ".remove", false,
+                          [change](const ApiCall& c) {
+                              return json(200, (*change)(c.caller, "remove", c.id, c.request.body));
+                          }});
+    }
+    return routes;
+}
+
+namespace {
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    for (size_t slash; (slash = path.find('/', start)) != std::string_view::npos; start = slash + 1)
+        out.push_back(path.substr(start, slash - start));
+    out.push_back(path.substr(start));
+    return out;
+}
+
+/// Whether `path` fits `pattern`, segment by segment; the {id} segment's value goes to `id`.
+bool matches(const std::string& pattern, const std::string& path, std::string& id) {
+    const auto want = segments(pattern), got = segments(path);
+    if (want.size() != got.size()) return false;
+    std::string value;
+    for (size_t i = 0; i < want.size(); ++i) {
+        if (want[i] == "{id}") {
+            if (got[i].empty()) return false;
+            value = got[i];
+        } else if (want[i] != got[i]) {
+            return false;
+        }
+    }
+    id = value;
+    return true;
+}
+}  // namespace
+
+void ApiHandler::refused(const ApiRequest& request, const std::string& reason) {
+    const auto now = std::chrono::steady_clock::now();
+    bool first = false;
+    {
+        std::lock_guard lock(failuresMutex_);
+        ++refusedTotal_[reason];
+        auto& logged = refusalLogged_[request.address];
+        first = logged.time_since_epoch().count() == 0 || now - logged >= std::chrono::minutes(1);
+        if (first) {
+            logged = now;
+        } else {
+            ++refusedPending_[request.address][reason];
+        }
+    }
+    if (!first) return;
+    store_.audit({0, 0, "-", "-", request.address, "api.authenticate", request.method + " " + request.path, "refused",
+                  Json{{"reason", reason}}.dump()});
+    LOA_LOG(warn, kTag) << request.method << " " << request.path << " from " << request.address << ": refused ("
+                        << reason << "; more from this address within a minute are summarised)";
+}
+
+void ApiHandler::summarizeRefusals(std::chrono::steady_clock::time_point now) {
+    std::map<std::string, std::map<std::string, uint64_t>> pending;
+    {
+        std::lock_guard lock(failuresMutex_);
+        if (now - lastSummary_ < std::chrono::minutes(1)) return;
+        lastSummary_ = now;
+        pending.swap(refusedPending_);
+        std::erase_if(refusalLogged_, [&](const auto& e) { return now - e.second >= std::chrono::minutes(1); });
+        std::erase_if(failures_, [&](const auto& e) {
+            return e.second.empty() || now - e.second.back() > kFailureWindow;
+        });
+    }
+    if (pending.empty()) return;
+    uint64_t total = 0;
+    for (const auto& [address, reasons] : pending)
+        for (const auto& [reason, n] : reasons)
+            total += n;
+    try {
+        store_.audit({0, 0, "-", "-", "-", "api.authenticate", "summary", "refused", Json(pending).dump()});
+    } catch (const StorageError& e) {
+        LOA_LOG(error, kTag) << "cannot write the refusals' summary: " << e.what();
+    }
+    LOA_LOG(warn, kTag) << total << " more requests without a valid token refused in the last minute, from "
+                        << pending.size() << " address(es) (see the audit log)";
+}
+
+std::string ApiHandler::metricsText() const {
+    std::lock_guard lock(failuresMutex_);
+    std::string out = "# HELP loa_api_refused_total Requests refused without a valid token, by reason.\n"
+                      "# TYPE loa_api_refused_total counter\n";
+    for (const char* reason : {"no token", "unknown token", "expired token", "too many failures"}) {
+        const auto it = refusedTotal_.find(reason);
+        out += "loa_api_refused_total{reason=\"" + std::string(reason) + "\"} " +
+               std::to_string(it == refusedTotal_.end() ? 0 : it->second) + "\n";
+    }
+    return out;
+}
 
 std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiResponse& refusal) {
     const auto now = std::chrono::steady_clock::now();
-    {
-        std::lock_guard lock(failuresMutex_);
-        auto& times = failures_[request.address];
-        std::erase_if(times, [&](auto t) { return now - t > kFailureWindow; });
-        if (static_cast<int>(times.size()) >= kFailureLimit) {
-            refusal = error(429, "too many failed attempts from " + request.address + "; try again later");
-            return std::nullopt;
-        }
-    }
     static const std::string kBearer = "Bearer ";
     std::optional<Caller> caller;
     bool expired = false;
@@ -126,20 +300,23 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
             }
         }
     }
+    // A valid token is taken whoever else guessed wrong from the same address.
     if (caller) return caller;
     // A presented token that is wrong is a guess, and guesses are slowed down; a request with
     // none (a browser's own fetches, a misconfigured client) is refused but guesses nothing.
     if (!request.authorization.empty()) {
-        std::lock_guard lock(failuresMutex_);
-        failures_[request.address].push_back(now);
+        std::unique_lock lock(failuresMutex_);
+        auto& times = failures_[request.address];
+        std::erase_if(times, [&](auto t) { return now - t > kFailureWindow; });
+        if (static_cast<int>(times.size()) >= kFailureLimit) {
+            lock.unlock();
+            refused(request, "too many failures");
+            refusal = error(429, "too many failed attempts from " + request.address + "; try again later");
+            return std::nullopt;
+        }
+        times.push_back(now);
     }
-    store_.audit({0, 0, "-", "-", request.address, "api.authenticate", request.method + " " + request.path, "refused",
-                  Json{{"reason", request.authorization.empty() ? "no token"
-                                  : expired                     ? "expired token"
-                                                                : "unknown token"}}
-                      .dump()});
-    LOA_LOG(warn, kTag) << request.method << " " << request.path << " from " << request.address
-                        << ": refused (no valid token)";
+    refused(request, request.authorization.empty() ? "no token" : expired ? "expired token" : "unknown token");
     refusal = error(401, expired ? "the token has expired" : "a valid bearer token is required");
     return std::nullopt;
 }
@@ -148,20 +325,48 @@ int ApiHandler::maxBodyBytes(const std::string& path) const {
     return path.rfind(kSegments, 0) == 0 ? settings_.maxUploadBytes : settings_.maxBodyBytes;
 }
 
-ApiResponse ApiHandler::handle(const ApiRequest& request) {
-    if (static_cast<int>(request.body.size()) > maxBodyBytes(request.path)) {
-        return error(413, request.path.rfind(kSegments, 0) == 0 ? "the file is larger than api.max_upload_bytes"
-                                                                : "request body too large");
-    }
+std::variant<ApiAdmission, ApiResponse> ApiHandler::admit(const ApiRequest& request) {
     // The console's address, without the path: its page asks for the token itself.
-    if (request.method == "GET" && request.path == "/" && settings_.console) return {302, "text/plain", "", "/console/"};
+    if (request.method == "GET" && request.path == "/" && settings_.console) return ApiResponse{302, "text/plain", "", "/console/"};
     ApiResponse refusal;
-    const auto caller = authenticate(request, refusal);
+    auto caller = authenticate(request, refusal);
     if (!caller) return refusal;
-    if (!allows(caller->role, request.method))
-        return error(403, "the " + std::string(toString(caller->role)) + " role may only read");
+    ApiAdmission admission{*caller, nullptr, {}};
+    bool pathKnown = false;
+    for (const auto& route : routes_) {
+        std::string id;
+        if (!matches(route.pattern, request.path, id)) continue;
+        pathKnown = true;
+        if (route.method != request.method) continue;
+        admission.route = &route;
+        admission.id = id;
+        break;
+    }
+    if (!admission.route) {
+        if (pathKnown) return error(405, request.method + " is not allowed on " + request.path);
+        return error(404, "no such endpoint: " + request.method + " " + request.path);
+    }
+    const auto& route = *admission.route;
+    if (!route.roles.empty() && std::find(route.roles.begin(), route.roles.end(), caller->role) == route.roles.end()) {
+        if (!route.action.empty())
+            store_.audit({0, 0, caller->name, std::string(toString(caller->role)), caller->address, route.action,
+                          admission.id.empty() ? "-" : admission.id, "refused", Json{{"reason", "role"}}.dump()});
+        return error(403, "the " + std::string(toString(caller->role)) + " role may not " + request.method + " " +
+                              request.path);
+    }
+    const int limit = route.upload ? settings_.maxUploadBytes : settings_.maxBodyBytes;
+    if (request.contentLength > limit || static_cast<int64_t>(request.body.size()) > limit)
+        return error(413, route.upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
+    return admission;
+}
+
+ApiResponse ApiHandler::dispatch(const ApiRequest& request, const ApiAdmission& admission) {
+    const auto& route = *admission.route;
+    const int limit = route.upload ? settings_.maxUploadBytes : settings_.maxBodyBytes;
+    if (static_cast<int64_t>(request.body.size()) > limit)
+        return error(413, route.upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
     try {
-        return route(request, *caller);
+        return route.handle(ApiCall{request, admission.caller, admission.id});
     } catch (const RequestError& e) {
         return error(e.status(), e.what());
     } catch (const StorageError& e) {
@@ -176,102 +381,10 @@ ApiResponse ApiHandler::handle(const ApiRequest& request) {
     }
 }
 
-ApiResponse ApiHandler::route(const ApiRequest& request, const Caller& caller) {
-    const auto& path = request.path;
-    const bool get = request.method == "GET", post = request.method == "POST";
-    if (get && path == "/metrics") return {200, "text/plain; version=0.0.4", sources_.metrics(), ""};
-    if (get && path == "/api/status") return json(200, sources_.status());
-    if (get && path == "/api/whoami")
-        return json(200, {{"name", caller.name},
-                          {"role", toString(caller.role)},
-                          {"two_person_rule", settings_.twoPersonRule},
-                          {"confirm_window_s", settings_.confirmWindowS}});
-    if (get && path == "/api/stations") return json(200, sources_.stations());
-    if (get && path == "/api/schedule") return json(200, sources_.schedule());
-    if (get && path == "/api/segments") return json(200, sources_.segments());
-    if (post && path.rfind(kSegments, 0) == 0 && path.size() > kSegments.size())
-        return json(201, sources_.uploadSegment(caller, path.substr(kSegments.size()), request.body));
-    static const std::string kRekey = "/rekey";
-    if (post && path.rfind("/api/stations/", 0) == 0 && path.size() > 14 + kRekey.size() &&
-        path.compare(path.size() - kRekey.size(), kRekey.size(), kRekey) == 0) {
-        const std::string id = path.substr(14, path.size() - 14 - kRekey.size());
-        if (id.find('/') == std::string::npos && sources_.rekeyStation)
-            return json(200, sources_.rekeyStation(caller, id));
-    }
-    // Stations and schedule entries: POST /api/X adds, /api/X/ID changes, /api/X/ID/remove removes.
-    for (const auto& [collection, change] : {std::pair{std::string("/api/stations"), &sources_.changeStation},
-                                             std::pair{std::string("/api/schedule"), &sources_.changeScheduleEntry}}) {
-        if (!post || path.compare(0, collection.size(), collection) != 0) continue;
-        if (path == collection) {
-            const Json body = Json::parse(request.body, nullptr, false);
-            if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
-                throw RequestError(400, "expected a JSON object with an id");
-            return json(201, (*change)(caller, "add", body["id"], request.body));
-        }
-        if (path[collection.size()] != '/') continue;
-        std::string id = path.substr(collection.size() + 1);
-        const bool remove = id.size() > 7 && id.compare(id.size() - 7, 7, "/remove") == 0;
-        if (remove) id.resize(id.size() - 7);
-        if (!id.empty() && id.find('/') == std::string::npos)
-            return json(200, (*change)(caller, remove ? "remove" : "change", id, request.body));
-    }
-    static const std::string kStations = "/api/stations/";
-    if (get && path.compare(0, kStations.size(), kStations) == 0 && path.size() > kStations.size() + 4 &&
-        path.compare(path.size() - 4, 4, "/sdp") == 0) {
-        // The SDP holds the station's key: administrators only, and always audited.
-        const std::string id = path.substr(kStations.size(), path.size() - kStations.size() - 4);
-        const bool allowed = caller.role == ApiRole::admin;
-        const auto sdp = allowed ? sources_.stationSdp(id) : std::nullopt;
-        store_.audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, "station.keys", id,
-                      !allowed ? "refused"
-                      : sdp    ? "ok"
-                               : "unknown",
-                      "{}"});
-        if (!allowed) return error(403, "only the admin role may read a station's key");
-        if (!sdp) return error(404, "no station '" + id + "'");
-        return {200, "application/sdp", *sdp, ""};
-    }
-    if (get && path == "/api/audit") {
-        const auto q = request.query;
-        const size_t limit = q.count("limit") ? std::clamp<size_t>(std::stoul(q.at("limit")), 1, 1000) : 100;
-        const int64_t before = q.count("before") ? std::stoll(q.at("before")) : 0;
-        Json out = Json::array();
-        for (const auto& r : store_.auditLog(limit, before))
-            out.push_back(toJson(r));
-        return json(200, out);
-    }
-    if (get && path == "/api/emergencies") {
-        Json out = Json::array();
-        for (const auto& r : emergencies_.list(request.query.count("all") == 0))
-            out.push_back(toJson(r));
-        return json(200, out);
-    }
-    if (post && path == "/api/emergencies") {
-        const Json body = Json::parse(request.body, nullptr, false);
-        if (body.is_discarded()) throw RequestError(400, "the body is not valid JSON");
-        const auto r = emergencies_.trigger(caller, body);
-        return json(r.state == "pending" ? 202 : 201, toJson(r));
-    }
-    if (post && path == "/api/cap") {
-        Json out = Json::array();
-        for (const auto& r : emergencies_.fromCap(caller, parseCap(request.body)))
-            out.push_back(toJson(r));
-        return json(200, out);
-    }
-    static const std::string kPrefix = "/api/emergencies/";
-    if (path.compare(0, kPrefix.size(), kPrefix) == 0) {
-        const auto rest = path.substr(kPrefix.size());
-        const auto slash = rest.find('/');
-        const std::string id = rest.substr(0, slash);
-        const std::string verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
-        if (get && verb.empty()) {
-            if (const auto r = store_.emergency(id)) return json(200, toJson(*r));
-            return error(404, "no emergency '" + id + "'");
-        }
-        if (post && verb == "confirm") return json(200, toJson(emergencies_.confirm(caller, id)));
-        if (post && verb == "cancel") return json(200, toJson(emergencies_.cancel(caller, id)));
-    }
-    return error(404, "no such endpoint: " + request.method + " " + path);
+ApiResponse ApiHandler::handle(const ApiRequest& request) {
+    auto decision = admit(request);
+    if (auto* refusal = std::get_if<ApiResponse>(&decision)) return *refusal;
+    return dispatch(request, std::get<ApiAdmission>(decision));
 }
 
 }  // namespace loa

@@ -2,7 +2,9 @@
 
 #include <libwebsockets.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <variant>
 
 #include "common/Log.hpp"
 
@@ -13,8 +15,10 @@ constexpr std::string_view kTag = "api";
 /// One HTTP transaction: the request as it arrives, then the answer waiting to be written.
 struct Session {
     ApiRequest request;
+    std::optional<ApiAdmission> admission;  ///< its headers passed; the body is being read
     ApiResponse response;
     bool answered = false;
+    bool closeAfter = false;  ///< answered before its body was read: the connection cannot be reused
 };
 
 struct PerSession {
@@ -40,9 +44,8 @@ std::string queryOf(struct lws* wsi) {
     return query;
 }
 
-/// Answers: headers now, the body when the connection is writable.
+/// Answers with s.response: headers now, the body when the connection is writable.
 int answer(struct lws* wsi, Session& s) {
-    s.response = static_cast<ApiServer*>(lws_context_user(lws_get_context(wsi)))->handler().handle(s.request);
     s.answered = true;
     uint8_t buffer[LWS_PRE + 1024];
     uint8_t *start = buffer + LWS_PRE, *p = start, *end = buffer + sizeof buffer - 1;
@@ -77,18 +80,39 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             lws_get_peer_simple(wsi, peer, sizeof peer);
             r.address = peer;
             const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+            r.contentLength = length.empty() ? -1 : std::strtoll(length.c_str(), nullptr, 10);
+            // The token, the route, the role and the declared length are checked on the
+            // headers: a refused request's body is never read.
+            auto decision = server->handler().admit(r);
+            if (auto* refusal = std::get_if<ApiResponse>(&decision)) {
+                pss->session->response = std::move(*refusal);
+                if (!(post && r.contentLength > 0)) return answer(wsi, *pss->session);
+                // A body is on its way and will not be read: the refusal is written now, whole
+                // (it is short), and the connection closed.
+                pss->session->closeAfter = true;
+                if (answer(wsi, *pss->session) != 0) return -1;
+                const auto& body = pss->session->response.body;
+                std::vector<uint8_t> buffer(LWS_PRE + body.size());
+                std::memcpy(buffer.data() + LWS_PRE, body.data(), body.size());
+                lws_write(wsi, buffer.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL);
+                return -1;
+            }
+            pss->session->admission = std::move(std::get<ApiAdmission>(decision));
             // With a Content-Length (even 0) libwebsockets reports the body's completion next.
             if (post && !length.empty()) return 0;
+            pss->session->response = server->handler().dispatch(r, *pss->session->admission);
             return answer(wsi, *pss->session);
         }
         case LWS_CALLBACK_HTTP_BODY:
-            if (pss->session && static_cast<int>(pss->session->request.body.size()) <=
-                                    server->handler().maxBodyBytes(pss->session->request.path))
+            if (pss->session && !pss->session->answered &&
+                static_cast<int>(pss->session->request.body.size()) <=
+                    server->handler().maxBodyBytes(pss->session->request.path))
                 pss->session->request.body.append(static_cast<const char*>(in), len);
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
             if (!pss->session) return 1;
-            if (pss->session->answered) return 0;
+            if (pss->session->answered) return pss->session->closeAfter ? -1 : 0;
+            pss->session->response = server->handler().dispatch(pss->session->request, *pss->session->admission);
             return answer(wsi, *pss->session);
         case LWS_CALLBACK_HTTP_WRITEABLE: {
             if (!pss->session || !pss->session->answered) return 0;
@@ -98,8 +122,10 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             if (lws_write(wsi, buffer.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) !=
                 static_cast<int>(body.size()))
                 return 1;
+            const bool close = pss->session->closeAfter;
             delete pss->session;
             pss->session = nullptr;
+            if (close) return -1;
             return lws_http_transaction_completed(wsi) ? -1 : 0;
         }
         case LWS_CALLBACK_CLOSED_HTTP:
@@ -199,7 +225,7 @@ ApiServer::ApiServer(const ApiSettings& settings, ApiHandler& handler, EventHub&
     // Every answer: no framing, no sniffing, no referrer; the console runs only its own code.
     const std::pair<const char*, const char*> headers[] = {
         {"content-security-policy:",
-         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
+         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
         {"x-content-type-options:", "nosniff"},
         {"referrer-policy:", "no-referrer"},

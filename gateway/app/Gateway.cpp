@@ -17,6 +17,7 @@
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
 #include "common/Realtime.hpp"
+#include "pipelines/PlaylistSource.hpp"
 #include "pipelines/Schedule.hpp"
 #include "srtp/StationKeys.hpp"
 
@@ -186,6 +187,7 @@ Gateway::Gateway(Settings settings)
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
     emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
+    emergencies_->setAudioCheck([](const std::filesystem::path& file) { return audioFileProblem(file); });
     emergencies_->setObserver([this](const std::string& action, const EmergencyRecord& r, const std::string& outcome) {
         events_.publish({{"type", "emergency"},
                          {"action", action},
@@ -198,19 +200,23 @@ Gateway::Gateway(Settings settings)
         apiHandler_ = std::make_unique<ApiHandler>(
             *settings_.api, *emergencies_, *store_,
             ApiSources{
-                [this] { return statusJson(); }, [this] { return stationsJson(); }, [this] { return metricsText(); },
-                [this](const std::string& id) { return stationSdp(id); }, [this] { return scheduleJson(); },
-                [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
-                    return changeDefinition(StateStore::ChangeKind::station, c, action, id, body);
-                },
-                [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
-                    return changeDefinition(StateStore::ChangeKind::scheduleEntry, c, action, id, body);
-                },
-                [this](const Caller& c, const std::string& name, const std::string& body) {
-                    return uploadSegment(c, name, body);
-                },
-                [this] { return segmentsJson(); },
-                [this](const Caller& c, const std::string& id) { return rekeyStation(c, id); }});
+                .status = [this] { return statusJson(); },
+                .stations = [this] { return stationsJson(); },
+                .metrics = [this] { return metricsText(); },
+                .stationSdp = [this](const std::string& id) { return stationSdp(id); },
+                .schedule = [this] { return scheduleJson(); },
+                .changeStation =
+                    [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
+                        return changeDefinition(StateStore::ChangeKind::station, c, action, id, body);
+                    },
+                .changeScheduleEntry =
+                    [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
+                        return changeDefinition(StateStore::ChangeKind::scheduleEntry, c, action, id, body);
+                    },
+                .uploadSegment = [this](const Caller& c, const std::string& name, const std::string& body,
+                                        bool replace) { return uploadSegment(c, name, body, replace); },
+                .segments = [this] { return segmentsJson(); },
+                .rekeyStation = [this](const Caller& c, const std::string& id) { return rekeyStation(c, id); }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations) {
@@ -502,6 +508,7 @@ std::string Gateway::metricsText() {
       << "# TYPE loa_destinations gauge\nloa_destinations " << t.destinations << "\n"
       << "# TYPE loa_fanout_workers gauge\nloa_fanout_workers " << engine_.workerCount() << "\n"
       << "# TYPE loa_fanout_realtime_workers gauge\nloa_fanout_realtime_workers " << t.realtimeWorkers << "\n"
+      << "# TYPE loa_state_reserve_spent gauge\nloa_state_reserve_spent " << store_->reserveSpent() << "\n"
       << "# TYPE loa_programme_frames_total counter\n";
     for (const auto& p : programmes_)
         o << "loa_programme_frames_total{programme=\"" << p->settings().id << "\"} " << p->framesEncoded() << "\n";
@@ -672,8 +679,9 @@ std::string Gateway::apply(const Settings& next) {
 
 std::string Gateway::applyStations(const Settings& next) {
     // Build every new destination first (key derivation may fail): nothing changes unless all can.
-    std::vector<std::string> removals;
+    std::vector<std::string> removals, gone;
     std::vector<std::unique_ptr<Destination>> additions;
+    std::vector<RegisteredStation> registering;  // only what changed: the registry keeps the rest
     size_t added = 0, removed = 0, changed = 0;
     const auto nowById = indexById(next.stations), beforeById = indexById(settings_.stations);
     for (const auto& old : settings_.stations) {
@@ -682,6 +690,7 @@ std::string Gateway::applyStations(const Settings& next) {
         if (!now || !sameStation(old, *now)) {
             removals.push_back(old.id);
             now ? ++changed : ++removed;
+            if (!now) gone.push_back(old.id);
         }
     }
     for (const auto& s : next.stations) {
@@ -690,6 +699,7 @@ std::string Gateway::applyStations(const Settings& next) {
         if (!before || !sameStation(*before, s)) {
             if (!before) ++added;
             if (auto d = destinationFor(s)) additions.push_back(std::move(d));
+            registering.push_back({s.id, deriveStationSsrc(secret_, s.id), s.profile, stationKeyMaterial(s, secret_)});
         }
     }
     emergencies_->updateSettings(next);
@@ -697,7 +707,7 @@ std::string Gateway::applyStations(const Settings& next) {
         std::lock_guard lock(slotsMutex_);  // emergencies and the API read the stations
         settings_ = next;
     }
-    registry_->setStations(registered());
+    registry_->update(registering, gone);
     for (const auto& id : removals)
         engine_.remove(id);
     std::vector<std::string> arriving;
@@ -765,7 +775,6 @@ nlohmann::json Gateway::rekeyStation(const Caller& caller, const std::string& id
         audit(caller, "station.rekey", id, "refused", {{"reason", why}});
         throw RequestError(status, why);
     };
-    if (caller.role != ApiRole::admin) refuse(403, "only the admin role may give a station a new key");
     Settings next = settings_;
     const auto it = std::find_if(next.stations.begin(), next.stations.end(), [&](const auto& s) { return s.id == id; });
     if (it == next.stations.end()) refuse(404, "no station '" + id + "'");
@@ -793,16 +802,15 @@ void Gateway::audit(const Caller& caller, const std::string& action, const std::
 }
 
 std::filesystem::path Gateway::segmentsDir() const {
-    return settings_.gateway.stateDir / "segments";
+    return settings_.gateway.segmentsDir();
 }
 
-nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& name, const std::string& body) {
+nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& name, const std::string& body,
+                                     bool replace) {
     const auto refuse = [&](int status, const std::string& why) {
         audit(caller, "segment.upload", name, "refused", {{"reason", why}});
         throw RequestError(status, why);
     };
-    if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin)
-        refuse(403, "the " + std::string(toString(caller.role)) + " role may not upload segments");
     // A plain file name with an audio extension: nothing that could leave the directory.
     static const std::set<std::string> kExtensions = {".wav", ".flac", ".opus", ".ogg", ".mp3"};
     const bool plain = !name.empty() && name.size() <= 100 && name.front() != '.' &&
@@ -816,6 +824,9 @@ nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& n
     std::error_code ec;
     std::filesystem::create_directories(segmentsDir(), ec);
     const auto file = segmentsDir() / name;
+    const bool existed = std::filesystem::exists(file, ec);
+    if (existed && !replace)
+        refuse(409, "segment '" + name + "' exists; upload it with ?replace=1 to replace it");
     const auto partial = segmentsDir() / ("." + name + ".part");
     {
         std::ofstream out(partial, std::ios::binary | std::ios::trunc);
@@ -828,9 +839,10 @@ nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& n
     }
     std::filesystem::rename(partial, file, ec);
     if (ec) throw StorageError("cannot store " + file.string() + ": " + ec.message());
-    audit(caller, "segment.upload", name, "ok", {{"bytes", body.size()}});
-    LOA_LOG(info, kTag) << "segment " << name << " uploaded by " << caller.name << " (" << body.size() << " bytes)";
-    return {{"name", name}, {"path", file.string()}, {"bytes", body.size()}};
+    audit(caller, "segment.upload", name, "ok", {{"bytes", body.size()}, {"replaced", existed}});
+    LOA_LOG(info, kTag) << "segment " << name << (existed ? " replaced" : " uploaded") << " by " << caller.name << " ("
+                        << body.size() << " bytes)";
+    return {{"name", name}, {"path", file.string()}, {"bytes", body.size()}, {"replaced", existed}};
 }
 
 nlohmann::json Gateway::segmentsJson() const {
@@ -857,8 +869,6 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
         record("refused", why);
         throw RequestError(status, why);
     };
-    if (caller.role != ApiRole::operator_ && caller.role != ApiRole::admin)
-        refuse(403, "the " + std::string(toString(caller.role)) + " role may not change the " + what + "s");
     Settings next = settings_;
     const auto edit = [&](auto& list, auto parse) {
         const bool exists = std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.id == id; });
@@ -941,9 +951,31 @@ void Gateway::measureProcess() {
     process_.rssMiB = static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
+void Gateway::keepState() {
+    const auto now = std::chrono::steady_clock::now();
+    if (store_->reserveSpent() && now - lastReserveTry_ >= std::chrono::seconds(5)) {
+        lastReserveTry_ = now;
+        store_->restoreReserve();
+    }
+    if (lastPrune_.time_since_epoch().count() != 0 && now - lastPrune_ < std::chrono::hours(1)) return;
+    lastPrune_ = now;
+    const auto& g = settings_.gateway;
+    try {
+        const int64_t day = 86400000;
+        if (const auto n = store_->pruneAudit(StateStore::nowMs() - g.auditRetentionDays * day, g.auditMaxRows)) {
+            LOA_LOG(info, kTag) << "deleted " << n << " audit entries past their retention";
+        }
+    } catch (const StorageError& e) {
+        LOA_LOG(warn, kTag) << "cannot prune the audit log: " << e.what();
+    }
+    emergencies_->pruneCapAudio(std::chrono::hours(24) * g.capAudioRetentionDays);
+}
+
 void Gateway::maintain() {
     reservation_.extendIfNeeded(engine_.highestRolloverCounter());
     measureProcess();
+    if (apiHandler_) apiHandler_->summarizeRefusals();
+    keepState();
     // Stations going online or offline are events.
     const int64_t now = StateStore::nowMs();
     std::vector<std::string> ids;

@@ -123,7 +123,7 @@ private:
     /// its stream and reports under the new key from the next frame; returns its new SDP.
     nlohmann::json rekeyStation(const Caller& caller, const std::string& id);
     /// An uploaded segment file, stored (under a plain name) in state_dir/segments; audited.
-    nlohmann::json uploadSegment(const Caller& caller, const std::string& name, const std::string& body);
+    nlohmann::json uploadSegment(const Caller& caller, const std::string& name, const std::string& body, bool replace);
     nlohmann::json segmentsJson() const;
     std::filesystem::path segmentsDir() const;
     /// One audit record for what `caller` asked.
@@ -192,6 +192,10 @@ private:
     std::mutex processMutex_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     void measureProcess();
+    /// The database's upkeep (control thread): the emergency reserve restored once there is
+    /// room, the audit log and CAP audio kept within their retention (hourly).
+    void keepState();
+    std::chrono::steady_clock::time_point lastReserveTry_{}, lastPrune_{};
 };
 
 }  // namespace loa

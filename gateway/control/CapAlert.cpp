@@ -58,18 +58,34 @@ std::string required(const xmlNode* parent, const char* name) {
 }  // namespace
 
 std::optional<int64_t> parseCapTime(const std::string& t) {
-    // YYYY-MM-DDThh:mm:ss followed by +hh:mm, -hh:mm (CAP forbids Z, but it is accepted).
+    // Exactly YYYY-MM-DDThh:mm:ss followed by +hh:mm or -hh:mm (CAP forbids Z, but it is
+    // accepted), every field in its range: a date that does not exist is not a date.
+    const auto digits = [&](size_t at, size_t n, int& out) {
+        if (at + n > t.size()) return false;
+        out = 0;
+        for (size_t i = at; i < at + n; ++i) {
+            if (t[i] < '0' || t[i] > '9') return false;
+            out = out * 10 + (t[i] - '0');
+        }
+        return true;
+    };
     int y, mo, d, h, mi, s;
-    char sign = 0;
-    int oh = 0, om = 0;
-    if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6 || t.size() < 19)
+    if (t.size() < 20 || !digits(0, 4, y) || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d) ||
+        t[10] != 'T' || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' || !digits(17, 2, s))
         return std::nullopt;
-    const std::string zone = t.substr(19);
-    if (zone == "Z") {
-        sign = '+';
-    } else if (std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &oh, &om) != 3 || (sign != '+' && sign != '-')) {
+    int oh = 0, om = 0, sign = 1;
+    if (t.size() == 20 && t[19] == 'Z') {
+    } else if (t.size() == 25 && (t[19] == '+' || t[19] == '-') && digits(20, 2, oh) && t[22] == ':' &&
+               digits(23, 2, om)) {
+        sign = t[19] == '+' ? 1 : -1;
+    } else {
         return std::nullopt;
     }
+    static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+        mi > 59 || s > 59 || oh > 14 || om > 59 || (oh == 14 && om > 0))
+        return std::nullopt;
     tm utc{};
     utc.tm_year = y - 1900;
     utc.tm_mon = mo - 1;
@@ -78,11 +94,16 @@ std::optional<int64_t> parseCapTime(const std::string& t) {
     utc.tm_min = mi;
     utc.tm_sec = s;
     const time_t local = timegm(&utc);
-    const int64_t offset = (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    const int64_t offset = sign * (oh * 3600 + om * 60);
     return (static_cast<int64_t>(local) - offset) * 1000;
 }
 
 CapAlert parseCap(std::string_view xml) {
+    // A CAP alert has no use for a DOCTYPE, and a DOCTYPE is how entities (an expansion bomb, a
+    // local file) get into a document: refused before parsing, and again after, whatever the
+    // encoding that hid it from this look.
+    if (xml.find("<!DOCTYPE") != std::string_view::npos || xml.find("<!ENTITY") != std::string_view::npos)
+        invalid("a DOCTYPE or an entity declaration is not allowed");
     // No network, no DTD loading, no entity substitution: a document cannot reach out.
     std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(
         xmlReadMemory(xml.data(), static_cast<int>(xml.size()), "cap.xml", nullptr,
@@ -95,6 +116,7 @@ CapAlert parseCap(std::string_view xml) {
             why.pop_back();
         invalid("the XML does not parse" + (e ? " (line " + std::to_string(e->line) + "): " + why : ""));
     }
+    if (doc->intSubset || doc->extSubset) invalid("a DOCTYPE or an entity declaration is not allowed");
     const xmlNode* root = xmlDocGetRootElement(doc.get());
     if (!root || !named(root, "alert")) invalid("the root element is not <alert> in " + std::string(kCapNamespace));
     CapAlert a;

@@ -537,26 +537,75 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
                        {"identifier", alert.identifier},
                        {"sent", alert.sent},
                        {"msgType", alert.msgType}}}};
-    // The alert's own audio when it carries it; else the message named "cap" in the config.
+    // The alert's own audio when it carries it, checked to play before the alert is taken;
+    // else the message named "cap" in the config.
+    const bool capMessage = std::any_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
+                                        [](const auto& m) { return m.first == "cap"; });
     for (const auto& res : alert.resources) {
-        if (res.content.empty() || res.mimeType.rfind("audio/", 0) != 0) continue;
-        const auto dir = settings_.gateway.stateDir / "cap";
-        std::filesystem::create_directories(dir);
-        std::string name;
-        for (char c : alert.identifier)
-            name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-        const auto file = dir / (name.substr(0, 80) + "-" + newId() + ".audio");
-        std::ofstream(file, std::ios::binary)
-            .write(reinterpret_cast<const char*>(res.content.data()), static_cast<std::streamsize>(res.content.size()));
-        internal["message_file"] = file.string();
-        break;
+        if (res.content.empty()) continue;
+        std::string problem;
+        std::filesystem::path file;
+        if (res.mimeType.rfind("audio/", 0) != 0) {
+            problem = "its <mimeType> '" + res.mimeType + "' is not audio/*";
+        } else {
+            const auto dir = settings_.gateway.stateDir / "cap";
+            std::error_code ec;
+            std::filesystem::create_directories(dir, ec);
+            std::string name;
+            for (char c : alert.identifier)
+                name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+            file = dir / (name.substr(0, 80) + "-" + newId() + ".audio");
+            std::ofstream audio(file, std::ios::binary);
+            audio.write(reinterpret_cast<const char*>(res.content.data()),
+                        static_cast<std::streamsize>(res.content.size()));
+            audio.close();
+            if (!audio) {
+                std::filesystem::remove(file, ec);
+                throw StorageError("cannot store the alert's audio in " + dir.string() + " (disk full?)");
+            }
+            if (audioCheck_) problem = audioCheck_(file);
+            if (!problem.empty()) std::filesystem::remove(file, ec);
+        }
+        if (problem.empty()) {
+            internal["message_file"] = file.string();
+            break;
+        }
+        if (!capMessage)
+            refuse(caller, action, subject, 400,
+                   "the alert's <derefUri> cannot be played (" + problem +
+                       "), and no emergency message named 'cap' is configured to play instead");
+        internal["deref_refused"] = problem;
+        LOA_LOG(warn, kTag) << "CAP " << subject << ": its <derefUri> cannot be played (" << problem
+                            << "): the configured message 'cap' plays instead";
     }
-    if (!internal.contains("message_file") &&
-        std::any_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
-                    [](const auto& m) { return m.first == "cap"; }))
-        body["message"] = "cap";
+    if (!internal.contains("message_file") && capMessage) body["message"] = "cap";
     out.push_back(triggerLocked(caller, body, internal));
     return out;
+}
+
+size_t EmergencyManager::pruneCapAudio(std::chrono::seconds retention) {
+    std::set<std::string> playing;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& r : store_.emergencies(true)) {
+            const Json request = Json::parse(r.request, nullptr, false);
+            if (request.is_object() && request.contains("message_file") && request["message_file"].is_string())
+                playing.insert(request["message_file"].get<std::string>());
+        }
+    }
+    size_t removed = 0;
+    std::error_code ec;
+    const auto now = std::filesystem::file_time_type::clock::now();
+    for (const auto& entry : std::filesystem::directory_iterator(settings_.gateway.stateDir / "cap", ec)) {
+        std::error_code fe;
+        const auto when = entry.last_write_time(fe);
+        if (fe || playing.count(entry.path().string()) || now - when < retention) continue;
+        if (std::filesystem::remove(entry.path(), fe)) ++removed;
+    }
+    if (removed) {
+        LOA_LOG(info, kTag) << "deleted " << removed << " CAP audio file(s) past their retention";
+    }
+    return removed;
 }
 
 }  // namespace loa

@@ -85,6 +85,14 @@ public:
     using Observer = std::function<void(const std::string&, const EmergencyRecord&, const std::string&)>;
     void setObserver(Observer observer) { observer_ = std::move(observer); }
 
+    /// Why an audio file cannot be played (empty: it can). A CAP alert's own audio is checked
+    /// with it before the alert is accepted; without a check, it is taken as it is.
+    using AudioCheck = std::function<std::string(const std::filesystem::path&)>;
+    void setAudioCheck(AudioCheck check) { audioCheck_ = std::move(check); }
+    /// Deletes CAP alerts' audio files (state_dir/cap) that no live emergency plays and that
+    /// are older than `retention`; returns how many. Called by the control thread, hourly.
+    size_t pruneCapAudio(std::chrono::seconds retention);
+
     /// About once a second: ends expired emergencies and unconfirmed requests.
     void tick();
     /// At start: what was active before a crash or restart goes back on air (a parent's alert
@@ -121,6 +129,7 @@ private:
     StateStore& store_;
     EmergencyOutput& output_;
     Settings settings_;
+    AudioCheck audioCheck_;
     std::mutex mutex_;
     Observer observer_;
 };

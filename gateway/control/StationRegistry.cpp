@@ -25,16 +25,46 @@ void StationRegistry::setStations(const std::vector<RegisteredStation>& stations
                                              old->second.station.profile == s.profile) {
             e = std::move(old->second);  // keeps its status and replay window
         }
-        e.station = s;
-        // Floors are per key: a station given a new key starts afresh.
-        if (floors_ && !e.floor)
-            e.floor = &floors_->stream("station:" + s.id + ":" + keyFingerprint(s.keyMaterial), kFloorMargin);
-        // Where it was served before a restart, as the fan-out has it, until a report says more.
-        if (const auto saved = saved_.find(s.id); saved != saved_.end() && !e.status.learned)
-            e.status.learned = saved->second;
-        byReporter_.emplace(reporterSsrcFor(s.streamSsrc), s.id);
+        adopt(e, s);
     }
     stations_ = std::move(next);
+}
+
+void StationRegistry::adopt(Entry& e, const RegisteredStation& s) {
+    e.station = s;
+    // Floors are per key: a station given a new key starts afresh.
+    if (floors_ && !e.floor)
+        e.floor = &floors_->stream("station:" + s.id + ":" + keyFingerprint(s.keyMaterial), kFloorMargin);
+    // Where it was served before a restart, as the fan-out has it, until a report says more.
+    if (const auto saved = saved_.find(s.id); saved != saved_.end() && !e.status.learned)
+        e.status.learned = saved->second;
+    byReporter_.emplace(reporterSsrcFor(s.streamSsrc), s.id);
+}
+
+void StationRegistry::forgetReporter(const std::string& id) {
+    const auto it = stations_.find(id);
+    if (it == stations_.end()) return;
+    auto [first, last] = byReporter_.equal_range(reporterSsrcFor(it->second.station.streamSsrc));
+    while (first != last)
+        first = first->second == id ? byReporter_.erase(first) : std::next(first);
+}
+
+void StationRegistry::update(const std::vector<RegisteredStation>& upserted, const std::vector<std::string>& removed) {
+    std::lock_guard lock(mutex_);
+    for (const auto& id : removed) {
+        forgetReporter(id);
+        stations_.erase(id);
+    }
+    for (const auto& s : upserted) {
+        forgetReporter(s.id);
+        Entry e;
+        if (auto old = stations_.find(s.id); old != stations_.end() &&
+                                             old->second.station.keyMaterial == s.keyMaterial &&
+                                             old->second.station.profile == s.profile)
+            e = std::move(old->second);  // keeps its status and replay window
+        adopt(e, s);
+        stations_[s.id] = std::move(e);
+    }
 }
 
 std::map<std::string, SocketAddress> StationRegistry::savedAddresses() {

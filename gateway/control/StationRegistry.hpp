@@ -67,6 +67,9 @@ public:
 
     /// The stations to recognise (on start and on reload); their learned addresses stay.
     void setStations(const std::vector<RegisteredStation>& stations);
+    /// Stations added or changed (`upserted`) and removed, the others left as they are: work in
+    /// proportion to the change, not to the station count (the API adds one at a time).
+    void update(const std::vector<RegisteredStation>& upserted, const std::vector<std::string>& removed);
     /// A datagram from the media port. When it is a genuine report from a station whose address
     /// changed, returns the move for the fan-out, after saving it. A report beyond its station's
     /// saved replay floor (a station that rebooted, or is new) waits for settle().
@@ -111,6 +114,9 @@ private:
     std::mutex mutex_;
     std::map<std::string, Entry> stations_;
     std::multimap<uint32_t, std::string> byReporter_;
+    /// Takes `s` into `e` (a new entry, or the station's old one if its key is the same).
+    void adopt(Entry& e, const RegisteredStation& s);
+    void forgetReporter(const std::string& id);
     RegistryCounters counters_;
     std::vector<Pending> pending_;  ///< reports waiting for their floor to be saved
 };

@@ -3,6 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -12,6 +15,8 @@
 #include <sstream>
 #include <utility>
 
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <openssl/sha.h>
 
 #include "common/Base64.hpp"
@@ -56,6 +61,8 @@ namespace {
 struct Context {
     std::string file;
     std::filesystem::path baseDir;
+    /// Where files may be (empty: anywhere); relative names are taken from baseDir.
+    std::vector<std::filesystem::path> roots;
 };
 
 int lineOf(const YAML::Node& n) {
@@ -203,18 +210,19 @@ void forEachInList(MapReader& parent, const std::string& key, bool required,
         each(list[i], parent.keyPath(key) + "[" + std::to_string(i) + "]");
 }
 
+/// An id: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit (so never "." or "..",
+/// never a hidden file's name, never an option).
 bool validId(const std::string& id) {
-    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-               c == '.';
-    });
+    const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    return !id.empty() && id.size() <= 64 && alnum(id.front()) &&
+           std::all_of(id.begin(), id.end(), [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 std::string readId(MapReader& r, const std::string& key) {
     const std::string id = r.string(key);
     if (!validId(id)) {
         r.fail(r.node(key, true), r.keyPath(key),
-               "expected 1 to 64 characters from A-Z a-z 0-9 . _ -, got '" + id + "'");
+               "expected 1 to 64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, got '" + id + "'");
     }
     return id;
 }
@@ -252,6 +260,15 @@ GatewaySettings readGateway(const Context& ctx, const YAML::Node& node) {
         r.node("timezone", false);
     }
     g.stationOfflineS = r.integer("station_offline_s", 5, 3600, g.stationOfflineS);
+    g.auditRetentionDays = r.integer("audit_retention_days", 1, 36500, g.auditRetentionDays);
+    g.auditMaxRows = r.integer("audit_max_rows", 1000, 1000000000, static_cast<int>(g.auditMaxRows));
+    g.capAudioRetentionDays = r.integer("cap_audio_retention_days", 1, 3650, g.capAudioRetentionDays);
+    forEachInList(r, "media_roots", false, [&](const YAML::Node& n, const std::string& path) {
+        std::filesystem::path root = n.IsScalar() ? n.Scalar() : "";
+        if (root.empty()) r.fail(n, path, "expected a directory");
+        if (!root.is_absolute()) root = (ctx.baseDir / root).lexically_normal();
+        g.mediaRoots.push_back(root);
+    });
     const std::string level = r.string("log_level", "info");
     if (!log::parseLevel(level, g.logLevel)) {
         r.fail(r.node("log_level", false), r.keyPath("log_level"),
@@ -268,6 +285,25 @@ std::vector<std::filesystem::path> readFiles(const Context& ctx, MapReader& r) {
         std::filesystem::path file = f.Scalar();
         if (!file.is_absolute()) file = (ctx.baseDir / file).lexically_normal();
         std::error_code ec;
+        if (!ctx.roots.empty()) {
+            // Decided before the file is looked at (no existence oracle), on the path with its
+            // links and dot-dots resolved.
+            const auto real = std::filesystem::weakly_canonical(file, ec);
+            const bool inside = !ec && std::any_of(ctx.roots.begin(), ctx.roots.end(), [&](const auto& root) {
+                std::error_code rc;
+                const auto base = std::filesystem::weakly_canonical(root, rc);
+                const auto rel = real.lexically_relative(base);
+                return !rc && !rel.empty() && *rel.begin() != "..";
+            });
+            if (!inside) {
+                std::string roots;
+                for (const auto& root : ctx.roots)
+                    roots += (roots.empty() ? "" : ", ") + root.string();
+                r.fail(f, fpath, "a file must be in the segments directory or a gateway.media_roots directory (" + roots +
+                                     "): upload it to /api/segments first");
+            }
+            file = real;
+        }
         if (!std::filesystem::is_regular_file(file, ec)) r.fail(f, fpath, "no such file: " + file.string());
         files.push_back(file);
     });
@@ -661,7 +697,8 @@ EmergencySettings readEmergency(const Context& ctx, const YAML::Node& node) {
 
 Settings parseSettings(const std::string& yamlText, const std::filesystem::path& file) {
     Context ctx{file.string(), file.parent_path().empty() ? std::filesystem::current_path()
-                                                          : std::filesystem::absolute(file.parent_path())};
+                                                          : std::filesystem::absolute(file.parent_path()),
+                {}};
     YAML::Node root;
     try {
         root = YAML::Load(yamlText);
@@ -709,15 +746,6 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
         if (!s.findProgramme(st.programme)) {
             top.fail(n["programme"], path + ".programme", "no programme with id '" + st.programme + "'");
         }
-        for (const auto& other : s.stations) {
-            if (!st.learnsAddress() && other.address == st.address) {
-                top.fail(n["address"], path + ".address",
-                         "address " + st.address.toString() + " is already used by station '" + other.id + "'");
-            }
-        }
-        if (!st.learnsAddress() && st.address == s.gateway.mediaListen) {
-            top.fail(n["address"], path + ".address", "is the gateway's own media address");
-        }
         s.stations.push_back(std::move(st));
     });
     ids.clear();
@@ -748,8 +776,93 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
         }
         s.schedule.push_back(std::move(e));
     });
+    // Stations' addresses, once every listening socket of the gateway is known.
+    if (const YAML::Node list = root["stations"]; list && list.IsSequence()) {
+        std::map<std::string, std::string> used;  // address -> station
+        for (size_t i = 0; i < s.stations.size() && i < list.size(); ++i) {
+            const auto& st = s.stations[i];
+            auto problem = stationAddressProblem(st, s, false);
+            if (problem.empty() && !st.learnsAddress()) {
+                const auto [it, fresh] = used.emplace(st.address.toString(), st.id);
+                if (!fresh) problem = "address " + it->first + " is already used by station '" + it->second + "'";
+            }
+            if (!problem.empty()) top.fail(list[i]["address"], "stations[" + std::to_string(i) + "].address", problem);
+        }
+    }
     top.finish();
     return s;
+}
+
+namespace {
+/// The addresses of this machine's interfaces, and their broadcast addresses (read at most once
+/// a second: a config of 10,000 stations asks 10,000 times).
+void localAddresses(std::vector<SocketAddress>& own, std::vector<SocketAddress>& broadcast) {
+    static std::mutex mutex;
+    static std::chrono::steady_clock::time_point readAt;
+    static std::vector<SocketAddress> cachedOwn, cachedBroadcast;
+    std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (readAt.time_since_epoch().count() != 0 && now - readAt < std::chrono::seconds(1)) {
+        own = cachedOwn;
+        broadcast = cachedBroadcast;
+        return;
+    }
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return;
+    for (const ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6)) continue;
+        const socklen_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        own.push_back(SocketAddress::fromSockaddr(i->ifa_addr, len));
+        if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr && i->ifa_broadaddr->sa_family == AF_INET)
+            broadcast.push_back(SocketAddress::fromSockaddr(i->ifa_broadaddr, sizeof(sockaddr_in)));
+    }
+    freeifaddrs(list);
+    readAt = now;
+    cachedOwn = own;
+    cachedBroadcast = broadcast;
+}
+
+bool sameHost(const SocketAddress& a, const SocketAddress& b) {
+    return a.family() == b.family() && a.host() == b.host();
+}
+}  // namespace
+
+std::string stationAddressProblem(const StationSettings& st, const Settings& s, bool checkOthers) {
+    if (st.learnsAddress()) return {};
+    const auto& a = st.address;
+    const std::string shown = a.toString();
+    if (a.port() == 0) return "port 0 is no station's port: give the port it listens on";
+    if (a.isMulticast())
+        return shown + " is a multicast address: a station has its own unicast address (multicast_groups send to a group)";
+    std::vector<SocketAddress> own, broadcast;
+    localAddresses(own, broadcast);
+    const bool isBroadcast = (a.family() == AF_INET && a.host() == "255.255.255.255") ||
+                             std::any_of(broadcast.begin(), broadcast.end(), [&](const auto& b) { return sameHost(a, b); });
+    if (isBroadcast) return shown + " is a broadcast address: a station has its own unicast address";
+    // This machine, however it is spelled: everything sent there on a port the gateway listens
+    // on would come back to the gateway itself.
+    const bool local = a.isUnspecified() || a.isLoopback() || a.host().rfind("::ffff:127.", 0) == 0 ||
+                       a.host() == "::ffff:0.0.0.0" ||
+                       std::any_of(own.begin(), own.end(), [&](const auto& o) { return sameHost(a, o); });
+    if (local) {
+        std::vector<std::pair<std::string, SocketAddress>> sockets = {{"media", s.gateway.mediaListen}};
+        for (const auto& p : s.programmes) {
+            if (p.live) sockets.push_back({"programme " + p.id + "'s live feed", p.live->listen});
+            if (p.upstream) sockets.push_back({"programme " + p.id + "'s upstream", p.upstream->listen});
+        }
+        if (s.api) sockets.push_back({"control API", s.api->listen});
+        for (const auto& [what, socket] : sockets) {
+            if (socket.port() == a.port())
+                return shown + " is this gateway's own " + what + " socket (" + socket.toString() +
+                       "): a station there would be the gateway sending to itself";
+        }
+    }
+    if (!checkOthers) return {};
+    for (const auto& other : s.stations) {
+        if (other.id != st.id && !other.learnsAddress() && other.address == a)
+            return "address " + shown + " is already used by station '" + other.id + "'";
+    }
+    return {};
 }
 
 namespace {
@@ -763,7 +876,10 @@ YAML::Node loadFragment(const std::string& text, const std::string& source) {
 }  // namespace
 
 ScheduleEntry parseScheduleEntry(const std::string& text, const Settings& settings, const std::string& source) {
-    Context ctx{source, settings.file.parent_path()};
+    // Names are the segments directory's; only it and the media roots are open to the API.
+    Context ctx{source, settings.gateway.segmentsDir(), {settings.gateway.segmentsDir()}};
+    for (const auto& root : settings.gateway.mediaRoots)
+        ctx.roots.push_back(root);
     const YAML::Node node = loadFragment(text, source);
     auto e = readScheduleEntry(ctx, node, "entry");
     if (!settings.findProgramme(e.programme)) {
@@ -774,22 +890,15 @@ ScheduleEntry parseScheduleEntry(const std::string& text, const Settings& settin
 }
 
 StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source) {
-    Context ctx{source, settings.file.parent_path()};
+    Context ctx{source, settings.file.parent_path(), {}};
     const YAML::Node node = loadFragment(text, source);
     MapReader top(ctx, YAML::Load("{}"), "");
     auto st = readStation(ctx, node, "station");
     if (!settings.findProgramme(st.programme)) {
         top.fail(node["programme"], "station.programme", "no programme with id '" + st.programme + "'");
     }
-    for (const auto& other : settings.stations) {
-        if (!st.learnsAddress() && other.id != st.id && other.address == st.address) {
-            top.fail(node["address"], "station.address",
-                     "address " + st.address.toString() + " is already used by station '" + other.id + "'");
-        }
-    }
-    if (!st.learnsAddress() && st.address == settings.gateway.mediaListen) {
-        top.fail(node["address"], "station.address", "is the gateway's own media address");
-    }
+    if (const auto problem = stationAddressProblem(st, settings); !problem.empty())
+        top.fail(node["address"], "station.address", problem);
     return st;
 }
 

@@ -203,8 +203,15 @@ struct GatewaySettings {
     log::Level logLevel = log::Level::info;
     std::string timezone;      ///< IANA name for the schedule, e.g. Asia/Ho_Chi_Minh; empty: the system's
     int stationOfflineS = 30;  ///< a station unheard this long (no receiver report) is offline
+    int auditRetentionDays = 400;     ///< audit entries older than this are deleted (hourly)...
+    int64_t auditMaxRows = 1000000;   ///< ...and all but the newest this many
+    int capAudioRetentionDays = 30;   ///< a CAP alert's audio file is deleted this long after it stops playing
     FanoutSettings fanout;
+    /// Directories whose files schedule entries given over the API may name, besides
+    /// segmentsDir() (config files may name any file: their author owns the machine).
+    std::vector<std::filesystem::path> mediaRoots;
     std::filesystem::path secretFile() const { return stateDir / "secret"; }
+    std::filesystem::path segmentsDir() const { return stateDir / "segments"; }
 };
 
 struct Settings {
@@ -226,6 +233,10 @@ struct Settings {
 /// and against `settings` (its programme exists, its address is free). Throws ConfigError
 /// naming `source`.
 StationSettings parseStation(const std::string& text, const Settings& settings, const std::string& source);
+/// Why `station`'s address cannot be a unicast station's among `settings` (empty if it can): port
+/// 0, multicast, broadcast, one of this gateway's own listening sockets in any spelling
+/// (0.0.0.0, ::, a loopback alias, an interface's address), or (`checkOthers`) another station's.
+std::string stationAddressProblem(const StationSettings& station, const Settings& settings, bool checkOthers = true);
 /// One schedule entry from JSON or YAML, checked as the config's are.
 ScheduleEntry parseScheduleEntry(const std::string& text, const Settings& settings, const std::string& source);
 

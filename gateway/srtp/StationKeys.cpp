@@ -76,9 +76,13 @@ std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
     std::ifstream in(path);
     if (!in) {
         if (errno != ENOENT) throwSystemError("cannot read gateway secret " + path.string(), errno);
+        // The state directory is created private whatever the umask (it holds the secret, the
+        // database with keys given through the API, and the replay floors).
         std::error_code ec;
-        std::filesystem::create_directories(path.parent_path(), ec);
-        if (ec) throw Error("cannot create directory for gateway secret " + path.string() + ": " + ec.message());
+        const auto dir = path.parent_path();
+        if (!dir.parent_path().empty()) std::filesystem::create_directories(dir.parent_path(), ec);
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+            throwSystemError("cannot create the state directory " + dir.string(), errno);
         std::vector<uint8_t> secret(32);
         secureRandom(secret);
         const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

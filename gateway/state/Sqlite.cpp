@@ -42,6 +42,10 @@ void SqliteDatabase::exec(const char* sql) {
     }
 }
 
+bool SqliteDatabase::lastFailureWasFull() const {
+    return (sqlite3_extended_errcode(db_) & 0xff) == SQLITE_FULL;
+}
+
 int64_t SqliteDatabase::lastInsertId() const {
     return sqlite3_last_insert_rowid(db_);
 }

@@ -32,6 +32,8 @@ public:
 
     /// Runs SQL without results; throws StorageError.
     void exec(const char* sql);
+    /// Whether the last failure was a full disk (SQLITE_FULL).
+    bool lastFailureWasFull() const;
     int64_t lastInsertId() const;
     const std::filesystem::path& file() const { return file_; }
     sqlite3* handle() const { return db_; }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -84,9 +85,29 @@ public:
 
     static int64_t nowMs();
 
+    /// Space kept beside the database for emergencies: when the disk is full, writes of
+    /// emergencies (their records and audit entries) free it and go through; everything else is
+    /// refused first, and while it is spent. Restored by restoreReserve() once there is room.
+    static constexpr size_t kReserveBytes = 4 << 20;  ///< at most; an eighth of a smaller disk
+    size_t reserveBytes() const;
+    /// Recreates the reserve if it is spent or missing; true if it is whole. At open, and from
+    /// the control thread every few seconds while it is spent.
+    bool restoreReserve();
+    bool reserveSpent() const { return reserveSpent_.load(); }
+    /// Deletes audit entries older than `beforeMs` and all but the newest `keepRows`; returns
+    /// how many. Never refuses: a full disk only delays it.
+    int64_t pruneAudit(int64_t beforeMs, int64_t keepRows);
+
 private:
+    /// Runs a write; on a full disk, spends the reserve for an emergency's write (and retries
+    /// once), and refuses anything else saying why.
+    template <class F>
+    auto write(bool emergency, F&& f) -> decltype(f());
+
     SqliteDatabase db_;
     std::mutex mutex_;
+    std::filesystem::path reserve_;
+    std::atomic<bool> reserveSpent_{false};
 };
 
 }  // namespace loa

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "ApiClient.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
@@ -31,7 +32,8 @@ std::filesystem::path faultConfig(const std::filesystem::path& dir, const std::s
                                   uint16_t api, const std::vector<uint16_t>& stationPorts) {
     const auto file = dir / "gw.yaml";
     std::ofstream out(file);
-    out << "gateway:\n  id: gw\n  state_dir: " << stateDir << "\n  media:\n    listen: 127.0.0.1:" << media
+    out << "gateway:\n  id: gw\n  state_dir: " << stateDir << "\n  media_roots: [" << (sourceDir() / "config/segments").string()
+        << "]\n  media:\n    listen: 127.0.0.1:" << media
         << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
         << (sourceDir() / "config/segments/a440.flac").string() << "]\nstations:\n";
     for (size_t i = 0; i < stationPorts.size(); ++i) {
@@ -44,38 +46,9 @@ std::filesystem::path faultConfig(const std::filesystem::path& dir, const std::s
     return file;
 }
 
-struct Api {
-    uint16_t port;
-    loa::HttpResult call(const std::string& method, const std::string& path, const std::string& body = {}) const {
-        loa::HttpTarget target;
-        target.url = "http://127.0.0.1:" + std::to_string(port);
-        target.token = kAdmin;
-        try {
-            return loa::httpRequest(target, method, path, body);
-        } catch (const std::exception&) {
-            return {0, ""};  // no answer: refused, reset, killed
-        }
-    }
-    /// Waits until the first programme has `source` on air.
-    bool waitOnAir(const std::string& source, std::chrono::milliseconds timeout) const {
-        const auto until = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < until) {
-            const auto status = Json::parse(call("GET", "/api/status").body, nullptr, false);
-            if (status.is_object() && status["programmes"].is_array() && !status["programmes"].empty() &&
-                status["programmes"][0].value("on_air", "") == source)
-                return true;
-            std::this_thread::sleep_for(50ms);
-        }
-        return false;
-    }
-    bool waitReady(std::chrono::milliseconds timeout) const {
-        const auto until = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < until) {
-            if (call("GET", "/api/status").status == 200) return true;
-            std::this_thread::sleep_for(50ms);
-        }
-        return false;
-    }
+/// The fault tests' API client: the admin's token.
+struct Api : ApiClient {
+    explicit Api(uint16_t apiPort) : ApiClient{apiPort, kAdmin} {}
 };
 
 }  // namespace
@@ -107,23 +80,32 @@ TEST(Faults, ADiskFullForTheDatabaseRefusesChangesWith503AndServesOnUntilThereIs
     };
     insideGateway("dd if=/dev/zero of=" + state.string() + "/fill bs=64k");  // until it stops: full
 
-    const std::string alert = R"({"status":"actual","targets":{"all":true}})";
-    const auto refused = api.call("POST", "/api/emergencies", alert);
-    EXPECT_EQ(refused.status, 503) << refused.body;
-    EXPECT_NE(refused.body.find("full"), std::string::npos) << refused.body;
-    EXPECT_EQ(Json::parse(api.call("GET", "/api/emergencies").body).size(), 0u) << "refused, yet on air";
-    const auto add = api.call("POST", "/api/stations",
-                              R"({"id":"st-new","programme":"national","address":"127.0.0.1:9","key":")" + b64(0x55) +
-                                  "\"}");
+    // Everything else is refused first...
+    const std::string station = R"({"id":"st-new","programme":"national","address":"127.0.0.1:9","key":")" + b64(0x55) +
+                                "\"}";
+    const auto add = api.call("POST", "/api/stations", station);
     EXPECT_EQ(add.status, 503) << add.body;
+    EXPECT_NE(add.body.find("full"), std::string::npos) << add.body;
     EXPECT_EQ(Json::parse(api.call("GET", "/api/stations").body).size(), 1u) << "refused, yet added";
     EXPECT_EQ(api.call("GET", "/api/status").status, 200) << "reads still work";
-
-    // Room again: the same request goes through.
-    ASSERT_EQ(insideGateway("rm " + state.string() + "/fill"), 0);
+    // ...while an emergency goes through on the space kept for it.
+    const std::string alert = R"({"status":"actual","targets":{"all":true}})";
     const auto accepted = api.call("POST", "/api/emergencies", alert);
     ASSERT_TRUE(accepted.status == 200 || accepted.status == 201) << accepted.body;
     EXPECT_EQ(Json::parse(accepted.body)["state"], "active") << accepted.body;
+    EXPECT_EQ(api.metric("loa_state_reserve_spent"), 1);
+    const auto again = api.call("POST", "/api/stations", station);
+    EXPECT_EQ(again.status, 503) << again.body;
+    EXPECT_NE(again.body.find("kept for emergencies is in use"), std::string::npos) << again.body;
+
+    // Room again: the reserve is restored and the same change goes through.
+    ASSERT_EQ(insideGateway("rm " + state.string() + "/fill"), 0);
+    loa::HttpResult added;
+    for (auto until = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(500ms))
+        if ((added = api.call("POST", "/api/stations", station)).status == 201) break;
+    EXPECT_EQ(added.status, 201) << added.body;
+    EXPECT_EQ(api.metric("loa_state_reserve_spent"), 0);
 
     ASSERT_EQ(listener->wait(20s), 0) << listener->errors();
     EXPECT_EQ(gateway.stop(), 0) << gateway.errors();

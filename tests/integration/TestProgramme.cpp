@@ -32,8 +32,9 @@ std::string b64(const std::vector<uint8_t>& key) {
 }
 
 std::string header(const std::string& id, uint16_t mediaPort) {
-    return "gateway:\n  id: " + id + "\n  state_dir: state-" + id +
-           "\n  media:\n    listen: 127.0.0.1:" + std::to_string(mediaPort) + "\n";
+    return "gateway:\n  id: " + id + "\n  state_dir: state-" + id + "\n  media_roots: [" +
+           (sourceDir() / "config/segments").string() + "]\n  media:\n    listen: 127.0.0.1:" +
+           std::to_string(mediaPort) + "\n";
 }
 
 /// An ingest section (live or upstream) with quick timeouts for tests.

@@ -3,6 +3,7 @@
 #include "FakeEmergencyOutput.hpp"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "TestData.hpp"
 #include "api/ApiHandler.hpp"
@@ -38,26 +39,34 @@ protected:
     EmergencyManager manager{store, output, settings};
     ApiHandler handler{
         *settings.api, manager, store,
-        ApiSources{[] {
-                       return Json{{"gateway", "gw"}};
-                   },
-                   [] { return Json::array(); }, [] { return std::string("loa_destinations 1\n"); },
-                   [](const std::string& id) -> std::optional<std::string> {
+        ApiSources{.status = [] { return Json{{"gateway", "gw"}}; },
+                   .stations = [] { return Json::array(); },
+                   .metrics = [] { return std::string("loa_destinations 1\n"); },
+                   .stationSdp = [](const std::string& id) -> std::optional<std::string> {
                        if (id == "a") return "v=0\r\n";
                        return std::nullopt;
                    },
-                   [] { return Json::array(); },
-                   [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
-                       return Json{{"station", id}, {"action", action}};
-                   },
-                   [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
-                       return Json{{"entry", id}, {"action", action}};
-                   },
-                   [](const Caller& c, const std::string& name, const std::string& body) {
-                       return Json{{"name", name}, {"bytes", body.size()}, {"by", c.name}};
-                   },
-                   [] { return Json::array(); },
-                   [](const Caller& c, const std::string& id) { return Json{{"rekeyed", id}, {"by", c.name}}; }}};
+                   .schedule = [] { return Json::array(); },
+                   .changeStation =
+                       [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
+                           return Json{{"station", id}, {"action", action}};
+                       },
+                   .changeScheduleEntry =
+                       [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
+                           return Json{{"entry", id}, {"action", action}};
+                       },
+                   .uploadSegment =
+                       [](const Caller& c, const std::string& name, const std::string& body, bool replace) {
+                           return Json{{"name", name}, {"bytes", body.size()}, {"by", c.name}, {"replace", replace}};
+                       },
+                   .segments = [] { return Json::array(); },
+                   .rekeyStation =
+                       [](const Caller& c, const std::string& id) { return Json{{"rekeyed", id}, {"by", c.name}}; }}};
+
+    static size_t count(const std::vector<AuditRecord>& log, const std::string& action) {
+        return static_cast<size_t>(
+            std::count_if(log.begin(), log.end(), [&](const auto& r) { return r.action == action; }));
+    }
 
     ApiResponse call(const std::string& method, const std::string& path, const std::string& token,
                      const std::string& body = "", const std::string& address = "10.0.0.1") {
@@ -74,7 +83,7 @@ protected:
 
 TEST_F(ApiHandlerTest, EachRoleMayDoWhatItsRoleAllows) {
     EXPECT_EQ(call("GET", "/api/status", "t-vera").status, 200);
-    EXPECT_EQ(call("GET", "/metrics", "t-vera").body, "loa_destinations 1\n");
+    EXPECT_EQ(call("GET", "/metrics", "t-vera").body.rfind("loa_destinations 1\n# HELP loa_api_refused_total", 0), 0u);
     const std::string test = R"({"status":"test","targets":{"all":true}})";
     EXPECT_EQ(call("POST", "/api/emergencies", "t-vera", test).status, 403);
     const auto created = call("POST", "/api/emergencies", "t-emma", test);
@@ -108,11 +117,77 @@ TEST_F(ApiHandlerTest, MissingForgedAndRepeatedBadTokensAreRefusedAndSlowedDown)
     EXPECT_EQ(call("GET", "/api/status", "guess").status, 401);
     EXPECT_EQ(call("GET", "/api/status", "").status, 401) << "no token: refused, but no guess";
     EXPECT_EQ(call("GET", "/api/status", "guess-again").status, 401);
-    // Five guesses from one address: it must wait, even with a good token now.
-    EXPECT_EQ(call("GET", "/api/status", "t-vera").status, 429);
+    // Five guesses from one address: the next guess from there is refused unread...
+    EXPECT_EQ(call("GET", "/api/status", "guess-3").status, 429);
+    // ...but a valid token from the same address is never slowed down by them.
+    EXPECT_EQ(call("GET", "/api/status", "t-vera").status, 200);
+    EXPECT_EQ(call("GET", "/api/status", "guess-4").status, 429);
     EXPECT_EQ(call("GET", "/api/status", "t-vera", "", "10.0.0.2").status, 200) << "other addresses are not slowed";
+    // One audit row for the address's first refusal; the rest are counted...
+    EXPECT_EQ(count(store.auditLog(50), "api.authenticate"), 1u);
+    const auto metrics = call("GET", "/metrics", "t-vera").body;
+    EXPECT_NE(metrics.find("loa_api_refused_total{reason=\"unknown token\"} 4"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("loa_api_refused_total{reason=\"too many failures\"} 2"), std::string::npos) << metrics;
+    // ...and summarised in one row a minute.
+    handler.summarizeRefusals(std::chrono::steady_clock::now() + std::chrono::seconds(61));
+    const auto log = store.auditLog(50);
+    ASSERT_EQ(count(log, "api.authenticate"), 2u);
+    EXPECT_EQ(log.front().subject, "summary");
+    EXPECT_EQ(Json::parse(log.front().detail)["10.0.0.1"]["unknown token"], 4) << log.front().detail;
+}
+
+TEST_F(ApiHandlerTest, AThousandRequestsWithoutATokenWriteOneRowAndASummary) {
+    for (int i = 0; i < 1000; ++i)
+        ASSERT_EQ(call("GET", "/api/stations", "", "", "10.0.0." + std::to_string(i % 3)).status, 401);
+    EXPECT_EQ(count(store.auditLog(2000), "api.authenticate"), 3u) << "one per address";
+    handler.summarizeRefusals(std::chrono::steady_clock::now() + std::chrono::seconds(61));
+    EXPECT_EQ(count(store.auditLog(2000), "api.authenticate"), 4u);
+    handler.summarizeRefusals(std::chrono::steady_clock::now() + std::chrono::seconds(200));
+    EXPECT_EQ(count(store.auditLog(2000), "api.authenticate"), 4u) << "nothing new, nothing written";
+}
+
+TEST_F(ApiHandlerTest, TheRouteTableDecidesFromTheHeadersBeforeAnyBodyIsRead) {
+    // Every route is in the table, once, with its roles.
+    std::set<std::string> seen;
+    for (const auto& r : handler.routes())
+        EXPECT_TRUE(seen.insert(r.method + " " + r.pattern).second) << r.pattern;
+    EXPECT_GE(seen.size(), 20u);
+    ApiRequest huge;
+    huge.method = "POST";
+    huge.path = "/api/stations";
+    huge.address = "10.0.0.9";
+    huge.contentLength = 32 << 20;  // declared, never sent: the answer needs none of it
+    auto refusal = [&](ApiRequest r) {
+        const auto d = handler.admit(r);
+        return std::holds_alternative<ApiResponse>(d) ? std::get<ApiResponse>(d).status : 0;
+    };
+    EXPECT_EQ(refusal(huge), 401) << "no token";
+    huge.authorization = "Bearer t-vera";
+    EXPECT_EQ(refusal(huge), 403) << "a viewer may not add stations";
+    huge.authorization = "Bearer t-ada";
+    EXPECT_EQ(refusal(huge), 413) << "longer than api.max_body_bytes";
+    huge.contentLength = 100;
+    EXPECT_EQ(refusal(huge), 0) << "admitted";
+    // A known path with another method, and unknown paths.
+    EXPECT_EQ(call("GET", "/api/cap", "t-ada").status, 405);
+    EXPECT_EQ(call("POST", "/api/status", "t-ada").status, 405);
+    EXPECT_EQ(call("GET", "/api/stations//sdp", "t-ada").status, 404) << "an id is never empty";
+    EXPECT_EQ(call("GET", "/api/stations/a/sdp/x", "t-ada").status, 404);
+    // A refused role is audited under the route's action, before anything is read or done.
+    EXPECT_EQ(call("POST", "/api/stations/a/remove", "t-emma").status, 403);
+    EXPECT_EQ(call("POST", "/api/stations/a/rekey", "t-vera").status, 403);
     const auto log = store.auditLog(10);
-    EXPECT_EQ(std::count_if(log.begin(), log.end(), [](const auto& r) { return r.action == "api.authenticate"; }), 7);
+    EXPECT_EQ(count(log, "station.remove"), 1u);
+    EXPECT_EQ(count(log, "station.rekey"), 1u);
+    EXPECT_EQ(Json::parse(call("POST", "/api/stations/a/rekey", "t-ada").body)["rekeyed"], "a");
+    EXPECT_EQ(Json::parse(call("POST", "/api/segments/news.wav", "t-ada", "x").body)["replace"], false);
+    ApiRequest replace;
+    replace.method = "POST";
+    replace.path = "/api/segments/news.wav";
+    replace.query = {{"replace", "1"}};
+    replace.authorization = "Bearer t-ada";
+    replace.body = "x";
+    EXPECT_EQ(Json::parse(handler.handle(replace).body)["replace"], true);
 }
 
 TEST_F(ApiHandlerTest, TheConsoleIsFoundFromTheRootAndLearnsWhoItsTokenIs) {

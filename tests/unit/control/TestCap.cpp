@@ -70,13 +70,52 @@ TEST(Cap, MalformedDocumentsAreRefusedWithTheirReason) {
         EXPECT_EQ(refusal([&] { parseCap(xml); }, &why), 400) << words;
         EXPECT_NE(why.find(words), std::string::npos) << why;
     }
-    // An external entity is never fetched or expanded.
-    const std::string xxe = "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" +
-                            replaced(alert, "<identifier>[^<]*", "<identifier>&x;");
-    try {
-        EXPECT_EQ(parseCap(xxe).identifier.find("root:"), std::string::npos);
-    } catch (const RequestError&) {
+}
+
+TEST(Cap, NoDocumentWithADoctypeOrEntitiesIsReadAtAll) {
+    const auto alert = sample("flood-alert.xml");
+    const std::string withHeadline = replaced(alert, "<headline>[^<]*", "<headline>A&ie;B");
+    std::string bomb = "<!DOCTYPE alert [<!ENTITY a \"" + std::string(1000, 'x') + "\">]>";
+    const std::string refs = [] {
+        std::string r;
+        for (int i = 0; i < 11000; ++i)
+            r += "&a;";
+        return r;
+    }();
+    const std::vector<std::string> documents = {
+        // An internal entity used to come back expanded in the headline.
+        "<?xml version=\"1.0\"?><!DOCTYPE alert [<!ENTITY ie \"INTERNAL-EXPANDED\">]>" + withHeadline,
+        // An external one (a local file).
+        "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" +
+            replaced(alert, "<identifier>[^<]*", "<identifier>&x;"),
+        // 11,000 references to one entity: over 10 MB expanded from a 40 KB document.
+        bomb + replaced(alert, "<headline>[^<]*", "<headline>" + refs),
+        // A DOCTYPE alone, without entities.
+        "<!DOCTYPE alert>" + alert,
+    };
+    for (const auto& xml : documents) {
+        std::string why;
+        EXPECT_EQ(refusal([&] { parseCap(xml); }, &why), 400);
+        EXPECT_NE(why.find("DOCTYPE"), std::string::npos) << why;
     }
+    // An undeclared entity reference is not well-formed XML.
+    EXPECT_EQ(refusal([&] { parseCap(withHeadline); }), 400);
+}
+
+TEST(Cap, DatesOutOfTheirRangesAreNotDates) {
+    for (const char* bad : {"2026-13-45T99:99:99+99:99", "2026-02-30T10:00:00+07:00", "2025-02-29T10:00:00+07:00",
+                            "2026-11-23T24:00:00+07:00", "2026-11-23T10:60:00+07:00", "2026-11-23T10:00:60+07:00",
+                            "2026-11-23T10:00:00+15:00", "2026-11-23T10:00:00+07:60", "2026-11-23 10:00:00+07:00",
+                            "2026-11-23T10:00:00", "2026-11-23T10:00:00+0700", "26-11-23T10:00:00+07:00",
+                            "2026-11-23T10:00:00+07:00junk", "1969-12-31T23:59:59+00:00", "2026-1-23T10:00:00+07:00"})
+        EXPECT_FALSE(parseCapTime(bad)) << bad;
+    EXPECT_TRUE(parseCapTime("2028-02-29T23:59:59-14:00"));
+    EXPECT_TRUE(parseCapTime("2026-11-23T10:00:00Z"));
+    std::string why;
+    EXPECT_EQ(refusal([&] { parseCap(replaced(sample("flood-alert.xml"), "<expires>[^<]*", "<expires>2026-13-45T99:99:99+99:99")); },
+                      &why),
+              400);
+    EXPECT_NE(why.find("<expires>"), std::string::npos) << why;
 }
 
 TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {

@@ -313,3 +313,18 @@ TEST(Settings, ThePacingWindowIsShorterThanTheShortestFrame) {
     }
     EXPECT_EQ(parseSettings(validYaml(), "/etc/loa/test.yaml").gateway.fanout.pacingMs, 15);
 }
+
+TEST(Settings, AStationIsNeverTheGatewayItselfAGroupABroadcastOrPortZero) {
+    const std::pair<std::string, std::string> bad[] = {
+        {"0.0.0.0:5004", "own media socket"},   {"127.0.0.5:5004", "own media socket"},
+        {"\"[::1]:5004\"", "own media socket"}, {"\"[::]:5004\"", "own media socket"},
+        {"239.0.0.1:40001", "multicast"},       {"255.255.255.255:40001", "broadcast"},
+        {"127.0.0.1:0", "port 0"},
+    };
+    for (const auto& [address, why] : bad)
+        expectError(replace(validYaml(), "address: 127.0.0.1:40001", "address: " + address), 18, "stations[0].address",
+                    why);
+    for (const char* id : {"..", ".", ".hidden", "-x"})
+        expectError(replace(validYaml(), "id: st-1", std::string("id: \"") + id + "\""), 16, "stations[0].id",
+                    "starting with a letter or digit");
+}

@@ -3,6 +3,9 @@
 #include "TestData.hpp"
 #include "common/Error.hpp"
 #include "state/StateStore.hpp"
+#include "srtp/StationKeys.hpp"
+
+#include <sys/stat.h>
 
 using namespace loa;
 
@@ -38,4 +41,21 @@ TEST(StateStore, AnUnwritablePlaceIsAClearError) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("/proc/loa-cannot-be-here/loa.db"), std::string::npos) << e.what();
     }
+}
+
+TEST(StateFiles, TheStateDirectoryDatabaseAndSecretArePrivateWhateverTheUmask) {
+    test::TempDir dir;
+    const mode_t old = ::umask(0);  // the loosest: every file would be world-writable
+    const auto state = dir.path() / "deeper" / "state";
+    loadOrCreateSecret(state / "secret");
+    { StateStore store(state / "loa.db"); }
+    ::umask(old);
+    const auto mode = [](const std::filesystem::path& p) {
+        struct stat st {};
+        EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+        return st.st_mode & 0777;
+    };
+    EXPECT_EQ(mode(state), 0700u);
+    EXPECT_EQ(mode(state / "secret"), 0600u);
+    EXPECT_EQ(mode(state / "loa.db"), 0600u);
 }
