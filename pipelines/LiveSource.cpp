@@ -8,7 +8,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "live";
+constexpr std::string_view kLiveSourceTag = "live";
 constexpr double kNsPerSample = 1e9 / 48000.0;
 /// Window of the smallest-offset estimate: two of these are kept.
 constexpr auto kOffsetWindow = std::chrono::seconds(1);
@@ -156,7 +156,7 @@ void LiveSource::prepare(TimePoint tick) {
         double late = nsSince(tick) - nsSince(*idealTick());  // > 0: this frame is overdue
         if (!playing_ && late >= -frameNs / 2) playing_ = true;
         if (playing_ && std::abs(late) > kResyncNs) {
-            LOA_LOG(warn, kTag) << id() << ": " << static_cast<int64_t>(late / 1e6)
+            LOA_LOG(warn, kLiveSourceTag) << id() << ": " << static_cast<int64_t>(late / 1e6)
                                 << " ms off the feed's clock; starting afresh";
             ++counters_.restarts;
             resetStream();
@@ -205,12 +205,12 @@ void LiveSource::updateAvailability(TimePoint tick) {
         if (!reason.empty()) {
             ok_ = false;
             ++counters_.yields;
-            LOA_LOG(warn, kTag) << id() << ": yields: " << reason;
+            LOA_LOG(warn, kLiveSourceTag) << id() << ": yields: " << reason;
         }
     } else if (playing_ && (goodNs_ >= int64_t{settings_.returnMs} * 1'000'000 || urgent())) {
         ok_ = true;
         ++counters_.returns;
-        LOA_LOG(info, kTag) << id() << ": available (" << settings_.returnMs << " ms of audio received)";
+        LOA_LOG(info, kLiveSourceTag) << id() << ": available (" << settings_.returnMs << " ms of audio received)";
     }
 }
 

@@ -12,7 +12,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "playlist";
+constexpr std::string_view kPlaylistSourceTag = "playlist";
 constexpr int kSampleRate = 48000;
 constexpr int kRingSeconds = 2;
 }  // namespace
@@ -63,7 +63,7 @@ void PlaylistSource::run() {
         const auto* file = nextFile();
         if (!file) {
             finished_ = true;
-            LOA_LOG(info, kTag) << programmeId_ << ": playlist finished";
+            LOA_LOG(info, kPlaylistSourceTag) << programmeId_ << ": playlist finished";
             return;
         }
         if (decodeFile(*file)) {
@@ -90,14 +90,14 @@ bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
         g_object_set(pipeline.element("src"), "location", file.c_str(), nullptr);
         auto* sink = GST_APP_SINK(pipeline.element("sink"));
         pipeline.play();
-        LOA_LOG(debug, kTag) << programmeId_ << ": playing " << file.string();
+        LOA_LOG(debug, kPlaylistSourceTag) << programmeId_ << ": playing " << file.string();
 
         while (running_) {
             gst::SamplePtr sample(gst_app_sink_try_pull_sample(sink, 100 * GST_MSECOND));
             if (!sample) {
                 if (gst_app_sink_is_eos(sink)) return true;
                 if (auto error = pipeline.takeError(); !error.empty()) {
-                    LOA_LOG(warn, kTag) << programmeId_ << ": cannot decode " << file.string() << ": " << error;
+                    LOA_LOG(warn, kPlaylistSourceTag) << programmeId_ << ": cannot decode " << file.string() << ": " << error;
                     return false;
                 }
                 continue;
@@ -115,7 +115,7 @@ bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
         }
         return true;
     } catch (const std::exception& e) {
-        LOA_LOG(warn, kTag) << programmeId_ << ": cannot play " << file.string() << ": " << e.what();
+        LOA_LOG(warn, kPlaylistSourceTag) << programmeId_ << ": cannot play " << file.string() << ": " << e.what();
         return false;
     }
 }

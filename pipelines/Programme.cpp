@@ -8,7 +8,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "programme";
+constexpr std::string_view kProgrammeTag = "programme";
 
 std::vector<ScheduleEntry> entriesOf(const std::string& programme, const std::vector<ScheduleEntry>& schedule) {
     std::vector<ScheduleEntry> mine;
@@ -133,13 +133,13 @@ void Programme::tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time
         // A broken encoder is rebuilt (at most once a second); the stations' streams stay
         // continuous because their headers come from the fan-out, not from the encoder.
         if (now < encoderRetry_) return;
-        LOA_LOG(error, kTag) << settings_.id << ": encoder failed (" << encoder_->error() << "); restarting it";
+        LOA_LOG(error, kProgrammeTag) << settings_.id << ": encoder failed (" << encoder_->error() << "); restarting it";
         encoderRetry_ = now + std::chrono::seconds(1);
         ++encoderRestarts_;
         try {
             encoder_ = std::make_unique<OpusRtpEncoder>(settings_);
         } catch (const std::exception& e) {
-            LOA_LOG(error, kTag) << settings_.id << ": cannot restart encoder: " << e.what();
+            LOA_LOG(error, kProgrammeTag) << settings_.id << ": cannot restart encoder: " << e.what();
             return;
         }
     }

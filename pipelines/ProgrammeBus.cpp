@@ -8,7 +8,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "bus";
+constexpr std::string_view kProgrammeBusTag = "bus";
 
 /// Equal-power fade curve: sin(g·π/2) rises as cos falls.
 float shaped(float g) {
@@ -95,7 +95,7 @@ PriorityLevel ProgrammeBus::mix(std::span<float> out, BusSource::TimePoint tick)
             ++counters_.preemptions;
             reason = "preempts " + onAir_->id() + " (" + std::string(toString(onAir_->level())) + ")";
         }
-        LOA_LOG(info, kTag) << programmeId_ << ": on air: " << (next ? next->id() : "nothing") << " ("
+        LOA_LOG(info, kProgrammeBusTag) << programmeId_ << ": on air: " << (next ? next->id() : "nothing") << " ("
                             << (next ? toString(next->level()) : "-") << "): " << reason;
         onAir_ = next;
     }

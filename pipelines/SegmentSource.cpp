@@ -9,7 +9,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "schedule";
+constexpr std::string_view kSegmentSourceTag = "schedule";
 
 std::string localTime(std::chrono::system_clock::time_point t) {
     const time_t tt = std::chrono::system_clock::to_time_t(t);
@@ -45,13 +45,13 @@ ScheduledSource::ScheduledSource(const std::string& programmeId, const ScheduleE
       wall_(std::move(wall)) {
     next_ = nextOccurrence(entry_, wall_() - kLateLimit);
     if (next_) {
-        LOA_LOG(info, kTag) << programmeId_ << ": " << entry_.id << " next at " << localTime(*next_);
+        LOA_LOG(info, kSegmentSourceTag) << programmeId_ << ": " << entry_.id << " next at " << localTime(*next_);
     }
 }
 
 void ScheduledSource::prepare(TimePoint) {
     if (current_ && playing_ && current_->finished()) {
-        LOA_LOG(info, kTag) << programmeId_ << ": " << entry_.id << " finished";
+        LOA_LOG(info, kSegmentSourceTag) << programmeId_ << ": " << entry_.id << " finished";
         current_.reset();
         playing_ = false;
         ++runs_;
@@ -59,14 +59,14 @@ void ScheduledSource::prepare(TimePoint) {
     const auto now = wall_();
     if (current_ && !playing_ && next_ && now >= *next_) {
         playing_ = true;  // decoded ahead since the preroll: its audio starts with this frame
-        LOA_LOG(info, kTag) << programmeId_ << ": " << entry_.id << " starts ("
+        LOA_LOG(info, kSegmentSourceTag) << programmeId_ << ": " << entry_.id << " starts ("
                             << (entry_.priority == SchedulePriority::bulletin ? "priority bulletin" : "normal") << ")";
         next_ = nextOccurrence(entry_, *next_);
         return;
     }
     if (!next_ || current_ || now + kPreroll < *next_) return;
     if (now - *next_ > kLateLimit) {
-        LOA_LOG(warn, kTag) << programmeId_ << ": " << entry_.id << " missed its start at " << localTime(*next_);
+        LOA_LOG(warn, kSegmentSourceTag) << programmeId_ << ": " << entry_.id << " missed its start at " << localTime(*next_);
         next_ = nextOccurrence(entry_, now);
         return;
     }

@@ -15,7 +15,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "station";
+constexpr std::string_view kStationReceiverTag = "station";
 using Clock = std::chrono::steady_clock;
 /// With nothing received for this long, playout pauses instead of concealing forever.
 constexpr auto kIdleStop = std::chrono::milliseconds(500);
@@ -87,7 +87,7 @@ StationReceiver::StationReceiver(const StationStream& stream, int jitterMs, Sink
             const auto now = std::chrono::system_clock::now();
             nextReport_ += std::chrono::duration_cast<Clock::duration>(
                 std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds(1)) - now);
-            LOA_LOG(warn, kTag) << "no state directory (--state): report indexes follow the clock only, which must "
+            LOA_LOG(warn, kStationReceiverTag) << "no state directory (--state): report indexes follow the clock only, which must "
                                    "not go back across restarts";
         }
         nextReportIndex_ = std::max<uint32_t>(nextReportIndex_, 1);
@@ -219,10 +219,10 @@ void StationReceiver::handlePacket(std::span<uint8_t> packet, Clock::time_point 
                                                    id, status});
                 }
                 if (!id.empty()) {
-                    LOA_LOG(warn, kTag) << "emergency " << id << " [" << (status == "actual" ? "ACTUAL" : status)
+                    LOA_LOG(warn, kStationReceiverTag) << "emergency " << id << " [" << (status == "actual" ? "ACTUAL" : status)
                                         << "] on air";
                 } else {
-                    LOA_LOG(info, kTag) << "emergency " << stats_.alertId << " over";
+                    LOA_LOG(info, kStationReceiverTag) << "emergency " << stats_.alertId << " over";
                 }
                 stats_.alertId = id;
                 stats_.alertStatus = status;

@@ -11,7 +11,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "api";
+constexpr std::string_view kApiHandlerTag = "api";
 using Json = nlohmann::json;
 
 ApiResponse json(int status, const Json& body) {
@@ -240,7 +240,7 @@ void ApiHandler::refused(const ApiRequest& request, const std::string& reason) {
     if (!first) return;
     store_.audit({0, 0, "-", "-", request.address, "api.authenticate", request.method + " " + request.path, "refused",
                   Json{{"reason", reason}}.dump()});
-    LOA_LOG(warn, kTag) << request.method << " " << request.path << " from " << request.address << ": refused ("
+    LOA_LOG(warn, kApiHandlerTag) << request.method << " " << request.path << " from " << request.address << ": refused ("
                         << reason << "; more from this address within a minute are summarised)";
 }
 
@@ -264,9 +264,9 @@ void ApiHandler::summarizeRefusals(std::chrono::steady_clock::time_point now) {
     try {
         store_.audit({0, 0, "-", "-", "-", "api.authenticate", "summary", "refused", Json(pending).dump()});
     } catch (const StorageError& e) {
-        LOA_LOG(error, kTag) << "cannot write the refusals' summary: " << e.what();
+        LOA_LOG(error, kApiHandlerTag) << "cannot write the refusals' summary: " << e.what();
     }
-    LOA_LOG(warn, kTag) << total << " more requests without a valid token refused in the last minute, from "
+    LOA_LOG(warn, kApiHandlerTag) << total << " more requests without a valid token refused in the last minute, from "
                         << pending.size() << " address(es) (see the audit log)";
 }
 
@@ -371,12 +371,12 @@ ApiResponse ApiHandler::dispatch(const ApiRequest& request, const ApiAdmission& 
         return error(e.status(), e.what());
     } catch (const StorageError& e) {
         // Nothing is done that is not recorded first: refused, and the operator can retry.
-        LOA_LOG(error, kTag) << request.method << " " << request.path << ": " << e.what();
+        LOA_LOG(error, kApiHandlerTag) << request.method << " " << request.path << ": " << e.what();
         return error(503, std::string(e.what()) + "; nothing was changed, try again when it can be written");
     } catch (const std::logic_error& e) {  // std::stoul and friends on a bad query value
         return error(400, std::string("bad query value: ") + e.what());
     } catch (const std::exception& e) {
-        LOA_LOG(error, kTag) << request.method << " " << request.path << ": " << e.what();
+        LOA_LOG(error, kApiHandlerTag) << request.method << " " << request.path << ": " << e.what();
         return error(500, e.what());
     }
 }

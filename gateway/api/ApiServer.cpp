@@ -10,7 +10,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "api";
+constexpr std::string_view kApiServerTag = "api";
 
 /// One HTTP transaction: the request as it arrives, then the answer waiting to be written.
 struct Session {
@@ -189,9 +189,9 @@ void logFromLws(int level, const char* line) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
         text.pop_back();
     if (level & LLL_ERR) {
-        LOA_LOG(error, kTag) << text;
+        LOA_LOG(error, kApiServerTag) << text;
     } else {
-        LOA_LOG(debug, kTag) << text;
+        LOA_LOG(debug, kApiServerTag) << text;
     }
 }
 }  // namespace
@@ -260,7 +260,7 @@ void ApiServer::start() {
         while (running_)
             lws_service(context_, 0);
     });
-    LOA_LOG(info, kTag) << "control API on " << iface_;
+    LOA_LOG(info, kApiServerTag) << "control API on " << iface_;
 }
 
 void ApiServer::stop() {

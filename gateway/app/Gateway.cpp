@@ -23,7 +23,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "gateway";
+constexpr std::string_view kGatewayTag = "gateway";
 using Clock = std::chrono::steady_clock;
 /// Later than this behind the frame clock, the gateway stops catching up and resynchronises.
 constexpr auto kResyncAfter = std::chrono::milliseconds(200);
@@ -229,7 +229,7 @@ Gateway::Gateway(Settings settings)
         socket.setBufferSizes(1 << 20, 64 << 10);
         engine_.add(destinationFor(g, socket.fd()));
     }
-    LOA_LOG(info, kTag) << "gateway " << settings_.gateway.id << ": " << programmes_.size() << " programme(s), "
+    LOA_LOG(info, kGatewayTag) << "gateway " << settings_.gateway.id << ": " << programmes_.size() << " programme(s), "
                         << settings_.stations.size() << " station(s), " << settings_.multicastGroups.size()
                         << " multicast group(s), " << engine_.workerCount() << " fan-out worker(s), media on "
                         << socket_.localAddress().toString() << ", " << libSrtpVersion()
@@ -727,18 +727,59 @@ std::string Gateway::applyStations(const Settings& next) {
            std::to_string(removed) + " removed";
 }
 
+std::string Gateway::applyStation(const std::string& id, const StationSettings* now) {
+    const StationSettings* before = settings_.findStation(id);
+    const bool replace = !before || !now || !sameStation(*before, *now);
+    // Everything that may fail first (key derivation): nothing changes unless all can.
+    std::unique_ptr<Destination> destination;
+    std::vector<RegisteredStation> registering;
+    if (now && replace) {
+        destination = destinationFor(*now);
+        registering.push_back(
+            {now->id, deriveStationSsrc(secret_, now->id), now->profile, stationKeyMaterial(*now, secret_)});
+    }
+    const std::string summary = std::string(!before ? "1 station(s) added, 0 changed, 0 removed"
+                                            : now   ? "0 station(s) added, 1 changed, 0 removed"
+                                                    : "0 station(s) added, 0 changed, 1 removed");
+    emergencies_->updateStation(id, now);
+    {
+        std::lock_guard lock(slotsMutex_);  // emergencies and the API read the stations
+        auto& list = settings_.stations;
+        const auto it = std::find_if(list.begin(), list.end(), [&](const auto& s) { return s.id == id; });
+        if (!now) {
+            if (it != list.end()) list.erase(it);
+        } else if (it == list.end()) {
+            list.push_back(*now);
+        } else {
+            *it = *now;
+        }
+    }
+    if (!replace) return summary;
+    registry_->update(registering, now ? std::vector<std::string>{} : std::vector<std::string>{id});
+    if (before) engine_.remove(id);
+    if (destination) {
+        engine_.add(std::move(destination));
+        // An emergency may have started meanwhile: it follows what it hears now.
+        std::lock_guard lock(slotsMutex_);
+        if (const auto* st = settings_.findStation(id)) engine_.follow(id, programmeFor(*st));
+    }
+    return summary;
+}
+
 namespace {
 /// `items` with the runtime changes laid over them in order: removed, or replaced by (or added
 /// as) the parsed definition. One that no longer parses against the config is skipped, said.
 template <class T, class Parse>
 std::vector<T> overlaid(std::vector<T> items, const std::vector<StateStore::Change>& changes, Parse parse) {
+    // (parse may borrow `items` while it runs, and gives them back.)
     for (const auto& change : changes) {
         std::erase_if(items, [&](const T& x) { return x.id == change.id; });
         if (change.removed) continue;
         try {
-            items.push_back(parse(change.definition, items));
+            auto item = parse(change.definition, items);
+            items.push_back(std::move(item));
         } catch (const std::exception& e) {
-            LOA_LOG(warn, kTag) << "the runtime change of " << change.id << " no longer applies: " << e.what();
+            LOA_LOG(warn, kGatewayTag) << "the runtime change of " << change.id << " no longer applies: " << e.what();
         }
     }
     return items;
@@ -747,14 +788,22 @@ std::vector<T> overlaid(std::vector<T> items, const std::vector<StateStore::Chan
 
 Settings Gateway::withRuntimeChanges(Settings settings) {
     using Kind = StateStore::ChangeKind;
+    // One context for every change, the current stations lent to it for each (a copy of the
+    // whole config per change made a restart quadratic in stations times changes).
+    Settings context = settings;
+    context.stations.clear();
     settings.stations = overlaid(settings.stations, store_->changes(Kind::station),
-                                 [&](const std::string& definition, const std::vector<StationSettings>& current) {
-                                     Settings context = settings;
-                                     context.stations = current;
+                                 [&](const std::string& definition, std::vector<StationSettings>& current) {
+                                     std::swap(context.stations, current);
+                                     struct GiveBack {
+                                         std::vector<StationSettings>& a;
+                                         std::vector<StationSettings>& b;
+                                         ~GiveBack() { std::swap(a, b); }
+                                     } giveBack{context.stations, current};
                                      return parseStation(definition, context, "runtime station change");
                                  });
     settings.schedule = overlaid(settings.schedule, store_->changes(Kind::scheduleEntry),
-                                 [&](const std::string& definition, const std::vector<ScheduleEntry>&) {
+                                 [&](const std::string& definition, std::vector<ScheduleEntry>&) {
                                      return parseScheduleEntry(definition, settings, "runtime schedule change");
                                  });
     return withKeyEpochs(std::move(settings));
@@ -784,7 +833,7 @@ nlohmann::json Gateway::rekeyStation(const Caller& caller, const std::string& id
     const StationSettings station = *it;
     const std::string summary = apply(next);
     audit(caller, "station.rekey", id, "ok", {{"key_epoch", station.keyEpoch}});
-    LOA_LOG(warn, kTag) << "station " << id << " has a new key (epoch " << station.keyEpoch << ") from "
+    LOA_LOG(warn, kGatewayTag) << "station " << id << " has a new key (epoch " << station.keyEpoch << ") from "
                         << caller.name << ": give it its new SDP; " << summary;
     events_.publish({{"type", "station"}, {"id", id}, {"event", "rekeyed"}});
     StationStream stream;
@@ -840,7 +889,7 @@ nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& n
     std::filesystem::rename(partial, file, ec);
     if (ec) throw StorageError("cannot store " + file.string() + ": " + ec.message());
     audit(caller, "segment.upload", name, "ok", {{"bytes", body.size()}, {"replaced", existed}});
-    LOA_LOG(info, kTag) << "segment " << name << (existed ? " replaced" : " uploaded") << " by " << caller.name << " ("
+    LOA_LOG(info, kGatewayTag) << "segment " << name << (existed ? " replaced" : " uploaded") << " by " << caller.name << " ("
                         << body.size() << " bytes)";
     return {{"name", name}, {"path", file.string()}, {"bytes", body.size()}, {"replaced", existed}};
 }
@@ -869,32 +918,47 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
         record("refused", why);
         throw RequestError(status, why);
     };
-    Settings next = settings_;
-    const auto edit = [&](auto& list, auto parse) {
-        const bool exists = std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.id == id; });
+    const auto check = [&](bool exists) {
         if (action == "remove" && !exists) refuse(404, "no " + what + " '" + id + "'");
         if (action == "add" && exists) refuse(409, what + " '" + id + "' exists; change it instead");
         if (action == "change" && !exists) refuse(404, "no " + what + " '" + id + "'");
-        std::erase_if(list, [&](const auto& x) { return x.id == id; });
-        if (action == "remove") return;
+    };
+    const auto parsed = [&](auto parse) {
         try {
             auto item = parse();
             if (item.id != id) refuse(400, "the body's id '" + item.id + "' is not '" + id + "'");
-            list.push_back(std::move(item));
+            return item;
         } catch (const ConfigError& e) {
             refuse(400, e.what());
         }
+        throw RequestError(400, "unreachable");
     };
+    std::string summary;
     if (station) {
-        edit(next.stations, [&] { return parseStation(body, settings_, "request"); });
+        // One station: checked against the others, saved, then applied alone (no copy of the
+        // whole station list: a gateway of 10,000 stations adds one as fast as one of ten).
+        check(settings_.findStation(id) != nullptr);
+        std::optional<StationSettings> item;
+        if (action != "remove") {
+            item = parsed([&] { return parseStation(body, settings_, "request"); });
+            const auto epochs = store_->keyEpochs();
+            if (const auto e = epochs.find(id); e != epochs.end()) item->keyEpoch = e->second;
+        }
+        store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
+                           StateStore::nowMs());  // durable before it is done
+        summary = applyStation(id, item ? &*item : nullptr);
     } else {
-        edit(next.schedule, [&] { return parseScheduleEntry(body, settings_, "request"); });
+        Settings next = settings_;
+        auto& list = next.schedule;
+        check(std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.id == id; }));
+        std::erase_if(list, [&](const auto& x) { return x.id == id; });
+        if (action != "remove") list.push_back(parsed([&] { return parseScheduleEntry(body, settings_, "request"); }));
+        store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
+                           StateStore::nowMs());  // durable before it is done
+        summary = apply(withKeyEpochs(std::move(next)));
     }
-    store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
-                       StateStore::nowMs());  // durable before it is done
-    const std::string summary = apply(withKeyEpochs(std::move(next)));
     record("ok", summary);
-    LOA_LOG(info, kTag) << what << " " << id << " " << action << " by " << caller.name << ": " << summary;
+    LOA_LOG(info, kGatewayTag) << what << " " << id << " " << action << " by " << caller.name << ": " << summary;
     events_.publish({{"type", station ? "station" : "schedule"},
                      {"id", id},
                      {"event", action == "remove" ? "removed"
@@ -963,10 +1027,10 @@ void Gateway::keepState() {
     try {
         const int64_t day = 86400000;
         if (const auto n = store_->pruneAudit(StateStore::nowMs() - g.auditRetentionDays * day, g.auditMaxRows)) {
-            LOA_LOG(info, kTag) << "deleted " << n << " audit entries past their retention";
+            LOA_LOG(info, kGatewayTag) << "deleted " << n << " audit entries past their retention";
         }
     } catch (const StorageError& e) {
-        LOA_LOG(warn, kTag) << "cannot prune the audit log: " << e.what();
+        LOA_LOG(warn, kGatewayTag) << "cannot prune the audit log: " << e.what();
     }
     emergencies_->pruneCapAudio(std::chrono::hours(24) * g.capAudioRetentionDays);
 }
@@ -992,7 +1056,7 @@ void Gateway::maintain() {
         it->second = online;
         if (fresh && !online) continue;  // never heard: not news
         events_.publish({{"type", "station"}, {"id", id}, {"event", online ? "online" : "offline"}});
-        LOA_LOG(info, kTag) << "station " << id << " is " << (online ? "online" : "offline");
+        LOA_LOG(info, kGatewayTag) << "station " << id << " is " << (online ? "online" : "offline");
     }
     stationsOnline_ = static_cast<size_t>(std::count_if(online_.begin(), online_.end(), [](const auto& kv) {
         return kv.second;
@@ -1017,13 +1081,13 @@ void Gateway::maintain() {
                                             "no packets from the parent for " + std::to_string(kRelayHoldS) + " s");
             }
         } catch (const std::exception& e) {
-            LOA_LOG(error, kTag) << programmeSettings_[k].id << ": a parent's alert could not be relayed: " << e.what();
+            LOA_LOG(error, kGatewayTag) << programmeSettings_[k].id << ": a parent's alert could not be relayed: " << e.what();
         }
     }
     try {
         emergencies_->tick();
     } catch (const std::exception& e) {
-        LOA_LOG(error, kTag) << "emergency upkeep failed: " << e.what();
+        LOA_LOG(error, kGatewayTag) << "emergency upkeep failed: " << e.what();
     }
 }
 
@@ -1032,7 +1096,7 @@ void Gateway::mediaLoop() {
     // real-time too (at their priority), or frames would reach them late on a busy machine.
     if (const int priority = settings_.gateway.fanout.realtimePriority; priority > 0) {
         if (const auto error = makeThisThreadRealtime(priority); !error.empty()) {
-            LOA_LOG(warn, kTag) << "media thread: no real-time priority " << priority << " (" << error << ")";
+            LOA_LOG(warn, kGatewayTag) << "media thread: no real-time priority " << priority << " (" << error << ")";
         }
     }
     std::vector<Clock::time_point> deadlines(programmes_.size(), Clock::now());
@@ -1054,7 +1118,7 @@ void Gateway::mediaLoop() {
         auto& programme = *programmes_[i];
         if (Clock::now() - deadlines[i] > kResyncAfter) {
             ++resyncs_;
-            LOA_LOG(warn, kTag)
+            LOA_LOG(warn, kGatewayTag)
                 << programme.settings().id << ": frame clock fell "
                 << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
                 << " ms behind; resynchronised";
@@ -1114,22 +1178,22 @@ void Gateway::relayLoop() {
                 emergencies_->parentStopped(programme.id, "the parent's stream carries no alert now");
             }
         } catch (const std::exception& e) {
-            LOA_LOG(error, kTag) << programme.id << ": a parent's alert could not be relayed: " << e.what();
+            LOA_LOG(error, kGatewayTag) << programme.id << ": a parent's alert could not be relayed: " << e.what();
         }
     }
 }
 
 void Gateway::logSummary() {
     for (const auto& p : programmes_) {
-        LOA_LOG(info, kTag) << "programme " << p->summary();
+        LOA_LOG(info, kGatewayTag) << "programme " << p->summary();
     }
     const auto t = engine_.totals();
-    LOA_LOG(info, kTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, " << t.bytes
+    LOA_LOG(info, kGatewayTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, " << t.bytes
                         << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock << " would-block, "
                         << t.lateFrames << " late frames, " << t.droppedFrames << " dropped frames, " << resyncs_
                         << " clock resyncs";
     const auto r = registry_->counters();
-    LOA_LOG(info, kTag) << "media port: " << r.reports << " station reports, refused " << r.authFailures
+    LOA_LOG(info, kGatewayTag) << "media port: " << r.reports << " station reports, refused " << r.authFailures
                         << " unauthentic, " << r.replays << " replayed, " << r.stale << " from before a restart, "
                         << r.ahead << " beyond their floor, " << r.unknown << " of unknown SSRC, " << r.malformed
                         << " malformed, " << socket_.oversized() << " oversized"
@@ -1146,7 +1210,7 @@ void Gateway::logSummary() {
                                : 0;
         lastWorkerPackets_[w] = packets;
         using Ms = std::chrono::duration<double, std::milli>;
-        LOA_LOG(info, kTag) << "fan-out worker " << w << ": " << stats.destinations.load() << " destinations, "
+        LOA_LOG(info, kGatewayTag) << "fan-out worker " << w << ": " << stats.destinations.load() << " destinations, "
                             << static_cast<uint64_t>(pps) << " packets/s, " << stats.lateFrames.load()
                             << " late frames, spread p50 " << Ms(spread.quantile(0.5)).count() << " ms, p99 "
                             << Ms(spread.quantile(0.99)).count() << " ms, max " << Ms(spread.max()).count() << " ms";

@@ -115,6 +115,9 @@ private:
     /// Stations, then the schedule, as `next` has them (between two frames, no gap for others).
     std::string apply(const Settings& next);
     std::string applyStations(const Settings& next);
+    /// One station added, changed (`now`) or removed (null) over the API: the same as
+    /// applyStations, in work proportional to the one station (stationsMutex_ held).
+    std::string applyStation(const std::string& id, const StationSettings* now);
     /// The config with the runtime changes saved in the state database laid over it.
     Settings withRuntimeChanges(Settings settings);
     /// The stations with their key epochs from the state database.

@@ -26,7 +26,7 @@
 #include "state/StateStore.hpp"
 
 namespace {
-constexpr std::string_view kTag = "main";
+constexpr std::string_view kMainTag = "main";
 
 constexpr const char* kUsage = R"(usage:
   loa-gateway --config FILE [--state-dir DIR] [--log-level LEVEL]
@@ -211,7 +211,7 @@ int run(const Options& o) {
     loa::Gateway gateway(std::move(settings));
     gateway.start();
     loa::systemd::notify("READY=1\nSTATUS=serving");
-    LOA_LOG(info, kTag) << "serving";
+    LOA_LOG(info, kMainTag) << "serving";
 
     const auto watchdog = loa::systemd::watchdogInterval();
     // Four times a second the meters go out; once a second (and at least twice per watchdog
@@ -243,14 +243,14 @@ int run(const Options& o) {
             loa::systemd::notify("RELOADING=1");
             try {
                 auto next = load(o);
-                LOA_LOG(info, kTag) << "reloaded " << o.config << ": " << gateway.reload(next);
+                LOA_LOG(info, kMainTag) << "reloaded " << o.config << ": " << gateway.reload(next);
             } catch (const std::exception& e) {
-                LOA_LOG(error, kTag) << "reload refused, still running on the previous config: " << e.what();
+                LOA_LOG(error, kMainTag) << "reload refused, still running on the previous config: " << e.what();
             }
             loa::systemd::notify("READY=1");
             continue;
         }
-        LOA_LOG(info, kTag) << "stopping on " << strsignal(static_cast<int>(si.ssi_signo));
+        LOA_LOG(info, kMainTag) << "stopping on " << strsignal(static_cast<int>(si.ssi_signo));
         loa::systemd::notify("STOPPING=1");
         break;
     }

@@ -15,7 +15,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "emergency";
+constexpr std::string_view kEmergencyManagerTag = "emergency";
 using Json = nlohmann::json;
 
 const Caller kGateway{"gateway", ApiRole::admin, ""};
@@ -87,15 +87,43 @@ void EmergencyManager::updateSettings(const Settings& settings) {
     std::unordered_map<std::string_view, const StationSettings*> before;
     for (const auto& s : settings_.stations)
         before.emplace(s.id, &s);
-    std::vector<const StationSettings*> joining;
-    for (const auto& s : settings.stations) {
-        const auto it = before.find(s.id);
-        if (it == before.end() || it->second->area != s.area || it->second->groups != s.groups ||
-            it->second->acceptsTests != s.acceptsTests)
-            joining.push_back(&s);
+    std::vector<size_t> joining;
+    for (size_t i = 0; i < settings.stations.size(); ++i) {
+        const auto it = before.find(settings.stations[i].id);
+        if (it == before.end() || targetedDifferently(*it->second, settings.stations[i])) joining.push_back(i);
     }
     settings_ = settings;
-    if (joining.empty()) return;
+    std::vector<const StationSettings*> stations;
+    for (const size_t i : joining)
+        stations.push_back(&settings_.stations[i]);
+    joinActive(stations);
+}
+
+bool EmergencyManager::targetedDifferently(const StationSettings& a, const StationSettings& b) {
+    return a.area != b.area || a.groups != b.groups || a.acceptsTests != b.acceptsTests;
+}
+
+void EmergencyManager::updateStation(const std::string& id, const StationSettings* now) {
+    std::lock_guard lock(mutex_);
+    auto& list = settings_.stations;
+    const auto it = std::find_if(list.begin(), list.end(), [&](const auto& s) { return s.id == id; });
+    const bool joins = now && (it == list.end() || targetedDifferently(*it, *now));
+    if (!now) {
+        if (it != list.end()) list.erase(it);
+        return;
+    }
+    const StationSettings* station = nullptr;
+    if (it == list.end()) {
+        station = &list.emplace_back(*now);
+    } else {
+        *it = *now;
+        station = &*it;
+    }
+    if (joins) joinActive({station});
+}
+
+void EmergencyManager::joinActive(const std::vector<const StationSettings*>& stations) {
+    if (stations.empty()) return;
     for (auto& r : store_.emergencies(true)) {
         if (r.state != "active") continue;
         const Json request = Json::parse(r.request, nullptr, false);
@@ -103,7 +131,7 @@ void EmergencyManager::updateSettings(const Settings& settings) {
         auto listed = stationsOf(r);
         const std::unordered_set<std::string> already(listed.begin(), listed.end());
         std::vector<std::string> joined;
-        for (const auto* s : joining) {
+        for (const auto* s : stations) {
             if (!already.count(s->id) && named(request["targets"], *s) && accepts(*s, r.status))
                 joined.push_back(s->id);
         }
@@ -113,7 +141,7 @@ void EmergencyManager::updateSettings(const Settings& settings) {
         try {
             store_.putEmergency(r);  // on disk before it is on air for them
         } catch (const std::exception& e) {
-            LOA_LOG(error, kTag) << r.id << ": " << joined.size() << " station(s) joining its targets not saved: "
+            LOA_LOG(error, kEmergencyManagerTag) << r.id << ": " << joined.size() << " station(s) joining its targets not saved: "
                                  << e.what();
             continue;
         }
@@ -133,7 +161,7 @@ void EmergencyManager::audit(const Caller& caller, const std::string& action, co
     // An actual emergency is a warning in the log, so it stands out from tests and exercises.
     const auto level = r.status == "actual" ? log::Level::warn : log::Level::info;
     if (log::enabled(level))
-        log::Line(level, kTag) << action << " " << r.id << " [" << (r.status == "actual" ? "ACTUAL" : r.status)
+        log::Line(level, kEmergencyManagerTag) << action << " " << r.id << " [" << (r.status == "actual" ? "ACTUAL" : r.status)
                                << "] by " << caller.name << ": " << outcome
                                << (detail.empty() ? "" : " (" + detail + ")") << "; " << r.state;
 }
@@ -142,7 +170,7 @@ void EmergencyManager::refuse(const Caller& caller, const std::string& action, c
                               const std::string& why) {
     store_.audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, subject, "refused",
                   Json{{"reason", why}}.dump()});
-    LOA_LOG(warn, kTag) << action << " " << subject << " by " << caller.name << " refused: " << why;
+    LOA_LOG(warn, kEmergencyManagerTag) << action << " " << subject << " by " << caller.name << " refused: " << why;
     throw RequestError(status, why);
 }
 
@@ -575,7 +603,7 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
                    "the alert's <derefUri> cannot be played (" + problem +
                        "), and no emergency message named 'cap' is configured to play instead");
         internal["deref_refused"] = problem;
-        LOA_LOG(warn, kTag) << "CAP " << subject << ": its <derefUri> cannot be played (" << problem
+        LOA_LOG(warn, kEmergencyManagerTag) << "CAP " << subject << ": its <derefUri> cannot be played (" << problem
                             << "): the configured message 'cap' plays instead";
     }
     if (!internal.contains("message_file") && capMessage) body["message"] = "cap";
@@ -603,7 +631,7 @@ size_t EmergencyManager::pruneCapAudio(std::chrono::seconds retention) {
         if (std::filesystem::remove(entry.path(), fe)) ++removed;
     }
     if (removed) {
-        LOA_LOG(info, kTag) << "deleted " << removed << " CAP audio file(s) past their retention";
+        LOA_LOG(info, kEmergencyManagerTag) << "deleted " << removed << " CAP audio file(s) past their retention";
     }
     return removed;
 }

@@ -68,6 +68,9 @@ public:
 
     /// The stations and rules of a reloaded config (active emergencies keep their stations).
     void updateSettings(const Settings& settings);
+    /// One station added, changed (`now`) or removed (null), the others as they were: work in
+    /// proportion to the change. A station new to an alert's targets joins it.
+    void updateStation(const std::string& id, const StationSettings* now);
 
     /// Body: {"targets": {"all": true} | {"areas": [...], "groups": [...], "stations": [...]},
     ///        "status": "actual"|"exercise"|"test", "tone": true, "message": NAME,
@@ -121,6 +124,9 @@ private:
                const std::string& detail = {});
     void goOnAir(EmergencyRecord& r, const Caller& caller);
     void endRelayed(const std::string& programme, const std::string& except, const std::string& why);
+    /// Stations new or changed in what alerts target join the active alerts naming them.
+    void joinActive(const std::vector<const StationSettings*>& stations);
+    static bool targetedDifferently(const StationSettings& a, const StationSettings& b);
     /// Emergency `id` lost its slot to `by`: off air, recorded and audited.
     void preempted(const std::string& id, const EmergencyRecord& by);
     EmergencyAudio audioOf(const EmergencyRecord& r) const;

@@ -8,7 +8,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "stations";
+constexpr std::string_view kStationRegistryTag = "stations";
 }
 
 StationRegistry::StationRegistry(StateStore& store, int offlineAfterS, ReplayFloors* floors)
@@ -167,7 +167,7 @@ std::vector<StationMove> StationRegistry::settle() {
             ++counters_.unsaved;
             uint64_t suppressed = 0;
             if (storageLog_.allow(suppressed)) {
-                LOA_LOG(error, kTag) << e.station.id << ": report index " << p.index
+                LOA_LOG(error, kStationRegistryTag) << e.station.id << ": report index " << p.index
                                      << " not taken: its replay floor cannot be saved (" << suppressed
                                      << " more not shown)";
             }
@@ -199,14 +199,14 @@ std::optional<StationMove> StationRegistry::take(Entry& e, uint64_t index, const
         // Not saved, not used: the station is served where it was until a report can be.
         uint64_t suppressed = 0;
         if (storageLog_.allow(suppressed)) {
-            LOA_LOG(error, kTag) << e.station.id << ": reports from " << from.toString()
+            LOA_LOG(error, kStationRegistryTag) << e.station.id << ": reports from " << from.toString()
                                  << " but its address cannot be saved (" << error.what()
                                  << "); it is served at its old address (" << suppressed << " more not shown)";
         }
         ++counters_.unsaved;
         return std::nullopt;
     }
-    LOA_LOG(info, kTag) << e.station.id << ": reports from " << from.toString()
+    LOA_LOG(info, kStationRegistryTag) << e.station.id << ": reports from " << from.toString()
                         << (s.learned ? " (was " + s.learned->toString() + ")" : "") << "; its stream goes there";
     s.learned = from;
     ++counters_.moves;
@@ -216,7 +216,7 @@ std::optional<StationMove> StationRegistry::take(Entry& e, uint64_t index, const
 void StationRegistry::refuse(const SocketAddress& from, std::string_view why, std::optional<uint32_t> ssrc) {
     uint64_t suppressed = 0;
     if (refusalLog_.allow(suppressed)) {
-        LOA_LOG(warn, kTag) << "datagram from " << from.toString()
+        LOA_LOG(warn, kStationRegistryTag) << "datagram from " << from.toString()
                             << (ssrc ? " (SSRC " + std::to_string(*ssrc) + ")" : std::string()) << " refused: " << why
                             << " (" << suppressed << " more refusals not shown)";
     }

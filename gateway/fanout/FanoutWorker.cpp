@@ -15,7 +15,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "fanout";
+constexpr std::string_view kFanoutWorkerTag = "fanout";
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -259,7 +259,7 @@ void FanoutWorker::run() {
         if (const auto error = makeThisThreadRealtime(pacing_.realtimePriority); error.empty()) {
             stats_.realtime.store(true, std::memory_order_relaxed);
         } else {
-            LOA_LOG(warn, kTag) << "worker " << index_ << ": no real-time priority " << pacing_.realtimePriority
+            LOA_LOG(warn, kFanoutWorkerTag) << "worker " << index_ << ": no real-time priority " << pacing_.realtimePriority
                                 << " (" << error << "; allow it with LimitRTPRIO=): sending at normal priority";
         }
     }
@@ -385,7 +385,7 @@ void FanoutWorker::flush() {
             stats_.sendErrors.fetch_add(1, std::memory_order_relaxed);
             uint64_t suppressed = 0;
             if (errorLog_.allow(suppressed)) {
-                LOA_LOG(warn, kTag) << "send to " << d.id << " at " << d.address.toString()
+                LOA_LOG(warn, kFanoutWorkerTag) << "send to " << d.id << " at " << d.address.toString()
                                     << " failed: " << std::strerror(err) << " (" << suppressed << " suppressed)";
             }
         }

@@ -14,7 +14,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "ingest";
+constexpr std::string_view kRtpIngestTag = "ingest";
 /// Packets held for the programme clock at most (10 s of 20 ms frames).
 constexpr size_t kQueueLimit = 500;
 }  // namespace
@@ -63,7 +63,7 @@ void RtpIngest::drain(std::vector<IngestPacket>& out) {
 void RtpIngest::run() {
     if (realtimePriority_ > 0) {
         if (const auto error = makeThisThreadRealtime(realtimePriority_); !error.empty()) {
-            LOA_LOG(warn, kTag) << name_ << ": no real-time priority " << realtimePriority_ << " (" << error << ")";
+            LOA_LOG(warn, kRtpIngestTag) << name_ << ": no real-time priority " << realtimePriority_ << " (" << error << ")";
         }
     }
     uint8_t buffer[kMaxDatagram];
@@ -90,7 +90,7 @@ std::optional<AlertInfo> RtpIngest::alert() const {
 void RtpIngest::refuse(std::string_view why, const SocketAddress& from) {
     uint64_t suppressed = 0;
     if (refusalLog_.allow(suppressed)) {
-        LOA_LOG(warn, kTag) << name_ << ": packet" << (from.length() ? " from " + from.toString() : std::string())
+        LOA_LOG(warn, kRtpIngestTag) << name_ << ": packet" << (from.length() ? " from " + from.toString() : std::string())
                             << " refused: " << why << " (" << suppressed << " more refusals not shown)";
     }
 }
@@ -176,10 +176,10 @@ void RtpIngest::handle(std::span<uint8_t> datagram, std::chrono::steady_clock::t
         }
         if (lockedSsrc_) {
             ++counters_.ssrcChanges;
-            LOA_LOG(warn, kTag) << name_ << ": SSRC " << ssrc << " takes over from " << *lockedSsrc_ << ", silent for "
+            LOA_LOG(warn, kRtpIngestTag) << name_ << ": SSRC " << ssrc << " takes over from " << *lockedSsrc_ << ", silent for "
                                 << std::chrono::duration_cast<std::chrono::milliseconds>(silentFor).count() << " ms";
         } else {
-            LOA_LOG(info, kTag) << name_ << ": locked to SSRC " << ssrc;
+            LOA_LOG(info, kRtpIngestTag) << name_ << ": locked to SSRC " << ssrc;
         }
         lockedSsrc_ = ssrc;
     }

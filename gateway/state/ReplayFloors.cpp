@@ -9,7 +9,7 @@
 
 namespace loa {
 namespace {
-constexpr std::string_view kTag = "floors";
+constexpr std::string_view kReplayFloorsTag = "floors";
 
 void raiseTo(std::atomic<uint64_t>& value, uint64_t to) {
     uint64_t current = value.load(std::memory_order_relaxed);
@@ -107,7 +107,7 @@ bool ReplayFloors::flush() {
         counters_.failures.fetch_add(1, std::memory_order_relaxed);
         uint64_t suppressed = 0;
         if (errorLog_.allow(suppressed)) {
-            LOA_LOG(error, kTag) << "cannot save " << due.size() << " replay ceiling(s): " << e.what()
+            LOA_LOG(error, kReplayFloorsTag) << "cannot save " << due.size() << " replay ceiling(s): " << e.what()
                                  << "; packets beyond the saved ceilings are refused until they can be ("
                                  << suppressed << " more failures not shown)";
         }

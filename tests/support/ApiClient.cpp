@@ -67,4 +67,14 @@ double ApiClient::metric(const std::string& series) const {
     return -1;
 }
 
+double ApiClient::waitMetric(const std::string& series, double atLeast, std::chrono::milliseconds timeout) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    double value = metric(series);
+    while (value < atLeast && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        value = metric(series);
+    }
+    return value;
+}
+
 }  // namespace loa::test

@@ -41,6 +41,9 @@ struct ApiClient {
     bool waitOnAir(const std::string& source, std::chrono::milliseconds timeout, size_t index = 0) const;
     /// The value of a /metrics line that starts with `series` (e.g. 'loa_x{reason="y"}'), or -1.
     double metric(const std::string& series) const;
+    /// The metric once it reaches `atLeast`, or its value when `timeout` has passed (a busy
+    /// gateway counts what it was sent a little later).
+    double waitMetric(const std::string& series, double atLeast, std::chrono::milliseconds timeout) const;
 };
 
 }  // namespace loa::test

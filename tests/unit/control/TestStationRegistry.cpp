@@ -147,3 +147,26 @@ TEST(StationRegistryFloors, AReportCapturedBeforeARestartMovesNothingAfterItAndT
         EXPECT_TRUE(registry.online(*registry.status("st-1"), 7000));
     }  // each run ends as after kill -9: no last flush
 }
+
+TEST_F(StationRegistryTest, OneStationAddedChangedOrRemovedLeavesTheOthersAsTheyWere) {
+    auto first = report(reporter);
+    ASSERT_TRUE(registry.handle(first, from, 100000));
+    const std::vector<uint8_t> otherKey(30, 0x62);
+    registry.update({{"st-2", 0x2000, SrtpProfile::aesCm128HmacSha1_80, otherKey}}, {});
+    ASSERT_TRUE(registry.status("st-2"));
+    EXPECT_TRUE(registry.online(*registry.status("st-1"), 100500)) << "st-1 kept its status";
+    // st-1 changed, same key: keeps its status and replay window (its old report is a replay).
+    registry.update({{"st-1", kStreamSsrc, SrtpProfile::aesCm128HmacSha1_80, key}}, {});
+    EXPECT_TRUE(registry.online(*registry.status("st-1"), 100500));
+    EXPECT_FALSE(registry.handle(first, *SocketAddress::parse("10.6.6.6:1"), 100600));
+    EXPECT_EQ(registry.status("st-1")->learned, from);
+    auto second = report(reporter);
+    EXPECT_FALSE(registry.handle(second, from, 101000)) << "still taken: same address";
+    EXPECT_EQ(registry.status("st-1")->reports, 2u);
+    // Removed: its reports are no one's.
+    registry.update({}, {"st-1"});
+    EXPECT_FALSE(registry.status("st-1"));
+    auto third = report(reporter);
+    EXPECT_FALSE(registry.handle(third, from, 102000));
+    EXPECT_TRUE(registry.status("st-2")) << "the other stays";
+}
