@@ -20,7 +20,7 @@ namespace loa {
 /// `minimum` of audio, or is silent throughout. Decodes it whole, at most for `timeout`.
 std::string audioFileProblem(const std::filesystem::path& file,
                              std::chrono::milliseconds minimum = std::chrono::milliseconds(200),
-                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 class PlaylistSource {
 public:

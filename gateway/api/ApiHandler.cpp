@@ -238,8 +238,12 @@ void ApiHandler::refused(const ApiRequest& request, const std::string& reason) {
         }
     }
     if (!first) return;
-    store_.audit({0, 0, "-", "-", request.address, "api.authenticate", request.method + " " + request.path, "refused",
-                  Json{{"reason", reason}}.dump()});
+    try {
+        store_.audit({0, 0, "-", "-", request.address, "api.authenticate", request.method + " " + request.path,
+                      "refused", Json{{"reason", reason}}.dump()});
+    } catch (const StorageError& e) {  // a full disk: the refusal stands, counted in /metrics
+        LOA_LOG(error, kApiHandlerTag) << "cannot audit a refusal: " << e.what();
+    }
     LOA_LOG(warn, kApiHandlerTag) << request.method << " " << request.path << " from " << request.address << ": refused ("
                         << reason << "; more from this address within a minute are summarised)";
 }
@@ -348,9 +352,14 @@ std::variant<ApiAdmission, ApiResponse> ApiHandler::admit(const ApiRequest& requ
     }
     const auto& route = *admission.route;
     if (!route.roles.empty() && std::find(route.roles.begin(), route.roles.end(), caller->role) == route.roles.end()) {
-        if (!route.action.empty())
-            store_.audit({0, 0, caller->name, std::string(toString(caller->role)), caller->address, route.action,
-                          admission.id.empty() ? "-" : admission.id, "refused", Json{{"reason", "role"}}.dump()});
+        if (!route.action.empty()) {
+            try {
+                store_.audit({0, 0, caller->name, std::string(toString(caller->role)), caller->address, route.action,
+                              admission.id.empty() ? "-" : admission.id, "refused", Json{{"reason", "role"}}.dump()});
+            } catch (const StorageError& e) {
+                LOA_LOG(error, kApiHandlerTag) << "cannot audit a refusal: " << e.what();
+            }
+        }
         return error(403, "the " + std::string(toString(caller->role)) + " role may not " + request.method + " " +
                               request.path);
     }

@@ -18,8 +18,25 @@ struct Session {
     std::optional<ApiAdmission> admission;  ///< its headers passed; the body is being read
     ApiResponse response;
     bool answered = false;
+    bool written = false;     ///< the answer's body is out too
     bool closeAfter = false;  ///< answered before its body was read: the connection cannot be reused
+    size_t discarded = 0;     ///< body bytes of a refused request, read and dropped
 };
+
+/// Of a refused request's body, this much is read and dropped (so that its client reads the
+/// refusal instead of a reset) before the connection is closed.
+constexpr size_t kDiscardLimit = 1 << 20;
+
+/// Never lets an exception cross libwebsockets' C frames: a 500 instead.
+template <class F>
+ApiResponse guarded(F&& f) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        LOA_LOG(error, kApiServerTag) << "request failed: " << e.what();
+        return {500, "application/json", "{\"error\": \"internal error\"}\n", ""};
+    }
+}
 
 struct PerSession {
     Session* session;
@@ -83,39 +100,54 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             r.contentLength = length.empty() ? -1 : std::strtoll(length.c_str(), nullptr, 10);
             // The token, the route, the role and the declared length are checked on the
             // headers: a refused request's body is never read.
-            auto decision = server->handler().admit(r);
+            std::variant<ApiAdmission, ApiResponse> decision = ApiResponse{};
+            try {
+                decision = server->handler().admit(r);
+            } catch (const std::exception& e) {
+                LOA_LOG(error, kApiServerTag) << "request failed: " << e.what();
+                decision = ApiResponse{500, "application/json", "{\"error\": \"internal error\"}\n", ""};
+            }
             if (auto* refusal = std::get_if<ApiResponse>(&decision)) {
                 pss->session->response = std::move(*refusal);
                 if (!(post && r.contentLength > 0)) return answer(wsi, *pss->session);
-                // A body is on its way and will not be read: the refusal is written now, whole
-                // (it is short), and the connection closed.
+                // A body is on its way and will not be kept: the refusal is written now, whole
+                // (it is short); what arrives of the body is dropped, and the connection closed
+                // once it is all in or past kDiscardLimit.
                 pss->session->closeAfter = true;
                 if (answer(wsi, *pss->session) != 0) return -1;
                 const auto& body = pss->session->response.body;
                 std::vector<uint8_t> buffer(LWS_PRE + body.size());
                 std::memcpy(buffer.data() + LWS_PRE, body.data(), body.size());
-                lws_write(wsi, buffer.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL);
-                return -1;
+                if (lws_write(wsi, buffer.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) !=
+                    static_cast<int>(body.size()))
+                    return -1;
+                pss->session->written = true;
+                return 0;
             }
             pss->session->admission = std::move(std::get<ApiAdmission>(decision));
             // With a Content-Length (even 0) libwebsockets reports the body's completion next.
             if (post && !length.empty()) return 0;
-            pss->session->response = server->handler().dispatch(r, *pss->session->admission);
+            pss->session->response = guarded([&] { return server->handler().dispatch(r, *pss->session->admission); });
             return answer(wsi, *pss->session);
         }
         case LWS_CALLBACK_HTTP_BODY:
-            if (pss->session && !pss->session->answered &&
-                static_cast<int>(pss->session->request.body.size()) <=
-                    server->handler().maxBodyBytes(pss->session->request.path))
+            if (!pss->session) return 0;
+            if (pss->session->answered) {
+                pss->session->discarded += len;
+                return pss->session->discarded > kDiscardLimit ? -1 : 0;
+            }
+            if (static_cast<int>(pss->session->request.body.size()) <=
+                server->handler().maxBodyBytes(pss->session->request.path))
                 pss->session->request.body.append(static_cast<const char*>(in), len);
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
             if (!pss->session) return 1;
             if (pss->session->answered) return pss->session->closeAfter ? -1 : 0;
-            pss->session->response = server->handler().dispatch(pss->session->request, *pss->session->admission);
+            pss->session->response =
+                guarded([&] { return server->handler().dispatch(pss->session->request, *pss->session->admission); });
             return answer(wsi, *pss->session);
         case LWS_CALLBACK_HTTP_WRITEABLE: {
-            if (!pss->session || !pss->session->answered) return 0;
+            if (!pss->session || !pss->session->answered || pss->session->written) return 0;
             const auto& body = pss->session->response.body;
             std::vector<uint8_t> buffer(LWS_PRE + body.size());
             std::memcpy(buffer.data() + LWS_PRE, body.data(), body.size());

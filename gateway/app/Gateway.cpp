@@ -1023,7 +1023,11 @@ void Gateway::keepState() {
     }
     if (lastPrune_.time_since_epoch().count() != 0 && now - lastPrune_ < std::chrono::hours(1)) return;
     lastPrune_ = now;
-    const auto& g = settings_.gateway;
+    GatewaySettings g;
+    {
+        std::lock_guard lock(slotsMutex_);  // settings_ is reassigned by API changes
+        g = settings_.gateway;
+    }
     try {
         const int64_t day = 86400000;
         if (const auto n = store_->pruneAudit(StateStore::nowMs() - g.auditRetentionDays * day, g.auditMaxRows)) {

@@ -513,6 +513,52 @@ void EmergencyManager::resume() {
 namespace loa {
 
 std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, const CapAlert& alert) {
+    // The alert's own audio (its first audio resource with a derefUri) is stored and decoded
+    // first, outside the lock (decoding takes time, and the control thread must not wait on it)
+    // and before anything changes (a refusal leaves the alerts it references on air).
+    std::filesystem::path stateDir;
+    AudioCheck check;
+    bool capMessage = false;
+    {
+        std::lock_guard lock(mutex_);
+        stateDir = settings_.gateway.stateDir;
+        check = audioCheck_;
+        capMessage = std::any_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
+                                 [](const auto& m) { return m.first == "cap"; });
+    }
+    std::filesystem::path audioFile;
+    std::string audioProblem;
+    struct Discard {  // the stored audio, unless an emergency took it
+        std::filesystem::path* file;
+        ~Discard() {
+            std::error_code ec;
+            if (!file->empty()) std::filesystem::remove(*file, ec);
+        }
+    } discard{&audioFile};
+    for (const auto& res : alert.resources) {
+        if (alert.msgType == "Cancel" || res.content.empty() || res.mimeType.rfind("audio/", 0) != 0) continue;
+        const auto dir = stateDir / "cap";
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        std::string name;
+        for (char c : alert.identifier)
+            name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        audioFile = dir / (name.substr(0, 80) + "-" + newId() + ".audio");
+        std::ofstream audio(audioFile, std::ios::binary);
+        audio.write(reinterpret_cast<const char*>(res.content.data()), static_cast<std::streamsize>(res.content.size()));
+        audio.close();
+        if (!audio) {
+            audioProblem = "it cannot be stored in " + dir.string() + " (disk full?)";
+        } else if (check) {
+            audioProblem = check(audioFile);
+        }
+        if (!audioProblem.empty()) {
+            std::filesystem::remove(audioFile, ec);
+            audioFile.clear();
+        }
+        break;
+    }
+
     std::lock_guard lock(mutex_);
     const std::string action = "cap." + alert.msgType;
     const std::string subject = alert.sender + "," + alert.identifier;
@@ -524,6 +570,10 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
     if (status.empty()) refuse(caller, action, subject, 400, "a CAP " + alert.status + " alert is not broadcast");
     if (alert.msgType == "Ack" || alert.msgType == "Error")
         refuse(caller, action, subject, 400, "a CAP " + alert.msgType + " has nothing to broadcast");
+    if (!audioProblem.empty() && !capMessage)
+        refuse(caller, action, subject, 400,
+               "the alert's <derefUri> cannot be played (" + audioProblem +
+                   "), and no emergency message named 'cap' is configured to play instead");
 
     std::vector<EmergencyRecord> out;
     if (alert.msgType == "Update" || alert.msgType == "Cancel") {
@@ -565,56 +615,28 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
                        {"identifier", alert.identifier},
                        {"sent", alert.sent},
                        {"msgType", alert.msgType}}}};
-    // The alert's own audio when it carries it, checked to play before the alert is taken;
-    // else the message named "cap" in the config.
-    const bool capMessage = std::any_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
-                                        [](const auto& m) { return m.first == "cap"; });
-    for (const auto& res : alert.resources) {
-        if (res.content.empty()) continue;
-        std::string problem;
-        std::filesystem::path file;
-        if (res.mimeType.rfind("audio/", 0) != 0) {
-            problem = "its <mimeType> '" + res.mimeType + "' is not audio/*";
-        } else {
-            const auto dir = settings_.gateway.stateDir / "cap";
-            std::error_code ec;
-            std::filesystem::create_directories(dir, ec);
-            std::string name;
-            for (char c : alert.identifier)
-                name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-            file = dir / (name.substr(0, 80) + "-" + newId() + ".audio");
-            std::ofstream audio(file, std::ios::binary);
-            audio.write(reinterpret_cast<const char*>(res.content.data()),
-                        static_cast<std::streamsize>(res.content.size()));
-            audio.close();
-            if (!audio) {
-                std::filesystem::remove(file, ec);
-                throw StorageError("cannot store the alert's audio in " + dir.string() + " (disk full?)");
-            }
-            if (audioCheck_) problem = audioCheck_(file);
-            if (!problem.empty()) std::filesystem::remove(file, ec);
+    // The alert's own audio when it plays; else the message named "cap" in the config.
+    if (!audioFile.empty()) {
+        internal["message_file"] = audioFile.string();
+    } else if (capMessage) {
+        body["message"] = "cap";
+        if (!audioProblem.empty()) {
+            internal["deref_refused"] = audioProblem;
+            LOA_LOG(warn, kEmergencyManagerTag) << "CAP " << subject << ": its <derefUri> cannot be played ("
+                                                << audioProblem << "): the configured message 'cap' plays instead";
         }
-        if (problem.empty()) {
-            internal["message_file"] = file.string();
-            break;
-        }
-        if (!capMessage)
-            refuse(caller, action, subject, 400,
-                   "the alert's <derefUri> cannot be played (" + problem +
-                       "), and no emergency message named 'cap' is configured to play instead");
-        internal["deref_refused"] = problem;
-        LOA_LOG(warn, kEmergencyManagerTag) << "CAP " << subject << ": its <derefUri> cannot be played (" << problem
-                            << "): the configured message 'cap' plays instead";
     }
-    if (!internal.contains("message_file") && capMessage) body["message"] = "cap";
     out.push_back(triggerLocked(caller, body, internal));
+    audioFile.clear();  // the emergency plays it now
     return out;
 }
 
 size_t EmergencyManager::pruneCapAudio(std::chrono::seconds retention) {
     std::set<std::string> playing;
+    std::filesystem::path dir;
     {
         std::lock_guard lock(mutex_);
+        dir = settings_.gateway.stateDir / "cap";
         for (const auto& r : store_.emergencies(true)) {
             const Json request = Json::parse(r.request, nullptr, false);
             if (request.is_object() && request.contains("message_file") && request["message_file"].is_string())
@@ -624,7 +646,7 @@ size_t EmergencyManager::pruneCapAudio(std::chrono::seconds retention) {
     size_t removed = 0;
     std::error_code ec;
     const auto now = std::filesystem::file_time_type::clock::now();
-    for (const auto& entry : std::filesystem::directory_iterator(settings_.gateway.stateDir / "cap", ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         std::error_code fe;
         const auto when = entry.last_write_time(fe);
         if (fe || playing.count(entry.path().string()) || now - when < retention) continue;

@@ -56,6 +56,7 @@ const MulticastGroupSettings* Settings::findGroup(std::string_view id) const {
 }
 
 namespace {
+SocketAddress unmapped(const SocketAddress& a);
 
 /// Where we are in the document, for error messages.
 struct Context {
@@ -783,7 +784,7 @@ Settings parseSettings(const std::string& yamlText, const std::filesystem::path&
             const auto& st = s.stations[i];
             auto problem = stationAddressProblem(st, s, false);
             if (problem.empty() && !st.learnsAddress()) {
-                const auto [it, fresh] = used.emplace(st.address.toString(), st.id);
+                const auto [it, fresh] = used.emplace(unmapped(st.address).toString(), st.id);
                 if (!fresh) problem = "address " + it->first + " is already used by station '" + it->second + "'";
             }
             if (!problem.empty()) top.fail(list[i]["address"], "stations[" + std::to_string(i) + "].address", problem);
@@ -825,12 +826,21 @@ void localAddresses(std::vector<SocketAddress>& own, std::vector<SocketAddress>&
 bool sameHost(const SocketAddress& a, const SocketAddress& b) {
     return a.family() == b.family() && a.host() == b.host();
 }
+
+/// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it is, so that no check
+/// can be passed by spelling an address the other way.
+SocketAddress unmapped(const SocketAddress& a) {
+    static const std::string kMapped = "::ffff:";
+    if (a.family() != AF_INET6 || a.host().rfind(kMapped, 0) != 0) return a;
+    const auto v4 = SocketAddress::parse(a.host().substr(kMapped.size()) + ":" + std::to_string(a.port()));
+    return v4 ? *v4 : a;
+}
 }  // namespace
 
 std::string stationAddressProblem(const StationSettings& st, const Settings& s, bool checkOthers) {
     if (st.learnsAddress()) return {};
-    const auto& a = st.address;
-    const std::string shown = a.toString();
+    const auto a = unmapped(st.address);
+    const std::string shown = st.address.toString();
     if (a.port() == 0) return "port 0 is no station's port: give the port it listens on";
     if (a.isMulticast())
         return shown + " is a multicast address: a station has its own unicast address (multicast_groups send to a group)";
@@ -841,8 +851,7 @@ std::string stationAddressProblem(const StationSettings& st, const Settings& s, 
     if (isBroadcast) return shown + " is a broadcast address: a station has its own unicast address";
     // This machine, however it is spelled: everything sent there on a port the gateway listens
     // on would come back to the gateway itself.
-    const bool local = a.isUnspecified() || a.isLoopback() || a.host().rfind("::ffff:127.", 0) == 0 ||
-                       a.host() == "::ffff:0.0.0.0" ||
+    const bool local = a.isUnspecified() || a.isLoopback() ||
                        std::any_of(own.begin(), own.end(), [&](const auto& o) { return sameHost(a, o); });
     if (local) {
         std::vector<std::pair<std::string, SocketAddress>> sockets = {{"media", s.gateway.mediaListen}};
@@ -859,7 +868,7 @@ std::string stationAddressProblem(const StationSettings& st, const Settings& s, 
     }
     if (!checkOthers) return {};
     for (const auto& other : s.stations) {
-        if (other.id != st.id && !other.learnsAddress() && other.address == a)
+        if (other.id != st.id && !other.learnsAddress() && unmapped(other.address) == a)
             return "address " + shown + " is already used by station '" + other.id + "'";
     }
     return {};

@@ -119,7 +119,9 @@ int64_t StateStore::pruneAudit(int64_t beforeMs, int64_t keepRows) {
 int64_t StateStore::audit(AuditRecord r) {
     std::lock_guard lock(mutex_);
     if (r.timeMs == 0) r.timeMs = nowMs();
-    const bool emergency = r.action.rfind("emergency.", 0) == 0 || r.action.rfind("cap.", 0) == 0;
+    // What an emergency did (not a refusal of one: a viewer's refused trigger must not spend it).
+    const bool emergency =
+        (r.action.rfind("emergency.", 0) == 0 || r.action.rfind("cap.", 0) == 0) && r.outcome != "refused";
     return write(emergency, [&] {
         Statement s(db_,
                     "INSERT INTO audit (time_ms, actor, role, address, action, subject, outcome, detail) "

@@ -97,6 +97,10 @@ TEST(Faults, ADiskFullForTheDatabaseRefusesChangesWith503AndServesOnUntilThereIs
     const auto again = api.call("POST", "/api/stations", station);
     EXPECT_EQ(again.status, 503) << again.body;
     EXPECT_NE(again.body.find("kept for emergencies is in use"), std::string::npos) << again.body;
+    // A refusal it cannot audit now is refused all the same, and a refused trigger (a viewer's
+    // role, a missing token) does not spend what is left for emergencies.
+    EXPECT_EQ((ApiClient{apiPort, ""}).call("GET", "/api/status").status, 401);
+    EXPECT_EQ(api.call("GET", "/api/status").status, 200) << "still serving";
 
     // Room again: the reserve is restored and the same change goes through.
     ASSERT_EQ(insideGateway("rm " + state.string() + "/fill"), 0);

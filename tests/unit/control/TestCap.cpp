@@ -4,6 +4,7 @@
 
 #include <map>
 #include <regex>
+#include <nlohmann/json.hpp>
 
 #include "TestData.hpp"
 #include "common/Base64.hpp"
@@ -11,6 +12,7 @@
 #include "control/EmergencyManager.hpp"
 
 using namespace loa;
+using Json = nlohmann::json;
 
 namespace {
 std::string sample(const std::string& name) {
@@ -205,4 +207,50 @@ TEST(Cap, ATestUpdateOrCancelNeverEndsAnActualAlertAndAnActualTakesATestsSlot) {
     EXPECT_EQ(output.router.emergencyFor("hanoi-1"), actual.id);
     // The actual Cancel ends it.
     EXPECT_EQ(manager.fromCap(cap, parseCap(cancelActual)).at(0).state, "cancelled");
+}
+
+TEST(Cap, AnAlertsAudioIsCheckedBeforeItIsAcceptedAndTheCapMessagePlaysIfItCannot) {
+    test::TempDir dir;
+    StateStore store(dir.path() / "loa.db");
+    FakeOutput output;
+    Settings settings;
+    settings.gateway.stateDir = dir.path();
+    StationSettings s;
+    s.id = "hanoi-1";
+    s.programme = "national";
+    s.area = "01/001/00001";
+    settings.stations.push_back(s);
+    settings.api = ApiSettings{};
+    settings.api->twoPersonRule = false;
+    const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
+    const auto withAudio = replaced(sample("flood-alert.xml"), "<uri>", "<derefUri>AAAAAAAA</derefUri><uri>");
+    std::vector<std::filesystem::path> checked;
+    const auto silent = [&](const std::filesystem::path& file) {
+        checked.push_back(file);
+        return std::string("it is silent");
+    };
+    {
+        EmergencyManager manager(store, output, settings);
+        manager.setAudioCheck(silent);
+        std::string why;
+        EXPECT_EQ(refusal([&] { manager.fromCap(cap, parseCap(withAudio)); }, &why), 400);
+        EXPECT_NE(why.find("cannot be played (it is silent)"), std::string::npos) << why;
+        EXPECT_TRUE(output.onAir.empty());
+        ASSERT_EQ(checked.size(), 1u);
+        EXPECT_FALSE(std::filesystem::exists(checked[0])) << "its file is not kept";
+    }
+    settings.emergency.messages = {{"cap", dir.path() / "cap-message.wav"}};
+    EmergencyManager manager(store, output, settings);
+    manager.setAudioCheck(silent);
+    const auto started = manager.fromCap(cap, parseCap(withAudio));
+    ASSERT_EQ(started.size(), 1u);
+    const auto request = Json::parse(started[0].request);
+    EXPECT_EQ(request.value("message", ""), "cap") << request.dump();
+    EXPECT_EQ(request.value("deref_refused", ""), "it is silent") << request.dump();
+    EXPECT_FALSE(request.contains("message_file"));
+    // Audio that plays is played.
+    manager.setAudioCheck([](const std::filesystem::path&) { return std::string(); });
+    const auto played = manager.fromCap(cap, parseCap(replaced(withAudio, "VN-NCHMF-2026-1123-001", "VN-2")));
+    ASSERT_EQ(played.size(), 1u);
+    EXPECT_TRUE(Json::parse(played[0].request).contains("message_file"));
 }

@@ -2,6 +2,8 @@
 
 #include "FakeEmergencyOutput.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -201,4 +203,44 @@ TEST_F(EmergencyManagerTest, TheTwoPersonRuleTakesNamesThatDifferInCaseForOnePer
     EXPECT_EQ(refusal([&] { manager->confirm(alsoAlice, r.id); }), 403);
     EXPECT_EQ(store.emergency(r.id)->state, "pending");
     EXPECT_EQ(manager->confirm(bob, r.id).state, "active");
+}
+
+TEST_F(EmergencyManagerTest, OneStationChangedAloneJoinsAnAlertAsAWholeReloadWould) {
+    settings.api->twoPersonRule = false;
+    manager = std::make_unique<EmergencyManager>(store, output, settings);
+    const auto r = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
+    auto moved = station("hanoi-2", "46/001/00001");
+    manager->updateStation("hanoi-2", &moved);  // changed into the area
+    auto added = station("hue-2", "46/474/19754");
+    manager->updateStation("hue-2", &added);
+    auto outside = station("hanoi-9", "01/001/00009");
+    manager->updateStation("hanoi-9", &outside);
+    manager->updateStation("hanoi-2", &moved);  // the same again: already in it
+    EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hue-1", "hanoi-2", "hue-2"}));
+    EXPECT_EQ(manager->list(true).at(0).stations, "hue-1,hanoi-2,hue-2") << "saved";
+    manager->updateStation("hue-2", nullptr);  // removed: a later alert does not name it
+    const auto later = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
+    EXPECT_EQ(output.onAir.at(later.id), (std::vector<std::string>{"hanoi-2", "hue-1"})) << "in the stations' order";
+}
+
+TEST_F(EmergencyManagerTest, CapAudioPastItsRetentionIsDeletedUnlessAnAlertStillPlaysIt) {
+    settings.gateway.stateDir = dir.path();
+    settings.api->twoPersonRule = false;
+    manager = std::make_unique<EmergencyManager>(store, output, settings);
+    const auto cap = dir.path() / "cap";
+    std::filesystem::create_directories(cap);
+    for (const char* name : {"old.audio", "new.audio", "playing.audio"})
+        std::ofstream(cap / name) << "x";
+    const auto longAgo = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24 * 40);
+    std::filesystem::last_write_time(cap / "old.audio", longAgo);
+    std::filesystem::last_write_time(cap / "playing.audio", longAgo);
+    // An alert on air plays one of the old files.
+    EmergencyRecord playing{"em-cap", "actual", "active",
+                            Json{{"targets", {{"all", true}}}, {"message_file", (cap / "playing.audio").string()}}.dump(),
+                            "hue-1", 1, 0, "alice", "", ""};
+    store.putEmergency(playing);
+    EXPECT_EQ(manager->pruneCapAudio(std::chrono::hours(24 * 30)), 1u);
+    EXPECT_FALSE(std::filesystem::exists(cap / "old.audio"));
+    EXPECT_TRUE(std::filesystem::exists(cap / "new.audio")) << "within its retention";
+    EXPECT_TRUE(std::filesystem::exists(cap / "playing.audio")) << "still on air";
 }

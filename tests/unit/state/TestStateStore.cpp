@@ -59,3 +59,33 @@ TEST(StateFiles, TheStateDirectoryDatabaseAndSecretArePrivateWhateverTheUmask) {
     EXPECT_EQ(mode(state / "secret"), 0600u);
     EXPECT_EQ(mode(state / "loa.db"), 0600u);
 }
+
+TEST(StateStore, TheAuditLogKeepsItsRetentionAndRowBound) {
+    test::TempDir dir;
+    StateStore store(dir.path() / "loa.db");
+    const int64_t day = 86400000, now = StateStore::nowMs();
+    for (int i = 0; i < 10; ++i)
+        store.audit({0, now - (10 - i) * day, "a", "admin", "-", "x", std::to_string(i), "ok", "{}"});
+    // Older than 5 days: the first five.
+    EXPECT_EQ(store.pruneAudit(now - 5 * day - 1000, 1000000), 5);
+    EXPECT_EQ(store.auditLog(100).size(), 5u);
+    // At most three rows: the newest three.
+    EXPECT_EQ(store.pruneAudit(0, 3), 2);
+    const auto left = store.auditLog(100);
+    ASSERT_EQ(left.size(), 3u);
+    EXPECT_EQ(left.front().subject, "9");
+    EXPECT_EQ(left.back().subject, "7");
+}
+
+TEST(StateStore, KeepsAReserveForEmergenciesBesideTheDatabase) {
+    test::TempDir dir;
+    StateStore store(dir.path() / "loa.db");
+    EXPECT_FALSE(store.reserveSpent());
+    const auto reserve = dir.path() / "loa.db.reserve";
+    ASSERT_TRUE(std::filesystem::exists(reserve));
+    EXPECT_EQ(std::filesystem::file_size(reserve), store.reserveBytes());
+    EXPECT_GE(store.reserveBytes(), 128u << 10);
+    std::filesystem::remove(reserve);  // lost: restored on the next look
+    EXPECT_TRUE(store.restoreReserve());
+    EXPECT_EQ(std::filesystem::file_size(reserve), store.reserveBytes());
+}
