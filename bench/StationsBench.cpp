@@ -33,8 +33,8 @@ int runStationsBench(const StationsBenchOptions& o) {
         return "127.1." + std::to_string(i / 250) + "." + std::to_string(1 + i % 250) + ":5004";
     };
     for (int i = 0; i < o.stations; ++i)
-        config << "  - {id: st-" << i << ", programme: national, area: 01/" << (i % 63) << ", address: " << address(i)
-               << "}\n";
+        config << "  - {id: st-" << i << ", programme: national, area: 01/" << (i % 63)
+               << (o.silent ? std::string() : ", address: " + address(i)) << "}\n";
     config << "api:\n  listen: 127.0.0.1:" << api << "\n  max_body_bytes: 4096\n  tokens:\n"
            << "    - {name: bench, role: operator, sha256: " << hexEncode(tokenHash(token)) << "}\n";
     std::ofstream(dir / "gateway.yaml") << config.str();
@@ -78,13 +78,14 @@ int runStationsBench(const StationsBenchOptions& o) {
 
     char line[640];
     std::snprintf(line, sizeof line,
-                  "| stations | gateway ready | add p50 | add p99 | change p50 | change p99 | remove p50 | remove p99 | "
-                  "refused |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-                  "| %d | %.1f s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %d |\n",
-                  o.stations, startS, quantile(add, 0.5), quantile(add, 0.99), quantile(change, 0.5),
+                  "| stations | streamed to | gateway ready | add p50 | add p99 | change p50 | change p99 | remove p50 | "
+                  "remove p99 | refused |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+                  "| %d | %s | %.1f s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %d |\n",
+                  o.stations, o.silent ? "none" : "all", startS, quantile(add, 0.5), quantile(add, 0.99), quantile(change, 0.5),
                   quantile(change, 0.99), quantile(remove, 0.5), quantile(remove, 0.99), refused);
     std::fputs(line, stdout);
     const nlohmann::json json = {{"stations", o.stations},
+                                 {"streamed", !o.silent},
                                  {"changes", o.changes},
                                  {"gateway_ready_s", startS},
                                  {"add_ms", {{"p50", quantile(add, 0.5)}, {"p99", quantile(add, 0.99)}}},
@@ -92,7 +93,8 @@ int runStationsBench(const StationsBenchOptions& o) {
                                  {"remove_ms", {{"p50", quantile(remove, 0.5)}, {"p99", quantile(remove, 0.99)}}},
                                  {"refused", refused}};
     std::filesystem::create_directories(o.outDir, ec);
-    std::ofstream(std::filesystem::path(o.outDir) / ("stations-" + std::to_string(o.stations) + ".json"))
+    std::ofstream(std::filesystem::path(o.outDir) /
+                   ("stations-" + std::to_string(o.stations) + (o.silent ? "-silent" : "") + ".json"))
         << json.dump(2) << "\n";
     return refused == 0 ? 0 : 1;
 }

@@ -10,6 +10,7 @@ namespace loa::bench {
 struct StationsBenchOptions {
     int stations = 10000;
     int changes = 50;  ///< of each kind: add, change, remove
+    bool silent = false;  ///< the stations have no address (learned from reports that never come): no streaming
     std::string gateway;
     std::string outDir = "bench/results";
 };

@@ -37,7 +37,7 @@ constexpr const char* kUsage = R"(usage:
   loa-bench emergency [--triggers 100] [--stations 100] [--gateway PATH] [--out bench/results]
       from the API's answer to a trigger to the first emergency packet at a station, and from a
       cancel back to the programme; writes emergency.json and emergency.md
-  loa-bench stations [--stations 10000] [--changes 50] [--gateway PATH] [--out bench/results]
+  loa-bench stations [--stations 10000] [--changes 50] [--silent 0|1] [--gateway PATH] [--out bench/results]
       adding, changing and removing a station over the API of a gateway streaming to that many
       (the API call's time, durable write included); writes stations-STATIONS.json
   loa-bench floors [--stations 10000] [--feeds 2] [--seconds 30] [--dir bench/results/tmp] [--out bench/results]
@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
             o.gateway = LOA_GATEWAY_BIN;
             parseOptions(args, {{"--stations", [&](const std::string& v) { o.stations = std::stoi(v); }},
                                 {"--changes", [&](const std::string& v) { o.changes = std::stoi(v); }},
+                                {"--silent", [&](const std::string& v) { o.silent = v != "0"; }},
                                 {"--gateway", [&](const std::string& v) { o.gateway = v; }},
                                 {"--out", [&](const std::string& v) { o.outDir = v; }}});
             return loa::bench::runStationsBench(o);
