@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +57,14 @@ inline int waitChild(pid_t pid, std::chrono::seconds timeout) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return -1;
+}
+
+/// Stops a benchmark's gateway (SIGTERM, then SIGKILL after `limit`) and removes its directory.
+inline void stopGateway(pid_t gateway, const std::filesystem::path& dir, std::chrono::seconds limit) {
+    kill(gateway, SIGTERM);
+    waitChild(gateway, limit);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
 }
 
 /// Waits (up to 5 s) until the gateway's API answers; false if it never does.

@@ -142,10 +142,7 @@ int runEmergencyBench(const EmergencyBenchOptions& o) {
         if (off) cancel.push_back(std::chrono::duration<double, std::milli>(*off - cancelled).count());
         std::this_thread::sleep_for(std::chrono::milliseconds(60));
     }
-    kill(gateway, SIGTERM);
-    waitChild(gateway, std::chrono::seconds(10));
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    stopGateway(gateway, dir, std::chrono::seconds(10));
 
     char line[512];
     std::snprintf(line, sizeof line,

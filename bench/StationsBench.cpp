@@ -71,10 +71,8 @@ int runStationsBench(const StationsBenchOptions& o) {
         timed(change, "/api/stations/" + id, definition(2), 200);
         timed(remove, "/api/stations/" + id + "/remove", "", 200);
     }
-    kill(gateway, SIGTERM);
-    waitChild(gateway, std::chrono::seconds(20));
+    stopGateway(gateway, dir, std::chrono::seconds(20));
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
 
     char line[640];
     std::snprintf(line, sizeof line,

@@ -34,6 +34,22 @@ int refusal(const std::function<void()>& f, std::string* why = nullptr) {
     return 0;
 }
 
+/// Settings for CAP alerts into `stations` (id, area) on one programme, one operator enough.
+Settings capSettings(const std::filesystem::path& stateDir, std::vector<std::pair<const char*, const char*>> stations) {
+    Settings settings;
+    settings.gateway.stateDir = stateDir;
+    for (const auto& [id, area] : stations) {
+        StationSettings s;
+        s.id = id;
+        s.programme = "national";
+        s.area = area;
+        settings.stations.push_back(s);
+    }
+    settings.api = ApiSettings{};
+    settings.api->twoPersonRule = false;
+    return settings;
+}
+
 using FakeOutput = test::FakeEmergencyOutput;
 }  // namespace
 
@@ -124,17 +140,8 @@ TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");
     FakeOutput output;
-    Settings settings;
-    settings.gateway.stateDir = dir.path();
-    for (auto [id, area] : {std::pair{"hanoi-1", "01/001/00001"}, {"hanoi-9", "01/009/00090"}, {"hue-1", "46/474/1"}}) {
-        StationSettings s;
-        s.id = id;
-        s.programme = "national";
-        s.area = area;
-        settings.stations.push_back(s);
-    }
-    settings.api = ApiSettings{};
-    settings.api->twoPersonRule = false;
+    Settings settings =
+        capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}, {"hanoi-9", "01/009/00090"}, {"hue-1", "46/474/1"}});
     EmergencyManager manager(store, output, settings);
     const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
 
@@ -170,15 +177,8 @@ TEST(Cap, ATestUpdateOrCancelNeverEndsAnActualAlertAndAnActualTakesATestsSlot) {
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");
     FakeOutput output(4);
-    Settings settings;
-    settings.gateway.stateDir = dir.path();
-    StationSettings s;
-    s.id = "hanoi-1";
-    s.programme = "national";
-    s.area = "01/001/00001";
-    s.acceptsTests = true;
-    settings.stations.push_back(s);
-    settings.api = ApiSettings{};
+    Settings settings = capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}});
+    settings.stations[0].acceptsTests = true;
     settings.api->twoPersonRule = true;
     EmergencyManager manager(store, output, settings);
     const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
@@ -213,15 +213,7 @@ TEST(Cap, AnAlertsAudioIsCheckedBeforeItIsAcceptedAndTheCapMessagePlaysIfItCanno
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");
     FakeOutput output;
-    Settings settings;
-    settings.gateway.stateDir = dir.path();
-    StationSettings s;
-    s.id = "hanoi-1";
-    s.programme = "national";
-    s.area = "01/001/00001";
-    settings.stations.push_back(s);
-    settings.api = ApiSettings{};
-    settings.api->twoPersonRule = false;
+    Settings settings = capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}});
     const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
     const auto withAudio = replaced(sample("flood-alert.xml"), "<uri>", "<derefUri>AAAAAAAA</derefUri><uri>");
     std::vector<std::filesystem::path> checked;
