@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "Child.hpp"
+#include "ProbeStation.hpp"
 #include "Measure.hpp"
 #include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
@@ -30,16 +31,16 @@ using Clock = std::chrono::steady_clock;
 /// The probe station: the priority of each packet it hears, and when.
 class Probe {
 public:
-    Probe(uint16_t port, std::vector<uint8_t> key)
-        : socket_(*SocketAddress::parse("127.0.0.1:" + std::to_string(port))),
-          srtp_(SrtpSession::Direction::inbound, SrtpProfile::aesCm128HmacSha1_80, key) {
-        socket_.setBufferSizes(1 << 20, 1 << 20);
-        thread_ = std::thread([this] { run(); });
-    }
-    ~Probe() {
-        running_ = false;
-        thread_.join();
-    }
+    Probe(uint16_t port, const std::vector<uint8_t>& key)
+        : probe_(port, key, [this](Clock::time_point now, const std::optional<StreamInfo>& info) {
+              if (!info) return;
+              {
+                  std::lock_guard lock(mutex_);
+                  heard_.emplace_back(now, info->priority);
+                  if (heard_.size() > 4096) heard_.erase(heard_.begin(), heard_.begin() + 2048);
+              }
+              changed_.notify_all();
+          }) {}
     /// Waits until a packet marked `priority` arrives after `since`; its arrival, or nullopt.
     std::optional<Clock::time_point> waitFor(uint8_t priority, Clock::time_point since, std::chrono::seconds limit) {
         std::unique_lock lock(mutex_);
@@ -54,34 +55,10 @@ public:
     }
 
 private:
-    void run() {
-        uint8_t buffer[2048];
-        while (running_) {
-            socket_.receiveWaiting(buffer, 50, 64, [&](std::span<uint8_t> packet, const SocketAddress&) {
-                const auto now = Clock::now();
-                size_t length = packet.size();
-                if (unprotectRtpFollowingSender(srtp_, packet, length, 1) != SrtpResult::ok) return;
-                const auto rtp = RtpPacket::parse(packet.first(length));
-                const auto ext = rtp ? rtp->oneByteExtension(1) : std::nullopt;
-                const auto info = ext ? StreamInfo::parse(*ext) : std::nullopt;
-                if (!info) return;
-                {
-                    std::lock_guard lock(mutex_);
-                    heard_.emplace_back(now, info->priority);
-                    if (heard_.size() > 4096) heard_.erase(heard_.begin(), heard_.begin() + 2048);
-                }
-                changed_.notify_all();
-            });
-        }
-    }
-
-    UdpSocket socket_;
-    SrtpSession srtp_;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<std::pair<Clock::time_point, uint8_t>> heard_;
-    std::atomic<bool> running_{true};
-    std::thread thread_;
+    ProbeStation probe_;  // last: its thread stops before the rest goes
 };
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "Child.hpp"
+#include "ProbeStation.hpp"
 #include "Measure.hpp"
 #include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
@@ -29,16 +30,8 @@ using Clock = std::chrono::steady_clock;
 /// it stays on it (every packet at the emergency level, with the alert) until it ends.
 class AlertProbe {
 public:
-    AlertProbe(uint16_t port, std::vector<uint8_t> key)
-        : socket_(*SocketAddress::parse("127.0.0.1:" + std::to_string(port))),
-          srtp_(SrtpSession::Direction::inbound, SrtpProfile::aesCm128HmacSha1_80, key) {
-        socket_.setBufferSizes(1 << 20, 1 << 20);
-        thread_ = std::thread([this] { run(); });
-    }
-    ~AlertProbe() {
-        running_ = false;
-        thread_.join();
-    }
+    AlertProbe(uint16_t port, const std::vector<uint8_t>& key)
+        : probe_(port, key, [this](Clock::time_point now, const std::optional<StreamInfo>& info) { heard(now, info); }) {}
     /// From now on: the first packet with the alert is its reach; after it, any packet without
     /// one (before end()) is a drop.
     void expect() {
@@ -60,39 +53,26 @@ public:
     }
 
 private:
-    void run() {
-        uint8_t buffer[2048];
-        while (running_) {
-            socket_.receiveWaiting(buffer, 50, 64, [&](std::span<uint8_t> packet, const SocketAddress&) {
-                const auto now = Clock::now();
-                size_t length = packet.size();
-                if (unprotectRtpFollowingSender(srtp_, packet, length, 1) != SrtpResult::ok) return;
-                const auto rtp = RtpPacket::parse(packet.first(length));
-                const auto ext = rtp ? rtp->oneByteExtension(1) : std::nullopt;
-                const auto info = ext ? StreamInfo::parse(*ext) : std::nullopt;
-                std::lock_guard lock(mutex_);
-                if (!watching_) return;
-                const bool alert = info && info->alert;
-                if (alert && !first_) {
-                    first_ = now;
-                } else if (first_ && !alert) {
-                    ++dropped_;
-                } else if (first_ && now - last_ > std::chrono::milliseconds(100)) {
-                    ++gaps_;
-                }
-                last_ = now;
-            });
+    void heard(Clock::time_point now, const std::optional<StreamInfo>& info) {
+        std::lock_guard lock(mutex_);
+        if (!watching_) return;
+        const bool alert = info && info->alert;
+        if (alert && !first_) {
+            first_ = now;
+        } else if (first_ && !alert) {
+            ++dropped_;
+        } else if (first_ && now - last_ > std::chrono::milliseconds(100)) {
+            ++gaps_;
         }
+        last_ = now;
     }
-    UdpSocket socket_;
-    SrtpSession srtp_;
+
     std::mutex mutex_;
     bool watching_ = false;
     std::optional<Clock::time_point> first_;
     Clock::time_point last_{};
     uint64_t dropped_ = 0, gaps_ = 0;
-    std::atomic<bool> running_{true};
-    std::thread thread_;
+    ProbeStation probe_;  // last: its thread stops before the rest goes
 };
 
 double metric(const HttpTarget& target, const std::string& series) {
