@@ -175,9 +175,12 @@ std::vector<ApiRoute> ApiHandler::makeRoutes() {
          [this, list](const ApiCall& c) { return json(200, list(emergencies_.fromCap(c.caller, parseCap(c.request.body)))); }},
     };
     // Stations and schedule entries: POST /api/X adds, /api/X/ID changes, /api/X/ID/remove removes.
-    for (const auto& [collection, what, change] :
-         {std::tuple{std::string("/api/stations"), std::string("station"), &sources_.changeStation},
-          std::tuple{std::string("/api/schedule"), std::string("schedule"), &sources_.changeScheduleEntry}}) {
+    for (const auto& kind : {std::tuple{std::string("/api/stations"), std::string("station"), &sources_.changeStation},
+                             std::tuple{std::string("/api/schedule"), std::string("schedule"),
+                                        &sources_.changeScheduleEntry}}) {
+        // (named copies, not a structured binding: lambdas capture them on every compiler)
+        const std::string collection = std::get<0>(kind), what = std::get<1>(kind);
+        const auto change = std::get<2>(kind);
         routes.push_back({"POST", collection, editors, what + ".add", false, [change, body](const ApiCall& c) {
                               const Json j = body(c);
                               if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
