@@ -14,6 +14,16 @@ namespace loa {
 namespace {
 constexpr std::string_view kPlaylistSourceTag = "playlist";
 constexpr int kSampleRate = 48000;
+
+/// Any file decodebin knows (the "src" element's location), as 48 kHz float PCM with `channels`,
+/// pulled from the "sink" appsink as fast as it decodes.
+std::string decoderDescription(int channels, int buffers) {
+    return "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
+           "audio/x-raw,format=F32LE,layout=interleaved,rate=" +
+           std::to_string(kSampleRate) + ",channels=" + std::to_string(channels) +
+           " ! appsink name=sink sync=false max-buffers=" + std::to_string(buffers) + " drop=false";
+}
+
 constexpr int kRingSeconds = 2;
 }  // namespace
 
@@ -82,11 +92,7 @@ void PlaylistSource::run() {
 bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
     ++counters_.filesStarted;
     try {
-        gst::Pipeline pipeline(
-            "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
-            "audio/x-raw,format=F32LE,layout=interleaved,rate=" +
-            std::to_string(kSampleRate) + ",channels=" + std::to_string(channels_) +
-            " ! appsink name=sink sync=false max-buffers=8 drop=false");
+        gst::Pipeline pipeline(decoderDescription(channels_, 8));
         g_object_set(pipeline.element("src"), "location", file.c_str(), nullptr);
         auto* sink = GST_APP_SINK(pipeline.element("sink"));
         pipeline.play();
@@ -123,10 +129,7 @@ bool PlaylistSource::decodeFile(const std::filesystem::path& file) {
 std::string audioFileProblem(const std::filesystem::path& file, std::chrono::milliseconds minimum,
                              std::chrono::milliseconds timeout) {
     try {
-        gst::Pipeline pipeline(
-            "filesrc name=src ! decodebin ! audioconvert ! audioresample ! "
-            "audio/x-raw,format=F32LE,layout=interleaved,channels=1,rate=" +
-            std::to_string(kSampleRate) + " ! appsink name=sink sync=false max-buffers=16 drop=false");
+        gst::Pipeline pipeline(decoderDescription(1, 16));
         g_object_set(pipeline.element("src"), "location", file.c_str(), nullptr);
         auto* sink = GST_APP_SINK(pipeline.element("sink"));
         pipeline.play();

@@ -57,8 +57,6 @@ Json toJson(const AuditRecord& r) {
             {"detail", Json::parse(r.detail, nullptr, false).is_discarded() ? Json(r.detail) : Json::parse(r.detail)}};
 }
 
-const std::string kSegments = "/api/segments/";
-
 std::string decode(const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -328,9 +326,15 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
     return std::nullopt;
 }
 
-int ApiHandler::maxBodyBytes(const std::string& path) const {
-    return path.rfind(kSegments, 0) == 0 ? settings_.maxUploadBytes : settings_.maxBodyBytes;
+int ApiHandler::bodyLimit(const ApiRoute& route) const {
+    return route.upload ? settings_.maxUploadBytes : settings_.maxBodyBytes;
 }
+
+namespace {
+ApiResponse tooLarge(const ApiRoute& route) {
+    return error(413, route.upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
+}
+}  // namespace
 
 std::variant<ApiAdmission, ApiResponse> ApiHandler::admit(const ApiRequest& request) {
     // The console's address, without the path: its page asks for the token itself.
@@ -366,17 +370,14 @@ std::variant<ApiAdmission, ApiResponse> ApiHandler::admit(const ApiRequest& requ
         return error(403, "the " + std::string(toString(caller->role)) + " role may not " + request.method + " " +
                               request.path);
     }
-    const int limit = route.upload ? settings_.maxUploadBytes : settings_.maxBodyBytes;
-    if (request.contentLength > limit || static_cast<int64_t>(request.body.size()) > limit)
-        return error(413, route.upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
+    const int64_t limit = bodyLimit(route);
+    if (request.contentLength > limit || static_cast<int64_t>(request.body.size()) > limit) return tooLarge(route);
     return admission;
 }
 
 ApiResponse ApiHandler::dispatch(const ApiRequest& request, const ApiAdmission& admission) {
     const auto& route = *admission.route;
-    const int limit = route.upload ? settings_.maxUploadBytes : settings_.maxBodyBytes;
-    if (static_cast<int64_t>(request.body.size()) > limit)
-        return error(413, route.upload ? "the file is larger than api.max_upload_bytes" : "request body too large");
+    if (static_cast<int64_t>(request.body.size()) > bodyLimit(route)) return tooLarge(route);
     try {
         return route.handle(ApiCall{request, admission.caller, admission.id});
     } catch (const RequestError& e) {

@@ -110,8 +110,8 @@ public:
 
     /// Splits "a=1&b=2" into a map (no decoding beyond '+' and %XX).
     static std::map<std::string, std::string> parseQuery(const std::string& query);
-    /// The longest request body taken for `path`: uploads have their own limit.
-    int maxBodyBytes(const std::string& path) const;
+    /// The longest request body `route` takes: uploads have their own limit.
+    int bodyLimit(const ApiRoute& route) const;
 
     /// Requests refused without a valid token are counted, not audited one by one: the first
     /// from an address in a minute is logged and audited at once, the rest in one summary row

@@ -29,12 +29,12 @@ constexpr size_t kDiscardLimit = 1 << 20;
 
 /// Never lets an exception cross libwebsockets' C frames: a 500 instead.
 template <class F>
-ApiResponse guarded(F&& f) {
+auto guarded(F&& f) -> decltype(f()) {
     try {
         return f();
     } catch (const std::exception& e) {
         LOA_LOG(error, kApiServerTag) << "request failed: " << e.what();
-        return {500, "application/json", "{\"error\": \"internal error\"}\n", ""};
+        return ApiResponse{500, "application/json", "{\"error\": \"internal error\"}\n", ""};
     }
 }
 
@@ -100,13 +100,7 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
             r.contentLength = length.empty() ? -1 : std::strtoll(length.c_str(), nullptr, 10);
             // The token, the route, the role and the declared length are checked on the
             // headers: a refused request's body is never read.
-            std::variant<ApiAdmission, ApiResponse> decision = ApiResponse{};
-            try {
-                decision = server->handler().admit(r);
-            } catch (const std::exception& e) {
-                LOA_LOG(error, kApiServerTag) << "request failed: " << e.what();
-                decision = ApiResponse{500, "application/json", "{\"error\": \"internal error\"}\n", ""};
-            }
+            auto decision = guarded([&] { return server->handler().admit(r); });
             if (auto* refusal = std::get_if<ApiResponse>(&decision)) {
                 pss->session->response = std::move(*refusal);
                 if (!(post && r.contentLength > 0)) return answer(wsi, *pss->session);
@@ -136,8 +130,9 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
                 pss->session->discarded += len;
                 return pss->session->discarded > kDiscardLimit ? -1 : 0;
             }
-            if (static_cast<int>(pss->session->request.body.size()) <=
-                server->handler().maxBodyBytes(pss->session->request.path))
+            if (pss->session->admission &&
+                static_cast<int>(pss->session->request.body.size()) <=
+                    server->handler().bodyLimit(*pss->session->admission->route))
                 pss->session->request.body.append(static_cast<const char*>(in), len);
             return 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:

@@ -266,10 +266,14 @@ size_t Gateway::programmeFor(const StationSettings& station) const {
     return own;
 }
 
+RegisteredStation Gateway::registration(const StationSettings& s) const {
+    return {s.id, deriveStationSsrc(secret_, s.id), s.profile, stationKeyMaterial(s, secret_)};
+}
+
 std::vector<RegisteredStation> Gateway::registered() const {
     std::vector<RegisteredStation> out;
     for (const auto& s : settings_.stations)
-        out.push_back({s.id, deriveStationSsrc(secret_, s.id), s.profile, stationKeyMaterial(s, secret_)});
+        out.push_back(registration(s));
     return out;
 }
 
@@ -699,7 +703,7 @@ std::string Gateway::applyStations(const Settings& next) {
         if (!before || !sameStation(*before, s)) {
             if (!before) ++added;
             if (auto d = destinationFor(s)) additions.push_back(std::move(d));
-            registering.push_back({s.id, deriveStationSsrc(secret_, s.id), s.profile, stationKeyMaterial(s, secret_)});
+            registering.push_back(registration(s));
         }
     }
     emergencies_->updateSettings(next);
@@ -735,8 +739,7 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
     std::vector<RegisteredStation> registering;
     if (now && replace) {
         destination = destinationFor(*now);
-        registering.push_back(
-            {now->id, deriveStationSsrc(secret_, now->id), now->profile, stationKeyMaterial(*now, secret_)});
+        registering.push_back(registration(*now));
     }
     const std::string summary = std::string(!before ? "1 station(s) added, 0 changed, 0 removed"
                                             : now   ? "0 station(s) added, 1 changed, 0 removed"

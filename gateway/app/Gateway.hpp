@@ -109,6 +109,8 @@ private:
     std::map<std::string, SocketAddress> learned_;  ///< stations' addresses from their reports
     std::thread reports_;
     void reportLoop();
+    /// What the registry knows of a station: its stream SSRC and key (derived here only).
+    RegisteredStation registration(const StationSettings& station) const;
     std::vector<RegisteredStation> registered() const;
     EventHub events_;
     std::mutex stationsMutex_;  ///< one change of the station list at a time (reload, API)
