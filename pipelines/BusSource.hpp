@@ -9,8 +9,8 @@
 #include <span>
 #include <string>
 
+#include "ingest/IngestOptions.hpp"
 #include "rtp/PriorityLevel.hpp"
-#include "settings/Settings.hpp"
 
 namespace loa {
 

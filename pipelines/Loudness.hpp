@@ -7,7 +7,7 @@
 #include <cmath>
 #include <span>
 
-#include "settings/Settings.hpp"
+#include "ProgrammeOptions.hpp"
 
 namespace loa {
 

@@ -9,7 +9,7 @@
 
 #include "EncodedFrame.hpp"
 #include "GstRuntime.hpp"
-#include "settings/Settings.hpp"
+#include "ProgrammeOptions.hpp"
 
 namespace loa {
 

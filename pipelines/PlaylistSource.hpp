@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "PcmRing.hpp"
-#include "settings/Settings.hpp"
+#include "ProgrammeOptions.hpp"
 
 namespace loa {
 

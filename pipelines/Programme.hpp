@@ -18,9 +18,9 @@
 #include "LiveSource.hpp"
 #include "OpusRtpEncoder.hpp"
 #include "ProgrammeBus.hpp"
+#include "ProgrammeOptions.hpp"
 #include "SegmentSource.hpp"
 #include "ingest/RtpIngest.hpp"
-#include "settings/Settings.hpp"
 
 namespace loa {
 

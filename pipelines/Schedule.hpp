@@ -5,7 +5,7 @@
 #include <chrono>
 #include <optional>
 
-#include "settings/Settings.hpp"
+#include "ProgrammeOptions.hpp"
 
 namespace loa {
 

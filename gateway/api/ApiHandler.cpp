@@ -97,9 +97,8 @@ ApiHandler::ApiHandler(const ApiSettings& settings, EmergencyManager& emergencie
 }
 
 std::vector<ApiRoute> ApiHandler::makeRoutes() {
-    using R = ApiRole;
-    const std::vector<ApiRole> anyone, editors{R::operator_, R::admin}, alerters{R::emergency, R::admin},
-        admins{R::admin};
+    using R = Role;
+    const std::vector<Role> anyone, editors{R::operator_, R::admin}, alerters{R::emergency, R::admin}, admins{R::admin};
     auto body = [](const ApiCall& c) {
         Json j = Json::parse(c.request.body, nullptr, false);
         if (j.is_discarded()) throw RequestError(400, "the body is not valid JSON");
@@ -287,10 +286,10 @@ std::string ApiHandler::metricsText() const {
     return out;
 }
 
-std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiResponse& refusal) {
+std::optional<Actor> ApiHandler::authenticate(const ApiRequest& request, ApiResponse& refusal) {
     const auto now = std::chrono::steady_clock::now();
     static const std::string kBearer = "Bearer ";
-    std::optional<Caller> caller;
+    std::optional<Actor> caller;
     bool expired = false;
     if (request.authorization.compare(0, kBearer.size(), kBearer) == 0) {
         const auto hash = tokenHash(request.authorization.substr(kBearer.size()));
@@ -301,7 +300,7 @@ std::optional<Caller> ApiHandler::authenticate(const ApiRequest& request, ApiRes
             if (t.expiresMs && nowMs >= t.expiresMs) {
                 expired = true;
             } else {
-                caller = Caller{t.name, t.role, request.address};
+                caller = Actor{t.name, t.role, request.address};
             }
         }
     }
@@ -382,6 +381,8 @@ ApiResponse ApiHandler::dispatch(const ApiRequest& request, const ApiAdmission& 
         return route.handle(ApiCall{request, admission.caller, admission.id});
     } catch (const RequestError& e) {
         return error(e.status(), e.what());
+    } catch (const Refusal& e) {
+        return error(httpStatus(e.reason()), e.what());
     } catch (const StorageError& e) {
         // Nothing is done that is not recorded first: refused, and the operator can retry.
         LOA_LOG(error, kApiHandlerTag) << request.method << " " << request.path << ": " << e.what();

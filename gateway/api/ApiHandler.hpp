@@ -14,8 +14,9 @@
 #include <variant>
 #include <vector>
 
+#include "api/ApiOptions.hpp"
+#include "api/RequestError.hpp"
 #include "control/EmergencyManager.hpp"
-#include "settings/Settings.hpp"
 #include "state/StateStore.hpp"
 
 namespace loa {
@@ -45,24 +46,24 @@ struct ApiSources {
     std::function<std::optional<std::string>(const std::string&)> stationSdp;  ///< with its key
     std::function<nlohmann::json()> schedule;
     /// add, change or remove a station (body: the station as JSON); throws RequestError.
-    std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, const std::string&)>
+    std::function<nlohmann::json(const Actor&, const std::string&, const std::string&, const std::string&)>
         changeStation;
     /// the same for a schedule entry
-    std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, const std::string&)>
+    std::function<nlohmann::json(const Actor&, const std::string&, const std::string&, const std::string&)>
         changeScheduleEntry;
     /// stores an uploaded segment file under its name (throws RequestError; 409 if it exists and
     /// `replace` is false); returns its record
-    std::function<nlohmann::json(const Caller&, const std::string&, const std::string&, bool replace)> uploadSegment;
+    std::function<nlohmann::json(const Actor&, const std::string&, const std::string&, bool replace)> uploadSegment;
     /// the segment files that schedule entries may name
     std::function<nlohmann::json()> segments;
     /// gives a station a new key epoch; returns its new SDP
-    std::function<nlohmann::json(const Caller&, const std::string&)> rekeyStation;
+    std::function<nlohmann::json(const Actor&, const std::string&)> rekeyStation;
 };
 
 /// One request, admitted: who asks, and the route's {id} (empty if it has none).
 struct ApiCall {
     const ApiRequest& request;
-    const Caller& caller;
+    const Actor& caller;
     const std::string& id;
 };
 
@@ -71,7 +72,7 @@ struct ApiCall {
 struct ApiRoute {
     std::string method;          ///< GET or POST
     std::string pattern;         ///< e.g. "/api/stations/{id}/sdp"; {id} is one non-empty path segment
-    std::vector<ApiRole> roles;  ///< who may call it; empty: every role
+    std::vector<Role> roles;     ///< who may call it; empty: every role
     std::string action;          ///< what a refusal is audited as ("station.keys"); empty: not audited
     bool upload = false;         ///< its body may be api.max_upload_bytes (else api.max_body_bytes)
     std::function<ApiResponse(const ApiCall&)> handle;
@@ -79,7 +80,7 @@ struct ApiRoute {
 
 /// A request whose headers passed: the caller, and the route that will answer once the body is in.
 struct ApiAdmission {
-    Caller caller;
+    Actor caller;
     const ApiRoute* route = nullptr;
     std::string id;
 };
@@ -103,7 +104,7 @@ public:
     ApiResponse handle(const ApiRequest& request);
     /// Checks a request's token (for the WebSocket event stream's upgrade request): the caller,
     /// or nullopt with the refusal to send.
-    std::optional<Caller> authorize(const ApiRequest& request, ApiResponse& refusal) {
+    std::optional<Actor> authorize(const ApiRequest& request, ApiResponse& refusal) {
         return authenticate(request, refusal);
     }
     const std::vector<ApiRoute>& routes() const { return routes_; }
@@ -121,7 +122,7 @@ public:
     std::string metricsText() const;
 
 private:
-    std::optional<Caller> authenticate(const ApiRequest& request, ApiResponse& refusal);
+    std::optional<Actor> authenticate(const ApiRequest& request, ApiResponse& refusal);
     void refused(const ApiRequest& request, const std::string& reason);
     std::vector<ApiRoute> makeRoutes();
 

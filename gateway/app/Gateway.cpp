@@ -1,4 +1,5 @@
 #include "app/Gateway.hpp"
+#include "app/ModuleOptions.hpp"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -186,7 +187,7 @@ Gateway::Gateway(Settings settings)
     registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS, floors_.get());
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
-    emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, settings_);
+    emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, emergencyOptions(settings_));
     emergencies_->setAudioCheck([](const std::filesystem::path& file) { return audioFileProblem(file); });
     emergencies_->setObserver([this](const std::string& action, const EmergencyRecord& r, const std::string& outcome) {
         events_.publish({{"type", "emergency"},
@@ -206,17 +207,17 @@ Gateway::Gateway(Settings settings)
                 .stationSdp = [this](const std::string& id) { return stationSdp(id); },
                 .schedule = [this] { return scheduleJson(); },
                 .changeStation =
-                    [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
+                    [this](const Actor& c, const std::string& action, const std::string& id, const std::string& body) {
                         return changeDefinition(StateStore::ChangeKind::station, c, action, id, body);
                     },
                 .changeScheduleEntry =
-                    [this](const Caller& c, const std::string& action, const std::string& id, const std::string& body) {
+                    [this](const Actor& c, const std::string& action, const std::string& id, const std::string& body) {
                         return changeDefinition(StateStore::ChangeKind::scheduleEntry, c, action, id, body);
                     },
-                .uploadSegment = [this](const Caller& c, const std::string& name, const std::string& body,
+                .uploadSegment = [this](const Actor& c, const std::string& name, const std::string& body,
                                         bool replace) { return uploadSegment(c, name, body, replace); },
                 .segments = [this] { return segmentsJson(); },
-                .rekeyStation = [this](const Caller& c, const std::string& id) { return rekeyStation(c, id); }});
+                .rekeyStation = [this](const Actor& c, const std::string& id) { return rekeyStation(c, id); }});
         api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
     }
     for (const auto& s : settings_.stations) {
@@ -706,7 +707,7 @@ std::string Gateway::applyStations(const Settings& next) {
             registering.push_back(registration(s));
         }
     }
-    emergencies_->updateSettings(next);
+    emergencies_->updateOptions(emergencyOptions(next));
     {
         std::lock_guard lock(slotsMutex_);  // emergencies and the API read the stations
         settings_ = next;
@@ -821,17 +822,18 @@ Settings Gateway::withKeyEpochs(Settings settings) {
     return settings;
 }
 
-nlohmann::json Gateway::rekeyStation(const Caller& caller, const std::string& id) {
+nlohmann::json Gateway::rekeyStation(const Actor& caller, const std::string& id) {
     std::lock_guard changes(stationsMutex_);
-    const auto refuse = [&](int status, const std::string& why) {
+    const auto refuse = [&](RefusalReason reason, const std::string& why) {
         audit(caller, "station.rekey", id, "refused", {{"reason", why}});
-        throw RequestError(status, why);
+        throw Refusal(reason, why);
     };
     Settings next = settings_;
     const auto it = std::find_if(next.stations.begin(), next.stations.end(), [&](const auto& s) { return s.id == id; });
-    if (it == next.stations.end()) refuse(404, "no station '" + id + "'");
+    if (it == next.stations.end()) refuse(RefusalReason::notFound, "no station '" + id + "'");
     if (it->key)
-        refuse(409, "station '" + id + "' has its key given in its definition: give it a new key there instead");
+        refuse(RefusalReason::conflict,
+               "station '" + id + "' has its key given in its definition: give it a new key there instead");
     it->keyEpoch = store_->raiseKeyEpoch(id, StateStore::nowMs());  // durable before it is used
     const StationSettings station = *it;
     const std::string summary = apply(next);
@@ -847,7 +849,7 @@ nlohmann::json Gateway::rekeyStation(const Caller& caller, const std::string& id
     return {{"id", id}, {"key_epoch", station.keyEpoch}, {"sdp", makeStationSdp(stream)}};
 }
 
-void Gateway::audit(const Caller& caller, const std::string& action, const std::string& subject,
+void Gateway::audit(const Actor& caller, const std::string& action, const std::string& subject,
                     const std::string& outcome, const nlohmann::json& detail) {
     store_->audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, subject, outcome,
                    detail.dump()});
@@ -857,11 +859,11 @@ std::filesystem::path Gateway::segmentsDir() const {
     return settings_.gateway.segmentsDir();
 }
 
-nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& name, const std::string& body,
-                                     bool replace) {
-    const auto refuse = [&](int status, const std::string& why) {
+nlohmann::json Gateway::uploadSegment(const Actor& caller, const std::string& name, const std::string& body,
+                                      bool replace) {
+    const auto refuse = [&](RefusalReason reason, const std::string& why) {
         audit(caller, "segment.upload", name, "refused", {{"reason", why}});
-        throw RequestError(status, why);
+        throw Refusal(reason, why);
     };
     // A plain file name with an audio extension: nothing that could leave the directory.
     static const std::set<std::string> kExtensions = {".wav", ".flac", ".opus", ".ogg", ".mp3"};
@@ -871,14 +873,15 @@ nlohmann::json Gateway::uploadSegment(const Caller& caller, const std::string& n
                        });
     const auto extension = std::filesystem::path(name).extension().string();
     if (!plain || !kExtensions.count(extension))
-        refuse(400, "a segment's name is letters, digits, '-', '_' and '.', ending in .wav, .flac, .opus, .ogg or .mp3");
-    if (body.empty()) refuse(400, "the file is empty");
+        refuse(RefusalReason::invalid,
+               "a segment's name is letters, digits, '-', '_' and '.', ending in .wav, .flac, .opus, .ogg or .mp3");
+    if (body.empty()) refuse(RefusalReason::invalid, "the file is empty");
     std::error_code ec;
     std::filesystem::create_directories(segmentsDir(), ec);
     const auto file = segmentsDir() / name;
     const bool existed = std::filesystem::exists(file, ec);
     if (existed && !replace)
-        refuse(409, "segment '" + name + "' exists; upload it with ?replace=1 to replace it");
+        refuse(RefusalReason::conflict, "segment '" + name + "' exists; upload it with ?replace=1 to replace it");
     const auto partial = segmentsDir() / ("." + name + ".part");
     {
         std::ofstream out(partial, std::ios::binary | std::ios::trunc);
@@ -909,7 +912,7 @@ nlohmann::json Gateway::segmentsJson() const {
     return out;
 }
 
-nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
+nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Actor& caller, const std::string& action,
                                          const std::string& id, const std::string& body) {
     std::lock_guard changes(stationsMutex_);
     const bool station = kind == StateStore::ChangeKind::station;
@@ -917,24 +920,25 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Call
     const auto record = [&](const std::string& outcome, const std::string& detail) {
         audit(caller, (station ? "station." : "schedule.") + action, id, outcome, {{"reason", detail}});
     };
-    const auto refuse = [&](int status, const std::string& why) {
+    const auto refuse = [&](RefusalReason reason, const std::string& why) {
         record("refused", why);
-        throw RequestError(status, why);
+        throw Refusal(reason, why);
     };
     const auto check = [&](bool exists) {
-        if (action == "remove" && !exists) refuse(404, "no " + what + " '" + id + "'");
-        if (action == "add" && exists) refuse(409, what + " '" + id + "' exists; change it instead");
-        if (action == "change" && !exists) refuse(404, "no " + what + " '" + id + "'");
+        if (action == "remove" && !exists) refuse(RefusalReason::notFound, "no " + what + " '" + id + "'");
+        if (action == "add" && exists)
+            refuse(RefusalReason::conflict, what + " '" + id + "' exists; change it instead");
+        if (action == "change" && !exists) refuse(RefusalReason::notFound, "no " + what + " '" + id + "'");
     };
     const auto parsed = [&](auto parse) {
         try {
             auto item = parse();
-            if (item.id != id) refuse(400, "the body's id '" + item.id + "' is not '" + id + "'");
+            if (item.id != id) refuse(RefusalReason::invalid, "the body's id '" + item.id + "' is not '" + id + "'");
             return item;
         } catch (const ConfigError& e) {
-            refuse(400, e.what());
+            refuse(RefusalReason::invalid, e.what());
         }
-        throw RequestError(400, "unreachable");
+        throw Refusal(RefusalReason::invalid, "unreachable");
     };
     std::string summary;
     if (station) {

@@ -126,18 +126,18 @@ private:
     Settings withKeyEpochs(Settings settings);
     /// An operator's re-key of a station whose state was lost: a new key epoch (saved, audited),
     /// its stream and reports under the new key from the next frame; returns its new SDP.
-    nlohmann::json rekeyStation(const Caller& caller, const std::string& id);
+    nlohmann::json rekeyStation(const Actor& caller, const std::string& id);
     /// An uploaded segment file, stored (under a plain name) in state_dir/segments; audited.
-    nlohmann::json uploadSegment(const Caller& caller, const std::string& name, const std::string& body, bool replace);
+    nlohmann::json uploadSegment(const Actor& caller, const std::string& name, const std::string& body, bool replace);
     nlohmann::json segmentsJson() const;
     std::filesystem::path segmentsDir() const;
     /// One audit record for what `caller` asked.
-    void audit(const Caller& caller, const std::string& action, const std::string& subject,
-               const std::string& outcome, const nlohmann::json& detail);
+    void audit(const Actor& caller, const std::string& action, const std::string& subject, const std::string& outcome,
+               const nlohmann::json& detail);
     /// The media port's refusals by reason: for the metrics and the status.
     std::vector<std::pair<const char*, uint64_t>> mediaRefusals();
     /// add, change or remove a station or a schedule entry through the API; saved, then applied.
-    nlohmann::json changeDefinition(StateStore::ChangeKind kind, const Caller& caller, const std::string& action,
+    nlohmann::json changeDefinition(StateStore::ChangeKind kind, const Actor& caller, const std::string& action,
                                     const std::string& id, const std::string& body);
     std::map<std::string, bool> online_;  ///< as last published (control thread)
     std::vector<uint64_t> switchesSeen_;  ///< each programme's switches, as last published (control thread)

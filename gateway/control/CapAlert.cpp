@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "common/Base64.hpp"
-#include "control/EmergencyManager.hpp"
+#include "control/Refusal.hpp"
 
 namespace loa {
 namespace {
@@ -47,7 +47,7 @@ void forEach(const xmlNode* parent, const char* name, F&& f) {
 }
 
 [[noreturn]] void invalid(const std::string& why) {
-    throw RequestError(400, "not a valid CAP 1.2 alert: " + why);
+    throw Refusal(RefusalReason::invalid, "not a valid CAP 1.2 alert: " + why);
 }
 
 std::string required(const xmlNode* parent, const char* name) {

@@ -30,7 +30,7 @@ struct CapAlert {
     std::vector<CapResource> resources;
 };
 
-/// Parses `xml`; throws RequestError(400) naming what is wrong.
+/// Parses `xml`; throws Refusal (invalid) naming what is wrong.
 CapAlert parseCap(std::string_view xml);
 
 /// An ISO 8601 date-time as CAP writes it (2026-11-23T10:00:00+07:00), in Unix ms.

@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kEmergencyManagerTag = "emergency";
 using Json = nlohmann::json;
 
-const Caller kGateway{"gateway", ApiRole::admin, ""};
+const Actor kGateway{"gateway", Role::admin, ""};
 
 std::string newId() {
     uint8_t bytes[6];
@@ -29,9 +29,11 @@ std::string newId() {
 std::vector<std::string> strings(const Json& j, const char* key) {
     std::vector<std::string> out;
     if (!j.contains(key)) return out;
-    if (!j[key].is_array()) throw RequestError(400, std::string("targets.") + key + ": expected a list of strings");
+    if (!j[key].is_array())
+        throw Refusal(RefusalReason::invalid, std::string("targets.") + key + ": expected a list of strings");
     for (const auto& v : j[key]) {
-        if (!v.is_string()) throw RequestError(400, std::string("targets.") + key + ": expected a list of strings");
+        if (!v.is_string())
+            throw Refusal(RefusalReason::invalid, std::string("targets.") + key + ": expected a list of strings");
         out.push_back(v.get<std::string>());
     }
     return out;
@@ -77,26 +79,32 @@ std::string commaJoined(const std::vector<std::string>& v) {
 }
 }  // namespace
 
-EmergencyManager::EmergencyManager(StateStore& store, EmergencyOutput& output, const Settings& settings)
-    : store_(store), output_(output), settings_(settings) {}
+EmergencyManager::EmergencyManager(StateStore& store, EmergencyOutput& output, EmergencyOptions options)
+    : store_(store), output_(output), options_(std::move(options)) {}
 
-void EmergencyManager::updateSettings(const Settings& settings) {
+void EmergencyManager::updateOptions(EmergencyOptions options) {
     std::lock_guard lock(mutex_);
     // Stations new or changed in what alerts target: each joins the emergencies on air whose
     // targets name it (whenever it joins, it hears every alert that lists it).
     std::unordered_map<std::string_view, const StationSettings*> before;
-    for (const auto& s : settings_.stations)
+    for (const auto& s : options_.stations)
         before.emplace(s.id, &s);
     std::vector<size_t> joining;
-    for (size_t i = 0; i < settings.stations.size(); ++i) {
-        const auto it = before.find(settings.stations[i].id);
-        if (it == before.end() || targetedDifferently(*it->second, settings.stations[i])) joining.push_back(i);
+    for (size_t i = 0; i < options.stations.size(); ++i) {
+        const auto it = before.find(options.stations[i].id);
+        if (it == before.end() || targetedDifferently(*it->second, options.stations[i])) joining.push_back(i);
     }
-    settings_ = settings;
+    options_ = std::move(options);
     std::vector<const StationSettings*> stations;
     for (const size_t i : joining)
-        stations.push_back(&settings_.stations[i]);
+        stations.push_back(&options_.stations[i]);
     joinActive(stations);
+}
+
+const std::pair<std::string, bool>* EmergencyManager::programme(std::string_view id) const {
+    const auto it = std::find_if(options_.programmes.begin(), options_.programmes.end(),
+                                 [&](const auto& p) { return p.first == id; });
+    return it == options_.programmes.end() ? nullptr : &*it;
 }
 
 bool EmergencyManager::targetedDifferently(const StationSettings& a, const StationSettings& b) {
@@ -105,7 +113,7 @@ bool EmergencyManager::targetedDifferently(const StationSettings& a, const Stati
 
 void EmergencyManager::updateStation(const std::string& id, const StationSettings* now) {
     std::lock_guard lock(mutex_);
-    auto& list = settings_.stations;
+    auto& list = options_.stations;
     const auto it = std::find_if(list.begin(), list.end(), [&](const auto& s) { return s.id == id; });
     const bool joins = now && (it == list.end() || targetedDifferently(*it, *now));
     if (!now) {
@@ -151,7 +159,7 @@ void EmergencyManager::joinActive(const std::vector<const StationSettings*>& sta
     }
 }
 
-void EmergencyManager::audit(const Caller& caller, const std::string& action, const EmergencyRecord& r,
+void EmergencyManager::audit(const Actor& caller, const std::string& action, const EmergencyRecord& r,
                              const std::string& outcome, const std::string& detail) {
     Json d = {{"status", r.status}, {"state", r.state}};
     if (!detail.empty()) d["reason"] = detail;
@@ -166,33 +174,34 @@ void EmergencyManager::audit(const Caller& caller, const std::string& action, co
                                << (detail.empty() ? "" : " (" + detail + ")") << "; " << r.state;
 }
 
-void EmergencyManager::refuse(const Caller& caller, const std::string& action, const std::string& subject, int status,
-                              const std::string& why) {
+void EmergencyManager::refuse(const Actor& caller, const std::string& action, const std::string& subject,
+                              RefusalReason reason, const std::string& why) {
     store_.audit({0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, subject, "refused",
                   Json{{"reason", why}}.dump()});
     LOA_LOG(warn, kEmergencyManagerTag) << action << " " << subject << " by " << caller.name << " refused: " << why;
-    throw RequestError(status, why);
+    throw Refusal(reason, why);
 }
 
-void EmergencyManager::requireRole(const Caller& caller, const std::string& action, const std::string& subject) {
-    if (caller.role != ApiRole::emergency && caller.role != ApiRole::admin)
-        refuse(caller, action, subject, 403, "the " + std::string(toString(caller.role)) + " role may not do this");
+void EmergencyManager::requireRole(const Actor& caller, const std::string& action, const std::string& subject) {
+    if (caller.role != Role::emergency && caller.role != Role::admin)
+        refuse(caller, action, subject, RefusalReason::forbidden,
+               "the " + std::string(toString(caller.role)) + " role may not do this");
 }
 
 EmergencyAudio EmergencyManager::audioOf(const EmergencyRecord& r) const {
     const Json request = Json::parse(r.request);
     EmergencyAudio audio;
     audio.status = r.status;
-    audio.toneMs = request.value("tone", true) ? settings_.emergency.toneMs : 0;
+    audio.toneMs = request.value("tone", true) ? options_.toneMs : 0;
     const std::string message = request.value("message", "");
-    for (const auto& [name, file] : settings_.emergency.messages) {
+    for (const auto& [name, file] : options_.messages) {
         if (name == message) audio.message = file;
     }
     if (request.contains("message_file")) audio.message = request["message_file"].get<std::string>();
     audio.liveProgramme = request.value("live", "");
     audio.alert.status = alertStatusFrom(r.status).value_or(AlertStatus::actual);
     if (const auto id = AlertInfo::idFrom(r.id)) audio.alert.id = *id;
-    audio.alert.origin = gatewayTag(settings_.gateway.id);
+    audio.alert.origin = gatewayTag(options_.gatewayId);
     if (const auto relay = request.find("relay"); relay != request.end() && relay->is_object()) {
         // A parent's alert: its own audio (tone included) from the upstream, its origin kept.
         audio.liveProgramme = relay->value("programme", "");
@@ -211,7 +220,7 @@ std::vector<std::string> EmergencyManager::stationsOf(const EmergencyRecord& r) 
     return out;
 }
 
-void EmergencyManager::goOnAir(EmergencyRecord& r, const Caller& caller) {
+void EmergencyManager::goOnAir(EmergencyRecord& r, const Actor& caller) {
     r.state = "active";
     store_.putEmergency(r);  // on disk before it is on air
     try {
@@ -220,7 +229,7 @@ void EmergencyManager::goOnAir(EmergencyRecord& r, const Caller& caller) {
         r.state = "failed";
         store_.putEmergency(r);
         audit(caller, "emergency.start", r, "failed", e.what());
-        throw RequestError(409, std::string("cannot go on air: ") + e.what());
+        throw Refusal(RefusalReason::conflict, std::string("cannot go on air: ") + e.what());
     }
     audit(caller, "emergency.start", r, "ok", std::to_string(stationsOf(r).size()) + " station(s)");
 }
@@ -235,15 +244,15 @@ void EmergencyManager::preempted(const std::string& id, const EmergencyRecord& b
           "its slot went to " + by.id + " (" + by.status + "), which outranks it; no slot was free");
 }
 
-EmergencyRecord EmergencyManager::trigger(const Caller& caller, const Json& body) {
+EmergencyRecord EmergencyManager::trigger(const Actor& caller, const Json& body) {
     std::lock_guard lock(mutex_);
     return triggerLocked(caller, body, Json::object());
 }
 
-EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json& body, const Json& internal) {
+EmergencyRecord EmergencyManager::triggerLocked(const Actor& caller, const Json& body, const Json& internal) {
     const std::string action = internal.contains("cap") ? "cap.alert" : "emergency.trigger";
     requireRole(caller, action, "-");
-    if (!body.is_object()) refuse(caller, action, "-", 400, "expected a JSON object");
+    if (!body.is_object()) refuse(caller, action, "-", RefusalReason::invalid, "expected a JSON object");
     EmergencyRecord r;
     r.id = newId();
     r.createdMs = StateStore::nowMs();
@@ -251,65 +260,70 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
     try {
         r.status = body.value("status", "");
         if (r.status != "actual" && r.status != "exercise" && r.status != "test")
-            throw RequestError(400, "status: expected actual, exercise or test");
+            throw Refusal(RefusalReason::invalid, "status: expected actual, exercise or test");
         if (!body.contains("targets") || !body["targets"].is_object())
-            throw RequestError(400, "targets: expected {\"all\": true} or areas, groups and stations");
+            throw Refusal(RefusalReason::invalid, "targets: expected {\"all\": true} or areas, groups and stations");
         const Json& targets = body["targets"];
         const bool all = targets.value("all", false);
         strings(targets, "areas");  // checked: lists of strings
         strings(targets, "groups");
         for (const auto& p : strings(targets, "programmes")) {
-            if (!settings_.findProgramme(p)) throw RequestError(400, "targets.programmes: no programme '" + p + "'");
+            if (!programme(p)) throw Refusal(RefusalReason::invalid, "targets.programmes: no programme '" + p + "'");
         }
         const auto listed = strings(targets, "stations");
         const std::unordered_set<std::string> ids(listed.begin(), listed.end());  // may name thousands
         std::unordered_set<std::string_view> known;
-        for (const auto& s : settings_.stations)
+        for (const auto& s : options_.stations)
             known.insert(s.id);
         for (const auto& id : listed) {
-            if (!known.count(id)) throw RequestError(400, "targets.stations: no station '" + id + "'");
+            if (!known.count(id)) throw Refusal(RefusalReason::invalid, "targets.stations: no station '" + id + "'");
         }
         std::vector<std::string> reached;
         size_t matched = 0;
-        for (const auto& s : settings_.stations) {
+        for (const auto& s : options_.stations) {
             if (!(all || ids.count(s.id) || named(targets, s))) continue;
             ++matched;
             if (accepts(s, r.status)) reached.push_back(s.id);
         }
-        if (matched == 0) throw RequestError(400, "targets: no station matches");
+        if (matched == 0) throw Refusal(RefusalReason::invalid, "targets: no station matches");
         if (reached.empty())
-            throw RequestError(400, "targets: none of the " + std::to_string(matched) + " station(s) matched accepts " +
-                                        r.status + " emergencies");
+            throw Refusal(RefusalReason::invalid, "targets: none of the " + std::to_string(matched) +
+                                                      " station(s) matched accepts " + r.status + " emergencies");
         const std::string message = body.value("message", "");
-        if (!message.empty() && std::none_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
+        if (!message.empty() && std::none_of(options_.messages.begin(), options_.messages.end(),
                                              [&](const auto& m) { return m.first == message; })) {
-            throw RequestError(400, "message: no message named '" + message + "' in the config");
+            throw Refusal(RefusalReason::invalid, "message: no message named '" + message + "' in the config");
         }
         const std::string live = body.value("live", "");
         if (!live.empty()) {
-            const auto* programme = settings_.findProgramme(live);
-            if (!programme || !programme->live)
-                throw RequestError(400, "live: no programme '" + live + "' with a live feed");
-            if (!message.empty()) throw RequestError(400, "live and message: one or the other");
+            const auto* feed = programme(live);
+            if (!feed || !feed->second)
+                throw Refusal(RefusalReason::invalid, "live: no programme '" + live + "' with a live feed");
+            if (!message.empty()) throw Refusal(RefusalReason::invalid, "live and message: one or the other");
         }
         const int64_t expires = body.value("expires_s", int64_t{0});
-        if (expires < 0 || expires > 7 * 86400) throw RequestError(400, "expires_s: expected 0 to 604800");
+        if (expires < 0 || expires > 7 * 86400)
+            throw Refusal(RefusalReason::invalid, "expires_s: expected 0 to 604800");
         r.expiresMs = expires ? r.createdMs + expires * 1000 : 0;
-        Json request = {{"targets", targets},  {"origin", settings_.gateway.id}, {"tone", body.value("tone", true)},
-                        {"message", message},   {"live", live},
-                        {"expires_s", expires}, {"note", body.value("note", "")}};
+        Json request = {{"targets", targets},
+                        {"origin", options_.gatewayId},
+                        {"tone", body.value("tone", true)},
+                        {"message", message},
+                        {"live", live},
+                        {"expires_s", expires},
+                        {"note", body.value("note", "")}};
         // What the gateway itself adds (the CAP alert it came from, its own audio file): never
         // taken from a caller's body.
         for (const auto& [key, value] : internal.items())
             request[key] = value;
         r.request = request.dump();
         r.stations = commaJoined(reached);
-    } catch (const RequestError& e) {
-        refuse(caller, action, r.id, e.status(), e.what());
+    } catch (const Refusal& e) {
+        refuse(caller, action, r.id, e.reason(), e.what());
     } catch (const Json::exception& e) {
-        refuse(caller, action, r.id, 400, std::string("malformed request: ") + e.what());
+        refuse(caller, action, r.id, RefusalReason::invalid, std::string("malformed request: ") + e.what());
     }
-    if (r.status == "actual" && settings_.api && settings_.api->twoPersonRule) {
+    if (r.status == "actual" && options_.twoPersonRule) {
         r.state = "pending";
         store_.putEmergency(r);
         audit(caller, action, r, "pending", "waiting for a second operator's confirmation");
@@ -320,25 +334,26 @@ EmergencyRecord EmergencyManager::triggerLocked(const Caller& caller, const Json
     return r;
 }
 
-EmergencyRecord EmergencyManager::load(const std::string& id, const Caller& caller, const std::string& action) {
+EmergencyRecord EmergencyManager::load(const std::string& id, const Actor& caller, const std::string& action) {
     auto r = store_.emergency(id);
-    if (!r) refuse(caller, action, id, 404, "no emergency '" + id + "'");
+    if (!r) refuse(caller, action, id, RefusalReason::notFound, "no emergency '" + id + "'");
     return *r;
 }
 
-EmergencyRecord EmergencyManager::confirm(const Caller& caller, const std::string& id) {
+EmergencyRecord EmergencyManager::confirm(const Actor& caller, const std::string& id) {
     std::lock_guard lock(mutex_);
     const std::string action = "emergency.confirm";
     requireRole(caller, action, id);
     auto r = load(id, caller, action);
-    if (r.state != "pending") refuse(caller, action, id, 409, "it is " + r.state + ", not waiting for confirmation");
+    if (r.state != "pending")
+        refuse(caller, action, id, RefusalReason::conflict, "it is " + r.state + ", not waiting for confirmation");
     if (samePerson(caller.name, r.createdBy))
-        refuse(caller, action, id, 403, "the operator who triggered it cannot confirm it");
-    const int64_t window = settings_.api ? settings_.api->confirmWindowS * int64_t{1000} : 0;
+        refuse(caller, action, id, RefusalReason::forbidden, "the operator who triggered it cannot confirm it");
+    const int64_t window = options_.confirmWindowS * int64_t{1000};
     if (StateStore::nowMs() > r.createdMs + window) {
         r.state = "unconfirmed";
         store_.putEmergency(r);
-        refuse(caller, action, id, 409, "the confirmation window has passed");
+        refuse(caller, action, id, RefusalReason::conflict, "the confirmation window has passed");
     }
     r.confirmedBy = caller.name;
     audit(caller, action, r, "ok");
@@ -346,18 +361,19 @@ EmergencyRecord EmergencyManager::confirm(const Caller& caller, const std::strin
     return r;
 }
 
-EmergencyRecord EmergencyManager::cancel(const Caller& caller, const std::string& id) {
+EmergencyRecord EmergencyManager::cancel(const Actor& caller, const std::string& id) {
     std::lock_guard lock(mutex_);
     return cancelLocked(caller, id);
 }
 
-EmergencyRecord EmergencyManager::cancelLocked(const Caller& caller, const std::string& id) {
+EmergencyRecord EmergencyManager::cancelLocked(const Actor& caller, const std::string& id) {
     const std::string action = "emergency.cancel";
     requireRole(caller, action, id);
     auto r = load(id, caller, action);
-    if (r.state != "pending" && r.state != "active") refuse(caller, action, id, 409, "it is already " + r.state);
+    if (r.state != "pending" && r.state != "active")
+        refuse(caller, action, id, RefusalReason::conflict, "it is already " + r.state);
     if (const auto origin = relayOrigin(r))
-        refuse(caller, action, id, 409,
+        refuse(caller, action, id, RefusalReason::conflict,
                "it is " + *origin + "'s alert, relayed here: it ends when " + *origin + " ends it");
     const bool wasActive = r.state == "active";
     r.state = "cancelled";
@@ -375,7 +391,7 @@ std::vector<EmergencyRecord> EmergencyManager::list(bool liveOnly) {
 void EmergencyManager::tick() {
     std::lock_guard lock(mutex_);
     const int64_t now = StateStore::nowMs();
-    const int64_t window = settings_.api ? settings_.api->confirmWindowS * int64_t{1000} : 0;
+    const int64_t window = options_.confirmWindowS * int64_t{1000};
     for (auto& r : store_.emergencies(true)) {
         if (r.state == "active" && r.expiresMs && now >= r.expiresMs) {
             r.state = "expired";
@@ -400,7 +416,7 @@ std::optional<std::string> EmergencyManager::relayOrigin(const EmergencyRecord& 
 void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string& programme,
                                        const std::string& origin) {
     std::lock_guard lock(mutex_);
-    const Caller parent{origin, ApiRole::emergency, "upstream " + programme};
+    const Actor parent{origin, Role::emergency, "upstream " + programme};
     // The alert the parent's stream carries now is the only one relayed from it.
     endRelayed(programme, alert.idString(), "the parent's stream carries another alert now");
     auto existing = store_.emergency(alert.idString());
@@ -415,7 +431,7 @@ void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string
         existing->request = request.dump();
         auto listed = stationsOf(*existing);
         std::vector<std::string> joined;
-        for (const auto& s : settings_.stations) {
+        for (const auto& s : options_.stations) {
             if (s.programme == programme && accepts(s, existing->status) &&
                 std::find(listed.begin(), listed.end(), s.id) == listed.end())
                 joined.push_back(s.id);
@@ -443,7 +459,7 @@ void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string
     // This gateway's own rule: a test or an exercise only where stations take them.
     std::vector<std::string> reached;
     size_t matched = 0;
-    for (const auto& s : settings_.stations) {
+    for (const auto& s : options_.stations) {
         if (!named(request["targets"], s)) continue;
         ++matched;
         if (accepts(s, r.status)) reached.push_back(s.id);
@@ -460,7 +476,7 @@ void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string
     audit(parent, "emergency.relay", r, "ok", "from " + origin + " on the upstream of " + programme);
     try {
         goOnAir(r, parent);
-    } catch (const RequestError&) {
+    } catch (const Refusal&) {
         // Recorded and audited as failed by goOnAir (no slot its standing may take).
     }
 }
@@ -512,7 +528,7 @@ void EmergencyManager::resume() {
 
 namespace loa {
 
-std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, const CapAlert& alert) {
+std::vector<EmergencyRecord> EmergencyManager::fromCap(const Actor& caller, const CapAlert& alert) {
     // The alert's own audio (its first audio resource with a derefUri) is stored and decoded
     // first, outside the lock (decoding takes time, and the control thread must not wait on it)
     // and before anything changes (a refusal leaves the alerts it references on air).
@@ -521,9 +537,9 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
     bool capMessage = false;
     {
         std::lock_guard lock(mutex_);
-        stateDir = settings_.gateway.stateDir;
+        stateDir = options_.stateDir;
         check = audioCheck_;
-        capMessage = std::any_of(settings_.emergency.messages.begin(), settings_.emergency.messages.end(),
+        capMessage = std::any_of(options_.messages.begin(), options_.messages.end(),
                                  [](const auto& m) { return m.first == "cap"; });
     }
     std::filesystem::path audioFile;
@@ -567,11 +583,12 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
     if (alert.status == "Actual") status = "actual";
     if (alert.status == "Exercise") status = "exercise";
     if (alert.status == "Test") status = "test";
-    if (status.empty()) refuse(caller, action, subject, 400, "a CAP " + alert.status + " alert is not broadcast");
+    if (status.empty())
+        refuse(caller, action, subject, RefusalReason::invalid, "a CAP " + alert.status + " alert is not broadcast");
     if (alert.msgType == "Ack" || alert.msgType == "Error")
-        refuse(caller, action, subject, 400, "a CAP " + alert.msgType + " has nothing to broadcast");
+        refuse(caller, action, subject, RefusalReason::invalid, "a CAP " + alert.msgType + " has nothing to broadcast");
     if (!audioProblem.empty() && !capMessage)
-        refuse(caller, action, subject, 400,
+        refuse(caller, action, subject, RefusalReason::invalid,
                "the alert's <derefUri> cannot be played (" + audioProblem +
                    "), and no emergency message named 'cap' is configured to play instead");
 
@@ -591,22 +608,25 @@ std::vector<EmergencyRecord> EmergencyManager::fromCap(const Caller& caller, con
         }
         for (const auto& r : referenced) {
             if (r.status != status)
-                refuse(caller, action, subject, 409,
+                refuse(caller, action, subject, RefusalReason::conflict,
                        "a CAP " + alert.msgType + " with status " + alert.status + " cannot end " + r.id + ", an " +
                            r.status + " alert: it must have the status of what it references");
         }
         for (const auto& r : referenced)
             out.push_back(cancelLocked(caller, r.id));
         if (alert.msgType == "Cancel") {
-            if (out.empty()) refuse(caller, action, subject, 404, "no emergency on air for the referenced alert");
+            if (out.empty())
+                refuse(caller, action, subject, RefusalReason::notFound,
+                       "no emergency on air for the referenced alert");
             return out;
         }
     }
-    if (alert.geocodes.empty()) refuse(caller, action, subject, 400, "the alert has no <area><geocode>");
+    if (alert.geocodes.empty())
+        refuse(caller, action, subject, RefusalReason::invalid, "the alert has no <area><geocode>");
     Json body = {{"status", status}, {"targets", {{"areas", alert.geocodes}}}};
     if (alert.expiresMs) {
         const int64_t left = (*alert.expiresMs - StateStore::nowMs()) / 1000;
-        if (left <= 0) refuse(caller, action, subject, 400, "the alert has already expired");
+        if (left <= 0) refuse(caller, action, subject, RefusalReason::invalid, "the alert has already expired");
         body["expires_s"] = std::min<int64_t>(left, 7 * 86400);
     }
     if (!alert.headlines.empty()) body["note"] = alert.headlines.front();
@@ -636,7 +656,7 @@ size_t EmergencyManager::pruneCapAudio(std::chrono::seconds retention) {
     std::filesystem::path dir;
     {
         std::lock_guard lock(mutex_);
-        dir = settings_.gateway.stateDir / "cap";
+        dir = options_.stateDir / "cap";
         for (const auto& r : store_.emergencies(true)) {
             const Json request = Json::parse(r.request, nullptr, false);
             if (request.is_object() && request.contains("message_file") && request["message_file"].is_string())

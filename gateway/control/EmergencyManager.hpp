@@ -14,19 +14,14 @@
 #include <vector>
 
 #include "common/Error.hpp"
+#include "control/Actor.hpp"
 #include "control/CapAlert.hpp"
+#include "control/Refusal.hpp"
+#include "control/StationOptions.hpp"
 #include "rtp/RtpPacket.hpp"
-#include "settings/Settings.hpp"
 #include "state/StateStore.hpp"
 
 namespace loa {
-
-/// Who is asking: a token's name and role, and the address the request came from.
-struct Caller {
-    std::string name;
-    ApiRole role = ApiRole::viewer;
-    std::string address;
-};
 
 /// What goes on air for an emergency.
 struct EmergencyAudio {
@@ -52,36 +47,42 @@ public:
     virtual void join(const std::string& id, const std::string& station) = 0;
 };
 
-/// A refused request: the HTTP status that says why (400, 403, 404, 409) and the reason.
-class RequestError : public Error {
-public:
-    RequestError(int status, const std::string& what) : Error(what), status_(status) {}
-    int status() const { return status_; }
-
-private:
-    int status_;
+/// What the emergency rules take from the config (the app maps it): who this gateway is, where
+/// CAP audio is kept, the tone and the messages, the two-person rule, the programmes and the
+/// stations an emergency may target.
+struct EmergencyOptions {
+    std::string gatewayId;
+    std::filesystem::path stateDir;  ///< CAP alerts' audio goes to stateDir/cap
+    int toneMs = 3000;               ///< the alert tone before the message
+    /// Messages an emergency may play, by name (the API names one; no path travels over it).
+    std::vector<std::pair<std::string, std::filesystem::path>> messages;
+    bool twoPersonRule = false;  ///< an actual emergency needs a second operator's confirmation...
+    int confirmWindowS = 0;      ///< ...within this time
+    /// Each programme's id, and whether it has a live feed (an emergency may relay it).
+    std::vector<std::pair<std::string, bool>> programmes;
+    std::vector<StationSettings> stations;
 };
 
 class EmergencyManager {
 public:
-    EmergencyManager(StateStore& store, EmergencyOutput& output, const Settings& settings);
+    EmergencyManager(StateStore& store, EmergencyOutput& output, EmergencyOptions options);
 
     /// The stations and rules of a reloaded config (active emergencies keep their stations).
-    void updateSettings(const Settings& settings);
+    void updateOptions(EmergencyOptions options);
     /// One station added, changed (`now`) or removed (null), the others as they were: work in
     /// proportion to the change. A station new to an alert's targets joins it.
     void updateStation(const std::string& id, const StationSettings* now);
 
     /// Body: {"targets": {"all": true} | {"areas": [...], "groups": [...], "stations": [...]},
     ///        "status": "actual"|"exercise"|"test", "tone": true, "message": NAME,
-    ///        "expires_s": N, "note": TEXT}. Throws RequestError.
-    EmergencyRecord trigger(const Caller& caller, const nlohmann::json& body);
-    EmergencyRecord confirm(const Caller& caller, const std::string& id);
+    ///        "expires_s": N, "note": TEXT}. Throws Refusal.
+    EmergencyRecord trigger(const Actor& caller, const nlohmann::json& body);
+    EmergencyRecord confirm(const Actor& caller, const std::string& id);
     /// A CAP 1.2 alert: Alert triggers (areas from its geocodes, expiry, its own audio or the
     /// message named "cap"), Update ends what it references and triggers anew, Cancel ends
-    /// what it references. Returns the emergencies it started or ended. Throws RequestError.
-    std::vector<EmergencyRecord> fromCap(const Caller& caller, const CapAlert& alert);
-    EmergencyRecord cancel(const Caller& caller, const std::string& id);
+    /// what it references. Returns the emergencies it started or ended. Throws Refusal.
+    std::vector<EmergencyRecord> fromCap(const Actor& caller, const CapAlert& alert);
+    EmergencyRecord cancel(const Actor& caller, const std::string& id);
     std::vector<EmergencyRecord> list(bool liveOnly);
 
     /// Told of every step taken on an emergency (for the event stream): action, record, outcome.
@@ -114,18 +115,20 @@ public:
     static std::optional<std::string> relayOrigin(const EmergencyRecord& r);
 
 private:
-    EmergencyRecord triggerLocked(const Caller& caller, const nlohmann::json& body, const nlohmann::json& internal);
-    EmergencyRecord cancelLocked(const Caller& caller, const std::string& id);
-    void requireRole(const Caller& caller, const std::string& action, const std::string& subject);
-    EmergencyRecord load(const std::string& id, const Caller& caller, const std::string& action);
-    void refuse(const Caller& caller, const std::string& action, const std::string& subject, int status,
+    EmergencyRecord triggerLocked(const Actor& caller, const nlohmann::json& body, const nlohmann::json& internal);
+    EmergencyRecord cancelLocked(const Actor& caller, const std::string& id);
+    void requireRole(const Actor& caller, const std::string& action, const std::string& subject);
+    EmergencyRecord load(const std::string& id, const Actor& caller, const std::string& action);
+    void refuse(const Actor& caller, const std::string& action, const std::string& subject, RefusalReason reason,
                 const std::string& why);
-    void audit(const Caller& caller, const std::string& action, const EmergencyRecord& r, const std::string& outcome,
+    void audit(const Actor& caller, const std::string& action, const EmergencyRecord& r, const std::string& outcome,
                const std::string& detail = {});
-    void goOnAir(EmergencyRecord& r, const Caller& caller);
+    void goOnAir(EmergencyRecord& r, const Actor& caller);
     void endRelayed(const std::string& programme, const std::string& except, const std::string& why);
     /// Stations new or changed in what alerts target join the active alerts naming them.
     void joinActive(const std::vector<const StationSettings*>& stations);
+    /// The programme `id` (and whether it has a live feed), or null.
+    const std::pair<std::string, bool>* programme(std::string_view id) const;
     static bool targetedDifferently(const StationSettings& a, const StationSettings& b);
     /// Emergency `id` lost its slot to `by`: off air, recorded and audited.
     void preempted(const std::string& id, const EmergencyRecord& by);
@@ -134,7 +137,7 @@ private:
 
     StateStore& store_;
     EmergencyOutput& output_;
-    Settings settings_;
+    EmergencyOptions options_;
     AudioCheck audioCheck_;
     std::mutex mutex_;
     Observer observer_;

@@ -20,9 +20,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ingest/IngestOptions.hpp"
 #include "net/UdpSocket.hpp"
 #include "rtp/RtpPacket.hpp"
-#include "settings/Settings.hpp"
 #include "srtp/SrtpSession.hpp"
 #include "state/ReplayFloors.hpp"
 

@@ -31,20 +31,6 @@ const ProgrammeSettings* Settings::findProgramme(std::string_view id) const {
     return it == programmes.end() ? nullptr : &*it;
 }
 
-std::string_view toString(ApiRole role) {
-    switch (role) {
-        case ApiRole::viewer:
-            return "viewer";
-        case ApiRole::operator_:
-            return "operator";
-        case ApiRole::emergency:
-            return "emergency";
-        case ApiRole::admin:
-            return "admin";
-    }
-    return "unknown";
-}
-
 const StationSettings* Settings::findStation(std::string_view id) const {
     auto it = std::find_if(stations.begin(), stations.end(), [&](const auto& s) { return s.id == id; });
     return it == stations.end() ? nullptr : &*it;
@@ -610,12 +596,12 @@ ApiSettings readApi(const Context& ctx, const YAML::Node& node) {
         if (!names.insert(folded).second)
             t.fail(n, path + ".name",
                    "duplicate token name '" + token.name + "' (names are compared regardless of case: one person)");
-        token.role = t.choice<ApiRole>("role",
-                                       {{"viewer", ApiRole::viewer},
-                                        {"operator", ApiRole::operator_},
-                                        {"emergency", ApiRole::emergency},
-                                        {"admin", ApiRole::admin}},
-                                       std::nullopt);
+        token.role = t.choice<Role>("role",
+                                    {{"viewer", Role::viewer},
+                                     {"operator", Role::operator_},
+                                     {"emergency", Role::emergency},
+                                     {"admin", Role::admin}},
+                                    std::nullopt);
         const std::string hex = t.string("sha256");
         const auto bytes = hexDecode(hex);
         if (!bytes || bytes->size() != 32) {

@@ -1,5 +1,8 @@
 #pragma once
-// The gateway's configuration, parsed from YAML into typed values (see config/example.yaml).
+// The gateway's configuration, parsed from YAML into typed values (see config/example.yaml): the
+// app's view of the whole, made of each module's own options (ingest/IngestOptions.hpp,
+// pipelines/ProgrammeOptions.hpp, control/StationOptions.hpp, api/ApiOptions.hpp). No module
+// below the app includes this file.
 
 #include <array>
 #include <cstdint>
@@ -8,10 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "api/ApiOptions.hpp"
 #include "common/Error.hpp"
 #include "common/Log.hpp"
+#include "control/StationOptions.hpp"
+#include "ingest/IngestOptions.hpp"
 #include "net/AddressPattern.hpp"
 #include "net/SocketAddress.hpp"
+#include "pipelines/ProgrammeOptions.hpp"
 #include "srtp/SrtpProfile.hpp"
 
 namespace loa {
@@ -26,145 +33,6 @@ public:
 private:
     std::string key_;
     int line_;
-};
-
-/// Opus's coding mode: lowdelay (CELT only) looks ahead 2.5 ms instead of 6.5 ms.
-enum class OpusApplication { audio, voip, lowdelay };
-
-struct EncoderSettings {
-    int bitrate = 32000;  ///< bits per second
-    int channels = 1;     ///< 1 or 2
-    int complexity = 5;   ///< 0..10
-    int frameMs = 20;     ///< 10, 20, 40 or 60
-    OpusApplication application = OpusApplication::audio;
-    int samplesPerFrame() const { return 48 * frameMs; }
-    bool operator==(const EncoderSettings&) const = default;
-};
-
-/// Playing over the source below instead of replacing it: the lower one is attenuated.
-struct DuckSettings {
-    double gainDb = -15;  ///< level of the source underneath while ducked
-    int attackMs = 100;   ///< ramp down
-    int releaseMs = 500;  ///< ramp back up
-    bool operator==(const DuckSettings&) const = default;
-};
-
-/// RTP or SRTP Opus arriving on a UDP port: the studio's live feed or a parent gateway's programme.
-struct IngestSettings {
-    SocketAddress listen;
-    int payloadType = 96;
-    SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
-    std::optional<std::vector<uint8_t>> key;  ///< master key || salt; none: derived (loa-gateway keys --ingest)
-    bool allowPlainRtp = false;               ///< accept unauthenticated RTP (a trusted studio LAN only)
-    int jitterMs = 40;                        ///< buffer depth, 20..200
-    int timeoutMs = 500;                      ///< without packets this long, the source yields
-    int returnMs = 2000;                      ///< back and audible this long before it takes over again
-    double silenceDbfs = -50;                 ///< below this level the feed counts as silent...
-    int silenceS = 10;                        ///< ...and yields after this long (0: never)
-    int ssrcTakeoverMs = 1000;                ///< a new SSRC replaces the locked one after its silence
-    /// Where its packets may come from (addresses, address:port, networks); empty: anywhere.
-    std::vector<AddressPattern> sources;
-    /// An upstream's parent gateway, by its gateway.id: names the origin of the alerts it
-    /// triggers in this gateway's records (others show their origin's tag).
-    std::string parent;
-    double gainDb = 0;
-    std::optional<DuckSettings> duck;
-    bool operator==(const IngestSettings&) const = default;
-};
-
-enum class PlaylistMode { loop, once, shuffle };
-
-struct PlaylistSettings {
-    PlaylistMode mode = PlaylistMode::loop;
-    std::vector<std::filesystem::path> files;  ///< absolute, resolved against the config file
-    bool operator==(const PlaylistSettings&) const = default;
-};
-
-/// Loudness normalisation of every source of a programme to one target level.
-struct LoudnessSettings {
-    double targetDbfs = -20;  ///< mean level of audible passages (RMS, dBFS)
-    double maxGainDb = 10;    ///< the most it raises or lowers a source
-    bool operator==(const LoudnessSettings&) const = default;
-};
-
-/// Segments: a playlist at the scheduled level, or the filler loop.
-struct SegmentSettings {
-    PlaylistSettings playlist;
-    double gainDb = 0;
-    bool operator==(const SegmentSettings&) const = default;
-};
-
-struct ProgrammeSettings {
-    std::string id;
-    std::string name;
-    int payloadType = 96;
-    EncoderSettings encoder;
-    int crossfadeMs = 50;                      ///< every switch between sources
-    std::optional<LoudnessSettings> loudness;  ///< none: sources play at their own level
-    std::optional<IngestSettings> live;        ///< the studio feed (priority live)
-    std::optional<IngestSettings> upstream;    ///< the parent gateway (priority upstream, or its own)
-    std::optional<SegmentSettings> playlist;   ///< continuous segments (priority scheduled)
-    std::optional<SegmentSettings> filler;     ///< none: silence
-    bool operator==(const ProgrammeSettings&) const = default;
-};
-
-enum class SchedulePriority { normal, bulletin };
-
-/// One entry of the schedule: files played once, at a time of day in the gateway's time zone,
-/// every day, on some weekdays, or on one date.
-struct ScheduleEntry {
-    std::string id;
-    std::string programme;
-    int secondOfDay = 0;
-    uint8_t weekdays = 0;                    ///< bit d for weekday d (0 = Sunday); 0 with no date: every day
-    std::optional<std::array<int, 3>> date;  ///< year, month, day: one-off
-    std::vector<std::filesystem::path> files;
-    SchedulePriority priority = SchedulePriority::normal;
-    double gainDb = 0;
-    std::optional<DuckSettings> duck;
-    bool operator==(const ScheduleEntry&) const = default;
-};
-
-struct StationSettings {
-    std::string id;
-    std::string name;
-    std::string programme;
-    SocketAddress address;  ///< where its stream goes; unset (length 0): learned from its reports
-    int port = 5004;        ///< without an address: the port its SDP tells it to receive on
-    bool learnsAddress() const { return address.length() == 0; }
-    SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
-    std::optional<std::vector<uint8_t>> key;  ///< master key || salt, when given in config
-    /// Administrative area: province / district / commune codes, e.g. "01/001/00001".
-    std::string area;
-    std::vector<std::string> groups;  ///< named groups an emergency can target
-    bool acceptsTests = false;        ///< receives test and exercise emergencies
-    /// Its derived key's epoch: raised by an operator's re-key (state database), never in YAML.
-    uint32_t keyEpoch = 0;
-};
-
-/// Who may call the control API: a name, a role and the SHA-256 of its bearer token.
-enum class ApiRole { viewer, operator_, emergency, admin };
-std::string_view toString(ApiRole role);
-
-struct ApiToken {
-    std::string name;
-    ApiRole role = ApiRole::viewer;
-    std::array<uint8_t, 32> sha256{};
-    int64_t expiresMs = 0;  ///< Unix ms after which it no longer opens anything; 0: no expiry
-    bool operator==(const ApiToken&) const = default;
-};
-
-struct ApiSettings {
-    SocketAddress listen;
-    std::optional<std::filesystem::path> certificate, privateKey;  ///< TLS; required off loopback
-    std::vector<ApiToken> tokens;
-    bool twoPersonRule = true;  ///< an actual emergency needs a second operator's confirmation
-    int confirmWindowS = 300;   ///< ...within this time
-    int maxBodyBytes = 65536;
-    int maxUploadBytes = 32 << 20;  ///< a segment file uploaded through the API
-    /// The operator console's files, served under /console/; none: no console.
-    std::optional<std::filesystem::path> console;
-    bool operator==(const ApiSettings&) const = default;
 };
 
 struct EmergencySettings {

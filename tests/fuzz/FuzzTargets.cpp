@@ -93,7 +93,7 @@ void config(std::span<const uint8_t> data) {
 void cap(std::span<const uint8_t> data) {
     try {
         (void)parseCap(text(data));
-    } catch (const RequestError&) {
+    } catch (const Refusal&) {
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "TestData.hpp"
 #include "api/ApiHandler.hpp"
+#include "app/ModuleOptions.hpp"
 
 using namespace loa;
 using Json = nlohmann::json;
@@ -30,16 +31,19 @@ protected:
         s.api->maxBodyBytes = 2048;
         s.api->maxUploadBytes = 8192;
         s.api->console = "/nonexistent/console";
-        s.api->tokens = {{"old", ApiRole::admin, tokenHash("t-old"), 1000},  // expired in 1970
-                         {"vera", ApiRole::viewer, tokenHash("t-vera")},
-                         {"emma", ApiRole::emergency, tokenHash("t-emma")},
-                         {"ada", ApiRole::admin, tokenHash("t-ada")}};
+        s.api->tokens = {{"old", Role::admin, tokenHash("t-old"), 1000},  // expired in 1970
+                         {"vera", Role::viewer, tokenHash("t-vera")},
+                         {"emma", Role::emergency, tokenHash("t-emma")},
+                         {"ada", Role::admin, tokenHash("t-ada")}};
         return s;
     }();
-    EmergencyManager manager{store, output, settings};
+    EmergencyManager manager{store, output, emergencyOptions(settings)};
     ApiHandler handler{
         *settings.api, manager, store,
-        ApiSources{.status = [] { return Json{{"gateway", "gw"}}; },
+        ApiSources{.status =
+                       [] {
+                           return Json{{"gateway", "gw"}};
+                       },
                    .stations = [] { return Json::array(); },
                    .metrics = [] { return std::string("loa_destinations 1\n"); },
                    .stationSdp = [](const std::string& id) -> std::optional<std::string> {
@@ -48,20 +52,22 @@ protected:
                    },
                    .schedule = [] { return Json::array(); },
                    .changeStation =
-                       [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
+                       [](const Actor&, const std::string& action, const std::string& id, const std::string&) {
                            return Json{{"station", id}, {"action", action}};
                        },
                    .changeScheduleEntry =
-                       [](const Caller&, const std::string& action, const std::string& id, const std::string&) {
+                       [](const Actor&, const std::string& action, const std::string& id, const std::string&) {
                            return Json{{"entry", id}, {"action", action}};
                        },
                    .uploadSegment =
-                       [](const Caller& c, const std::string& name, const std::string& body, bool replace) {
+                       [](const Actor& c, const std::string& name, const std::string& body, bool replace) {
                            return Json{{"name", name}, {"bytes", body.size()}, {"by", c.name}, {"replace", replace}};
                        },
                    .segments = [] { return Json::array(); },
                    .rekeyStation =
-                       [](const Caller& c, const std::string& id) { return Json{{"rekeyed", id}, {"by", c.name}}; }}};
+                       [](const Actor& c, const std::string& id) {
+                           return Json{{"rekeyed", id}, {"by", c.name}};
+                       }}};
 
     static size_t count(const std::vector<AuditRecord>& log, const std::string& action) {
         return static_cast<size_t>(

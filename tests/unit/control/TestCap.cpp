@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "TestData.hpp"
+#include "api/RequestError.hpp"
 #include "common/Base64.hpp"
 #include "control/CapAlert.hpp"
 #include "control/EmergencyManager.hpp"
@@ -27,17 +28,18 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 int refusal(const std::function<void()>& f, std::string* why = nullptr) {
     try {
         f();
-    } catch (const RequestError& e) {
+    } catch (const Refusal& e) {
         if (why) *why = e.what();
-        return e.status();
+        return httpStatus(e.reason());
     }
     return 0;
 }
 
-/// Settings for CAP alerts into `stations` (id, area) on one programme, one operator enough.
-Settings capSettings(const std::filesystem::path& stateDir, std::vector<std::pair<const char*, const char*>> stations) {
-    Settings settings;
-    settings.gateway.stateDir = stateDir;
+/// Options for CAP alerts into `stations` (id, area) on one programme, one operator enough.
+EmergencyOptions capSettings(const std::filesystem::path& stateDir,
+                             std::vector<std::pair<const char*, const char*>> stations) {
+    EmergencyOptions settings;
+    settings.stateDir = stateDir;
     for (const auto& [id, area] : stations) {
         StationSettings s;
         s.id = id;
@@ -45,8 +47,7 @@ Settings capSettings(const std::filesystem::path& stateDir, std::vector<std::pai
         s.area = area;
         settings.stations.push_back(s);
     }
-    settings.api = ApiSettings{};
-    settings.api->twoPersonRule = false;
+    settings.confirmWindowS = 300;
     return settings;
 }
 
@@ -140,10 +141,10 @@ TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");
     FakeOutput output;
-    Settings settings =
+    EmergencyOptions settings =
         capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}, {"hanoi-9", "01/009/00090"}, {"hue-1", "46/474/1"}});
     EmergencyManager manager(store, output, settings);
-    const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
+    const Actor cap{"national-alerting", Role::emergency, "127.0.0.1"};
 
     const auto alert = manager.fromCap(cap, parseCap(sample("flood-alert.xml")));
     ASSERT_EQ(alert.size(), 1u);
@@ -170,19 +171,19 @@ TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {
     ASSERT_TRUE(output.audio.at(played[0].id).message);
     EXPECT_EQ(test::readBytes(*output.audio.at(played[0].id).message), (std::vector<uint8_t>{'O', 'g', 'g', 'S'}));
     // A viewer's CAP is refused like any other trigger.
-    EXPECT_EQ(refusal([&] { manager.fromCap({"v", ApiRole::viewer, ""}, parseCap(sample("flood-alert.xml"))); }), 403);
+    EXPECT_EQ(refusal([&] { manager.fromCap({"v", Role::viewer, ""}, parseCap(sample("flood-alert.xml"))); }), 403);
 }
 
 TEST(Cap, ATestUpdateOrCancelNeverEndsAnActualAlertAndAnActualTakesATestsSlot) {
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");
     FakeOutput output(4);
-    Settings settings = capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}});
+    EmergencyOptions settings = capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}});
     settings.stations[0].acceptsTests = true;
-    settings.api->twoPersonRule = true;
+    settings.twoPersonRule = true;
     EmergencyManager manager(store, output, settings);
-    const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
-    const Caller second{"second-operator", ApiRole::emergency, "127.0.0.1"};
+    const Actor cap{"national-alerting", Role::emergency, "127.0.0.1"};
+    const Actor second{"second-operator", Role::emergency, "127.0.0.1"};
 
     // Four tests fill the four slots; an actual alert, confirmed, takes one of theirs.
     for (int i = 0; i < 4; ++i) {
@@ -213,8 +214,8 @@ TEST(Cap, AnAlertsAudioIsCheckedBeforeItIsAcceptedAndTheCapMessagePlaysIfItCanno
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");
     FakeOutput output;
-    Settings settings = capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}});
-    const Caller cap{"national-alerting", ApiRole::emergency, "127.0.0.1"};
+    EmergencyOptions settings = capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}});
+    const Actor cap{"national-alerting", Role::emergency, "127.0.0.1"};
     const auto withAudio = replaced(sample("flood-alert.xml"), "<uri>", "<derefUri>AAAAAAAA</derefUri><uri>");
     std::vector<std::filesystem::path> checked;
     const auto silent = [&](const std::filesystem::path& file) {
@@ -231,7 +232,7 @@ TEST(Cap, AnAlertsAudioIsCheckedBeforeItIsAcceptedAndTheCapMessagePlaysIfItCanno
         ASSERT_EQ(checked.size(), 1u);
         EXPECT_FALSE(std::filesystem::exists(checked[0])) << "its file is not kept";
     }
-    settings.emergency.messages = {{"cap", dir.path() / "cap-message.wav"}};
+    settings.messages = {{"cap", dir.path() / "cap-message.wav"}};
     EmergencyManager manager(store, output, settings);
     manager.setAudioCheck(silent);
     const auto started = manager.fromCap(cap, parseCap(withAudio));

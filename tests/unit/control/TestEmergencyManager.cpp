@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "TestData.hpp"
+#include "api/RequestError.hpp"
 #include "control/EmergencyManager.hpp"
 
 using namespace loa;
@@ -32,25 +33,25 @@ protected:
     test::TempDir dir;
     StateStore store{dir.path() / "loa.db"};
     FakeOutput output;
-    Settings settings = [] {
-        Settings s;
+    EmergencyOptions settings = [] {
+        EmergencyOptions s;
         s.stations = {station("hanoi-1", "01/001/00001", {"coast"}, true), station("hanoi-2", "01/001/00002"),
                       station("hanoi-3", "01/002/00007", {}, true), station("hue-1", "46/474/19753", {"coast"})};
-        s.api = ApiSettings{};
-        s.api->twoPersonRule = true;
-        s.emergency.messages = {{"flood", "/srv/flood.wav"}};
+        s.twoPersonRule = true;
+        s.confirmWindowS = 300;
+        s.messages = {{"flood", "/srv/flood.wav"}};
         return s;
     }();
     std::unique_ptr<EmergencyManager> manager = std::make_unique<EmergencyManager>(store, output, settings);
-    Caller alice{"alice", ApiRole::emergency, "127.0.0.1"};
-    Caller bob{"bob", ApiRole::emergency, "127.0.0.1"};
-    Caller viewer{"vera", ApiRole::viewer, "127.0.0.1"};
+    Actor alice{"alice", Role::emergency, "127.0.0.1"};
+    Actor bob{"bob", Role::emergency, "127.0.0.1"};
+    Actor viewer{"vera", Role::viewer, "127.0.0.1"};
 
     int refusal(const std::function<void()>& f) {
         try {
             f();
-        } catch (const RequestError& e) {
-            return e.status();
+        } catch (const Refusal& e) {
+            return httpStatus(e.reason());
         }
         return 0;
     }
@@ -88,8 +89,8 @@ TEST_F(EmergencyManagerTest, TestsAndExercisesReachOnlyStationsThatAcceptThem) {
 }
 
 TEST_F(EmergencyManagerTest, GroupsAndStationIdsAreTargetsToo) {
-    settings.api->twoPersonRule = false;
-    manager->updateSettings(settings);
+    settings.twoPersonRule = false;
+    manager->updateOptions(settings);
     const auto r = manager->trigger(
         alice, Json::parse(R"({"status":"actual","targets":{"groups":["coast"],"stations":["hanoi-3"]}})"));
     EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hanoi-1", "hanoi-3", "hue-1"}));
@@ -118,8 +119,8 @@ TEST_F(EmergencyManagerTest, RefusesWrongRolesAndMalformedRequestsAndAuditsEachR
 }
 
 TEST_F(EmergencyManagerTest, ExpiryEndsItAndARestartResumesWhatWasActive) {
-    settings.api->twoPersonRule = false;
-    manager->updateSettings(settings);
+    settings.twoPersonRule = false;
+    manager->updateOptions(settings);
     const auto lasting = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"all":true}})"));
     auto brief = store.emergency(
         manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true},"expires_s":60})")).id);
@@ -137,11 +138,8 @@ TEST_F(EmergencyManagerTest, ExpiryEndsItAndARestartResumesWhatWasActive) {
 }
 
 TEST_F(EmergencyManagerTest, ALiveFeedMustExistAndExcludesAMessage) {
-    ProgrammeSettings national;
-    national.id = "national";
-    national.live = IngestSettings{};
-    settings.programmes = {national};
-    manager->updateSettings(settings);
+    settings.programmes = {{"national", true}};
+    manager->updateOptions(settings);
     const auto test = [&](const std::string& extra) {
         return refusal(
             [&] { manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true})" + extra + "}")); });
@@ -155,7 +153,7 @@ TEST_F(EmergencyManagerTest, ALiveFeedMustExistAndExcludesAMessage) {
 
 TEST_F(EmergencyManagerTest, AnActualAlertTakesATestsSlotWhenAllAreOnAirAndNoTestTakesAnActuals) {
     test::FakeEmergencyOutput two(2);
-    settings.api->twoPersonRule = false;
+    settings.twoPersonRule = false;
     EmergencyManager m(store, two, settings);
     const auto t1 = m.trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true}})"));
     const auto t2 = m.trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true}})"));
@@ -183,7 +181,7 @@ TEST_F(EmergencyManagerTest, AnActualAlertTakesATestsSlotWhenAllAreOnAirAndNoTes
 }
 
 TEST_F(EmergencyManagerTest, AStationAddedOrChangedIntoAnAlertsTargetsJoinsIt) {
-    settings.api->twoPersonRule = false;
+    settings.twoPersonRule = false;
     manager = std::make_unique<EmergencyManager>(store, output, settings);
     const auto r = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
     EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hue-1"}));
@@ -191,7 +189,7 @@ TEST_F(EmergencyManagerTest, AStationAddedOrChangedIntoAnAlertsTargetsJoinsIt) {
     next.stations.push_back(station("hue-2", "46/474/19754"));  // added during the alert
     next.stations[1].area = "46/001/00001";                     // hanoi-2 moved into the area
     next.stations.push_back(station("hanoi-9", "01/001/00009"));  // outside it
-    manager->updateSettings(next);
+    manager->updateOptions(next);
     EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hue-1", "hanoi-2", "hue-2"}));
     EXPECT_EQ(manager->list(true).at(0).stations, "hue-1,hanoi-2,hue-2") << "saved";
     EXPECT_EQ(store.auditLog(1).at(0).action, "emergency.join");
@@ -199,14 +197,14 @@ TEST_F(EmergencyManagerTest, AStationAddedOrChangedIntoAnAlertsTargetsJoinsIt) {
 
 TEST_F(EmergencyManagerTest, TheTwoPersonRuleTakesNamesThatDifferInCaseForOnePerson) {
     const auto r = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"all":true}})"));
-    const Caller alsoAlice{"ALICE", ApiRole::emergency, "10.0.0.9"};
+    const Actor alsoAlice{"ALICE", Role::emergency, "10.0.0.9"};
     EXPECT_EQ(refusal([&] { manager->confirm(alsoAlice, r.id); }), 403);
     EXPECT_EQ(store.emergency(r.id)->state, "pending");
     EXPECT_EQ(manager->confirm(bob, r.id).state, "active");
 }
 
 TEST_F(EmergencyManagerTest, OneStationChangedAloneJoinsAnAlertAsAWholeReloadWould) {
-    settings.api->twoPersonRule = false;
+    settings.twoPersonRule = false;
     manager = std::make_unique<EmergencyManager>(store, output, settings);
     const auto r = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
     auto moved = station("hanoi-2", "46/001/00001");
@@ -224,8 +222,8 @@ TEST_F(EmergencyManagerTest, OneStationChangedAloneJoinsAnAlertAsAWholeReloadWou
 }
 
 TEST_F(EmergencyManagerTest, CapAudioPastItsRetentionIsDeletedUnlessAnAlertStillPlaysIt) {
-    settings.gateway.stateDir = dir.path();
-    settings.api->twoPersonRule = false;
+    settings.stateDir = dir.path();
+    settings.twoPersonRule = false;
     manager = std::make_unique<EmergencyManager>(store, output, settings);
     const auto cap = dir.path() / "cap";
     std::filesystem::create_directories(cap);
