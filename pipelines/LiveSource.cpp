@@ -36,11 +36,11 @@ LiveSource::LiveSource(std::string id, PriorityLevel level, const IngestSettings
       channels_(channels),
       frameSamples_(frameSamples),
       ingest_(ingest),
-      decoder_(channels),
+      decoder_(makeJitterDecoder(settings.codec, channels)),
       jitter_(256),
       frame_(static_cast<size_t>(frameSamples * channels)),
-      scratch_(static_cast<size_t>(OpusJitterDecoder::kMaxPacketSamples * channels)) {
-    fifo_.reserve(static_cast<size_t>((OpusJitterDecoder::kMaxPacketSamples + frameSamples) * channels * 2));
+      scratch_(static_cast<size_t>(JitterDecoder::kMaxPacketSamples * channels)) {
+    fifo_.reserve(static_cast<size_t>((JitterDecoder::kMaxPacketSamples + frameSamples) * channels * 2));
     arrived_.reserve(64);
 }
 
@@ -54,7 +54,7 @@ void LiveSource::resetStream() {
     playing_ = false;
     jitter_.reset();
     fifo_.clear();
-    decoder_.reset();
+    decoder_->reset();
     lastPriority_ = 0;
 }
 
@@ -117,7 +117,7 @@ void LiveSource::accept(const IngestPacket& packet) {
 
 void LiveSource::decodeNext() {
     std::optional<uint8_t> tag;
-    const int samples = decoder_.playNext(jitter_, scratch_, &tag);
+    const int samples = decoder_->playNext(jitter_, scratch_, &tag);
     if (tag) lastPriority_ = *tag;
     fifo_.insert(fifo_.end(), scratch_.begin(), scratch_.begin() + samples * channels_);
 }
@@ -173,7 +173,7 @@ void LiveSource::prepare(TimePoint tick) {
                 }
             }
             if (late < -frameNs) {
-                decoder_.conceal(frame_, frameSamples_);
+                decoder_->conceal(frame_, frameSamples_);
                 ++counters_.skewInserts;
             } else {
                 take(frame_);

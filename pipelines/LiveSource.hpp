@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "BusSource.hpp"
-#include "OpusJitterDecoder.hpp"
+#include "JitterDecoder.hpp"
 #include "ingest/RtpIngest.hpp"
 #include "rtp/JitterBuffer.hpp"
 
@@ -56,7 +56,7 @@ public:
     std::optional<TimePoint> idealTick() const;
     bool receiving() const { return locked_; }
     const Counters& counters() const { return counters_; }
-    const PlayoutCounters& playout() const { return decoder_.counters(); }
+    const PlayoutCounters& playout() const { return decoder_->counters(); }
     /// True while the feed carries a parent's alert (and for a second after its last packet).
     bool carriesAlert() const { return carryingAlert_; }
     /// The frame prepared this period (for an emergency relaying this feed).
@@ -81,7 +81,7 @@ private:
     int channels_;
     int frameSamples_;
     RtpIngest* ingest_;
-    OpusJitterDecoder decoder_;
+    std::unique_ptr<JitterDecoder> decoder_;  ///< the feed's codec
     JitterBuffer jitter_;
     std::vector<IngestPacket> arrived_;
     std::vector<float> fifo_;   ///< decoded, not yet played (interleaved)

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "EncodedFrame.hpp"
 #include "GstRuntime.hpp"
 #include "ProgrammeOptions.hpp"
+#include "media/EncodedFrame.hpp"
 
 namespace loa {
 

@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "EmergencySource.hpp"
-#include "EncodedFrame.hpp"
 #include "LiveSource.hpp"
 #include "OpusRtpEncoder.hpp"
 #include "ProgrammeBus.hpp"
 #include "ProgrammeOptions.hpp"
 #include "SegmentSource.hpp"
 #include "ingest/RtpIngest.hpp"
+#include "media/EncodedFrame.hpp"
 
 namespace loa {
 

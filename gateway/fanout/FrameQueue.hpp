@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "pipelines/EncodedFrame.hpp"
+#include "media/EncodedFrame.hpp"
 
 namespace loa {
 

@@ -1,9 +1,11 @@
 #pragma once
 // What a live feed or an upstream is: the ingest's options (mapped from the config by the app).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/AddressPattern.hpp"
@@ -20,10 +22,14 @@ struct DuckSettings {
     bool operator==(const DuckSettings&) const = default;
 };
 
+/// The codecs a live feed or an upstream may carry (pipelines/JitterDecoder.hpp decodes them).
+inline constexpr std::array<std::string_view, 1> kIngestCodecs = {"opus"};
+
 /// RTP or SRTP Opus arriving on a UDP port: the studio's live feed or a parent gateway's programme.
 struct IngestSettings {
     SocketAddress listen;
     int payloadType = 96;
+    std::string codec = "opus";  ///< one of kIngestCodecs
     SrtpProfile profile = SrtpProfile::aesCm128HmacSha1_80;
     std::optional<std::vector<uint8_t>> key;  ///< master key || salt; none: derived (loa-gateway keys --ingest)
     bool allowPlainRtp = false;               ///< accept unauthenticated RTP (a trusted studio LAN only)

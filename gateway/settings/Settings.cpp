@@ -349,6 +349,10 @@ IngestSettings readIngest(const Context& ctx, const YAML::Node& node, const std:
     IngestSettings in;
     in.listen = r.address("listen");
     in.payloadType = r.integer("payload_type", 96, 127, 96);
+    std::vector<std::pair<std::string, std::string>> codecs;
+    for (const auto codec : kIngestCodecs)
+        codecs.emplace_back(codec, codec);
+    in.codec = r.choice<std::string>("codec", codecs, std::string("opus"));
     in.profile = readProfile(r);
     in.key = readKey(r, in.profile);
     in.allowPlainRtp = r.boolean("allow_plain_rtp", false);
