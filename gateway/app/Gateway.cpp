@@ -124,32 +124,33 @@ std::string groupDestinationId(const std::string& groupId) {
     return "group:" + groupId;
 }
 
-Gateway::Gateway(Settings settings)
-    : settings_(std::move(settings)),
-      programmeSettings_(settings_.programmes),
-      secret_(loadOrCreateSecret(settings_.gateway.secretFile())),
-      socket_(settings_.gateway.mediaListen),
-      reservation_(settings_.gateway.stateDir / "srtp-rollover"),
-      engine_(reservation_, fanoutOptions(settings_.gateway)) {
+Gateway::Gateway(Settings initial)
+    : settings_(std::make_shared<const Settings>(std::move(initial))),
+      programmeSettings_(current()->programmes),
+      secret_(loadOrCreateSecret(current()->gateway.secretFile())),
+      socket_(current()->gateway.mediaListen),
+      reservation_(current()->gateway.stateDir / "srtp-rollover"),
+      engine_(reservation_, fanoutOptions(current()->gateway)) {
+    auto settings = current();
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
-    floors_ = std::make_unique<ReplayFloors>(settings_.gateway.stateDir / "floors.db");
-    for (const auto& p : settings_.programmes)
+    floors_ = std::make_unique<ReplayFloors>(settings->gateway.stateDir / "floors.db");
+    for (const auto& p : settings->programmes)
         programmes_.push_back(std::make_unique<Programme>(
-            withIngestKeys(p, secret_), settings_.gateway.priorityExtensionId, settings_.schedule,
+            withIngestKeys(p, secret_), settings->gateway.priorityExtensionId, settings->schedule,
             [] { return std::chrono::system_clock::now(); }, floors_.get()));
     // Emergency slots: programmes of their own, idle until an emergency takes one; in each slot
     // one per distinct programme format, so that a station hears an emergency in its own
     // programme's payload type, channels and frame size.
     std::vector<const ProgrammeSettings*> formats;
-    for (const auto& p : settings_.programmes) {
+    for (const auto& p : settings->programmes) {
         const auto same = std::find_if(formats.begin(), formats.end(), [&](const ProgrammeSettings* f) {
             return f->payloadType == p.payloadType && f->encoder == p.encoder;
         });
         formatOf_.push_back(static_cast<size_t>(same - formats.begin()));
         if (same == formats.end()) formats.push_back(&p);
     }
-    for (int k = 0; k < settings_.emergency.slots; ++k) {
+    for (int k = 0; k < settings->emergency.slots; ++k) {
         auto& inSlot = slotProgrammes_.emplace_back();
         for (const auto* format : formats) {
             ProgrammeSettings slot = *format;
@@ -162,7 +163,7 @@ Gateway::Gateway(Settings settings)
             slot.loudness.reset();
             inSlot.push_back(programmes_.size());
             programmes_.push_back(
-                std::make_unique<Programme>(slot, settings_.gateway.priorityExtensionId, std::vector<ScheduleEntry>{}));
+                std::make_unique<Programme>(slot, settings->gateway.priorityExtensionId, std::vector<ScheduleEntry>{}));
             programmes_.back()->makeEmergencySlot();
         }
     }
@@ -170,8 +171,8 @@ Gateway::Gateway(Settings settings)
     relayOf_ = std::make_unique<std::atomic<int>[]>(programmes_.size());
     for (size_t k = 0; k < programmes_.size(); ++k)
         relayOf_[k] = -1;
-    for (size_t k = 0; k < settings_.programmes.size(); ++k) {
-        programmes_[k]->setRealtimePriority(settings_.gateway.fanout.realtimePriority);
+    for (size_t k = 0; k < settings->programmes.size(); ++k) {
+        programmes_[k]->setRealtimePriority(settings->gateway.fanout.realtimePriority);
         programmes_[k]->onUpstreamAlert([this, k](const std::optional<AlertInfo>& alert) {
             {
                 std::lock_guard lock(relayMutex_);
@@ -180,14 +181,15 @@ Gateway::Gateway(Settings settings)
             relayWake_.notify_one();
         });
     }
-    store_ = std::make_unique<StateStore>(settings_.gateway.stateDir / "loa.db");
-    settings_ = withRuntimeChanges(settings_);
+    store_ = std::make_unique<StateStore>(settings->gateway.stateDir / "loa.db");
+    settings_.store(std::make_shared<const Settings>(withRuntimeChanges(*settings)));
+    settings = current();
     for (auto& p : programmes_)
-        p->setSchedule(settings_.schedule);  // the schedule changed at runtime before this start
-    registry_ = std::make_unique<StationRegistry>(*store_, settings_.gateway.stationOfflineS, floors_.get());
+        p->setSchedule(settings->schedule);  // the schedule changed at runtime before this start
+    registry_ = std::make_unique<StationRegistry>(*store_, settings->gateway.stationOfflineS, floors_.get());
     registry_->setStations(registered());
     learned_ = registry_->savedAddresses();
-    emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, emergencyOptions(settings_));
+    emergencies_ = std::make_unique<EmergencyManager>(*store_, *this, emergencyOptions(*settings));
     emergencies_->setAudioCheck([](const std::filesystem::path& file) { return audioFileProblem(file); });
     emergencies_->setObserver([this](const std::string& action, const EmergencyRecord& r, const std::string& outcome) {
         events_.publish({{"type", "emergency"},
@@ -197,9 +199,9 @@ Gateway::Gateway(Settings settings)
                          {"state", r.state},
                          {"outcome", outcome}});
     });
-    if (settings_.api) {
+    if (settings->api) {
         apiHandler_ = std::make_unique<ApiHandler>(
-            *settings_.api, *emergencies_, *store_,
+            *settings->api, *emergencies_, *store_,
             ApiSources{
                 .status = [this] { return statusJson(); },
                 .stations = [this] { return stationsJson(); },
@@ -218,23 +220,23 @@ Gateway::Gateway(Settings settings)
                                         bool replace) { return uploadSegment(c, name, body, replace); },
                 .segments = [this] { return segmentsJson(); },
                 .rekeyStation = [this](const Actor& c, const std::string& id) { return rekeyStation(c, id); }});
-        api_ = std::make_unique<ApiServer>(*settings_.api, *apiHandler_, events_);
+        api_ = std::make_unique<ApiServer>(*settings->api, *apiHandler_, events_);
     }
-    for (const auto& s : settings_.stations) {
+    for (const auto& s : settings->stations) {
         if (auto d = destinationFor(s)) engine_.add(std::move(d));
     }
-    groupSockets_.reserve(settings_.multicastGroups.size());  // fds stay valid: no reallocation
-    for (const auto& g : settings_.multicastGroups) {
+    groupSockets_.reserve(settings->multicastGroups.size());  // fds stay valid: no reallocation
+    for (const auto& g : settings->multicastGroups) {
         auto& socket = groupSockets_.emplace_back(g.interface ? *g.interface : *SocketAddress::parse("0.0.0.0:0"));
         socket.setMulticastSending(g.ttl, g.interface ? &*g.interface : nullptr, true);
         socket.setBufferSizes(1 << 20, 64 << 10);
         engine_.add(destinationFor(g, socket.fd()));
     }
-    LOA_LOG(info, kGatewayTag) << "gateway " << settings_.gateway.id << ": " << programmes_.size() << " programme(s), "
-                        << settings_.stations.size() << " station(s), " << settings_.multicastGroups.size()
-                        << " multicast group(s), " << engine_.workerCount() << " fan-out worker(s), media on "
-                        << socket_.localAddress().toString() << ", " << libSrtpVersion()
-                        << ", SRTP rollover counters from " << reservation_.start();
+    LOA_LOG(info, kGatewayTag) << "gateway " << settings->gateway.id << ": " << programmes_.size() << " programme(s), "
+                               << settings->stations.size() << " station(s), " << settings->multicastGroups.size()
+                               << " multicast group(s), " << engine_.workerCount() << " fan-out worker(s), media on "
+                               << socket_.localAddress().toString() << ", " << libSrtpVersion()
+                               << ", SRTP rollover counters from " << reservation_.start();
 }
 
 Gateway::~Gateway() {
@@ -272,8 +274,9 @@ RegisteredStation Gateway::registration(const StationSettings& s) const {
 }
 
 std::vector<RegisteredStation> Gateway::registered() const {
+    const auto settings = current();
     std::vector<RegisteredStation> out;
-    for (const auto& s : settings_.stations)
+    for (const auto& s : settings->stations)
         out.push_back(registration(s));
     return out;
 }
@@ -284,8 +287,9 @@ void Gateway::reportLoop() {
         std::optional<StationSettings> station;
         bool firstHeard = false;
         {
+            const auto settings = current();
             std::lock_guard lock(slotsMutex_);
-            if (const auto* s = settings_.findStation(moved.station)) station = *s;
+            if (const auto* s = settings->findStation(moved.station)) station = *s;
             firstHeard = station && station->learnsAddress() && !learned_.count(moved.station);
             learned_[moved.station] = moved.address;
         }
@@ -356,6 +360,7 @@ std::vector<std::pair<const char*, uint64_t>> Gateway::mediaRefusals() {
 }
 
 nlohmann::json Gateway::statusJson() {
+    const auto settings = current();
     nlohmann::json programmes = nlohmann::json::array();
     for (const auto& p : programmes_) {
         if (p->emergency() && !p->emergency()->armed()) continue;
@@ -370,9 +375,8 @@ nlohmann::json Gateway::statusJson() {
     nlohmann::json live = nlohmann::json::array();
     for (const auto& e : emergencies_->list(true))
         live.push_back({{"id", e.id}, {"status", e.status}, {"state", e.state}});
-    std::lock_guard lock(slotsMutex_);
     nlohmann::json messages = nlohmann::json::array();
-    for (const auto& [name, file] : settings_.emergency.messages)
+    for (const auto& [name, file] : settings->emergency.messages)
         messages.push_back(name);
     uint64_t refused = 0;
     for (const auto& [reason, count] : mediaRefusals())
@@ -380,9 +384,9 @@ nlohmann::json Gateway::statusJson() {
     std::unique_lock figures(processMutex_);
     const ProcessFigures process = process_;
     figures.unlock();
-    return {{"gateway", settings_.gateway.id},
+    return {{"gateway", settings->gateway.id},
             {"programmes", programmes},
-            {"stations", settings_.stations.size()},
+            {"stations", settings->stations.size()},
             {"stations_online", stationsOnline_.load()},
             {"destinations", t.destinations},
             {"packets", t.packets},
@@ -400,13 +404,11 @@ nlohmann::json Gateway::statusJson() {
 }
 
 std::optional<std::string> Gateway::stationSdp(const std::string& id) {
+    const auto settings = current();
     StationStream stream;
-    {
-        std::lock_guard lock(slotsMutex_);
-        const auto* station = settings_.findStation(id);
-        if (!station) return std::nullopt;
-        stream = describeStream(settings_, secret_, *station);
-    }
+    const auto* station = settings->findStation(id);
+    if (!station) return std::nullopt;
+    stream = describeStream(*settings, secret_, *station);
     // The rollover counter its stream is at now: a receiver joining it needs it (the SDES
     // exchange has no field for it, so the SDP carries it as a=x-loa-roc).
     const auto d = engine_.destination(id);
@@ -415,10 +417,10 @@ std::optional<std::string> Gateway::stationSdp(const std::string& id) {
 }
 
 nlohmann::json Gateway::scheduleJson() {
-    std::lock_guard lock(slotsMutex_);
+    const auto settings = current();
     static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : settings_.schedule) {
+    for (const auto& e : settings->schedule) {
         char at[16];
         std::snprintf(at, sizeof at, "%02d:%02d:%02d", e.secondOfDay / 3600, e.secondOfDay / 60 % 60,
                       e.secondOfDay % 60);
@@ -450,14 +452,14 @@ nlohmann::json Gateway::scheduleJson() {
 }
 
 nlohmann::json Gateway::stationsJson() {
+    const auto settings = current();
     const auto destinations = engine_.destinations();
     std::unordered_map<std::string_view, const DestinationStatus*> byId;  // thousands of stations: no scans
     for (const auto& d : destinations)
         byId.emplace(d.id, &d);
     const auto following = router_->following();  // station -> emergency it hears
-    std::lock_guard lock(slotsMutex_);
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : settings_.stations) {
+    for (const auto& s : settings->stations) {
         nlohmann::json j = {{"id", s.id},
                             {"name", s.name},
                             {"programme", s.programme},
@@ -489,7 +491,7 @@ nlohmann::json Gateway::stationsJson() {
                 // When its status last changed: online since its first report after a silence,
                 // or offline since its reports stopped for longer than station_offline_s.
                 j["status_since_ms"] =
-                    online ? st->onlineSinceMs : st->lastSeenMs + int64_t{settings_.gateway.stationOfflineS} * 1000;
+                    online ? st->onlineSinceMs : st->lastSeenMs + int64_t{settings->gateway.stationOfflineS} * 1000;
                 j["reports"] = st->reports;
                 j["fraction_lost"] = st->fractionLost / 256.0;
                 j["cumulative_lost"] = st->cumulativeLost;
@@ -586,8 +588,9 @@ std::string Gateway::metricsText() {
 
 std::optional<std::string> Gateway::start(const std::string& id, const EmergencyAudio& audio,
                                           const std::vector<std::string>& stations) {
+    const auto settings = current();
     std::lock_guard lock(slotsMutex_);
-    const auto byId = indexById(settings_.stations);
+    const auto byId = indexById(settings->stations);
     std::vector<std::string> known;
     for (const auto& station : stations) {
         if (byId.count(station)) known.push_back(station);
@@ -612,6 +615,7 @@ std::optional<std::string> Gateway::start(const std::string& id, const Emergency
 }
 
 void Gateway::stop(const std::string& id) {
+    const auto settings = current();
     std::lock_guard lock(slotsMutex_);
     const auto slot = router_->slotOf(id);
     if (!slot) return;
@@ -621,16 +625,17 @@ void Gateway::stop(const std::string& id) {
     }
     const auto stations = router_->release(id);
     // Each station goes back to its own programme, or to the emergency that now outranks the rest.
-    const auto byId = indexById(settings_.stations);
+    const auto byId = indexById(settings->stations);
     for (const auto& station : stations) {
         if (const auto s = byId.find(station); s != byId.end()) engine_.follow(station, programmeFor(*s->second));
     }
 }
 
 void Gateway::join(const std::string& id, const std::string& station) {
+    const auto settings = current();
     std::lock_guard lock(slotsMutex_);
     if (!router_->add(id, station)) return;
-    if (const auto* s = settings_.findStation(station)) engine_.follow(station, programmeFor(*s));
+    if (const auto* s = settings->findStation(station)) engine_.follow(station, programmeFor(*s));
 }
 
 void Gateway::stop() {
@@ -649,8 +654,9 @@ void Gateway::stop() {
 }
 
 std::string Gateway::reload(const Settings& next) {
+    const auto settings = current();
     std::lock_guard changes(stationsMutex_);
-    const auto& g = settings_.gateway;
+    const auto& g = settings->gateway;
     const auto& n = next.gateway;
     if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
         n.priorityExtensionId != g.priorityExtensionId || n.fanout != g.fanout || n.timezone != g.timezone) {
@@ -658,13 +664,13 @@ std::string Gateway::reload(const Settings& next) {
             "the gateway section changed (id, state_dir, media, priority_extension_id, timezone or fanout): restart to "
             "apply");
     }
-    if (settings_.programmes != next.programmes) {
+    if (settings->programmes != next.programmes) {
         throw Error("the programmes changed: restart the gateway to apply");
     }
-    if (settings_.api != next.api || settings_.emergency != next.emergency) {
+    if (settings->api != next.api || settings->emergency != next.emergency) {
         throw Error("the api or emergency section changed: restart the gateway to apply");
     }
-    if (!sameGroups(settings_.multicastGroups, next.multicastGroups)) {
+    if (!sameGroups(settings->multicastGroups, next.multicastGroups)) {
         throw Error("the multicast groups changed: restart the gateway to apply");
     }
     log::setLevel(n.logLevel);
@@ -672,24 +678,26 @@ std::string Gateway::reload(const Settings& next) {
 }
 
 std::string Gateway::apply(const Settings& next) {
-    const bool scheduleChanged = settings_.schedule != next.schedule;
+    const auto settings = current();
+    const bool scheduleChanged = settings->schedule != next.schedule;
     std::string summary = applyStations(next);
     if (scheduleChanged) {
         for (auto& p : programmes_)
-            p->setSchedule(settings_.schedule);
-        summary += "; schedule replaced (" + std::to_string(settings_.schedule.size()) + " entries)";
+            p->setSchedule(next.schedule);
+        summary += "; schedule replaced (" + std::to_string(next.schedule.size()) + " entries)";
     }
     return summary;
 }
 
 std::string Gateway::applyStations(const Settings& next) {
+    const auto settings = current();
     // Build every new destination first (key derivation may fail): nothing changes unless all can.
     std::vector<std::string> removals, gone;
     std::vector<std::unique_ptr<Destination>> additions;
     std::vector<RegisteredStation> registering;  // only what changed: the registry keeps the rest
     size_t added = 0, removed = 0, changed = 0;
-    const auto nowById = indexById(next.stations), beforeById = indexById(settings_.stations);
-    for (const auto& old : settings_.stations) {
+    const auto nowById = indexById(next.stations), beforeById = indexById(settings->stations);
+    for (const auto& old : settings->stations) {
         const auto it = nowById.find(old.id);
         const auto* now = it == nowById.end() ? nullptr : it->second;
         if (!now || !sameStation(old, *now)) {
@@ -709,8 +717,8 @@ std::string Gateway::applyStations(const Settings& next) {
     }
     emergencies_->updateOptions(emergencyOptions(next));
     {
-        std::lock_guard lock(slotsMutex_);  // emergencies and the API read the stations
-        settings_ = next;
+        std::lock_guard lock(slotsMutex_);  // an emergency starting now sees the old or the new stations, whole
+        settings_.store(std::make_shared<const Settings>(next));
     }
     registry_->update(registering, gone);
     for (const auto& id : removals)
@@ -725,7 +733,7 @@ std::string Gateway::applyStations(const Settings& next) {
     {
         std::lock_guard lock(slotsMutex_);
         for (const auto& id : arriving) {
-            if (const auto* st = settings_.findStation(id)) engine_.follow(id, programmeFor(*st));
+            if (const auto* st = next.findStation(id)) engine_.follow(id, programmeFor(*st));
         }
     }
     return std::to_string(added) + " station(s) added, " + std::to_string(changed) + " changed, " +
@@ -733,7 +741,8 @@ std::string Gateway::applyStations(const Settings& next) {
 }
 
 std::string Gateway::applyStation(const std::string& id, const StationSettings* now) {
-    const StationSettings* before = settings_.findStation(id);
+    const auto settings = current();
+    const StationSettings* before = settings->findStation(id);
     const bool replace = !before || !now || !sameStation(*before, *now);
     // Everything that may fail first (key derivation): nothing changes unless all can.
     std::unique_ptr<Destination> destination;
@@ -747,8 +756,9 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
                                                     : "0 station(s) added, 0 changed, 1 removed");
     emergencies_->updateStation(id, now);
     {
-        std::lock_guard lock(slotsMutex_);  // emergencies and the API read the stations
-        auto& list = settings_.stations;
+        // A new snapshot with the one station changed: readers keep the one they hold.
+        auto next = std::make_shared<Settings>(*settings);
+        auto& list = next->stations;
         const auto it = std::find_if(list.begin(), list.end(), [&](const auto& s) { return s.id == id; });
         if (!now) {
             if (it != list.end()) list.erase(it);
@@ -757,6 +767,8 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
         } else {
             *it = *now;
         }
+        std::lock_guard lock(slotsMutex_);  // an emergency starting now sees the old or the new stations, whole
+        settings_.store(std::move(next));
     }
     if (!replace) return summary;
     registry_->update(registering, now ? std::vector<std::string>{} : std::vector<std::string>{id});
@@ -765,7 +777,7 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
         engine_.add(std::move(destination));
         // An emergency may have started meanwhile: it follows what it hears now.
         std::lock_guard lock(slotsMutex_);
-        if (const auto* st = settings_.findStation(id)) engine_.follow(id, programmeFor(*st));
+        engine_.follow(id, programmeFor(*now));
     }
     return summary;
 }
@@ -823,12 +835,13 @@ Settings Gateway::withKeyEpochs(Settings settings) {
 }
 
 nlohmann::json Gateway::rekeyStation(const Actor& caller, const std::string& id) {
+    const auto settings = current();
     std::lock_guard changes(stationsMutex_);
     const auto refuse = [&](RefusalReason reason, const std::string& why) {
         audit(caller, "station.rekey", id, "refused", {{"reason", why}});
         throw Refusal(reason, why);
     };
-    Settings next = settings_;
+    Settings next = *settings;
     const auto it = std::find_if(next.stations.begin(), next.stations.end(), [&](const auto& s) { return s.id == id; });
     if (it == next.stations.end()) refuse(RefusalReason::notFound, "no station '" + id + "'");
     if (it->key)
@@ -842,10 +855,7 @@ nlohmann::json Gateway::rekeyStation(const Actor& caller, const std::string& id)
                         << caller.name << ": give it its new SDP; " << summary;
     events_.publish({{"type", "station"}, {"id", id}, {"event", "rekeyed"}});
     StationStream stream;
-    {
-        std::lock_guard lock(slotsMutex_);
-        stream = describeStream(settings_, secret_, station);
-    }
+    stream = describeStream(*current(), secret_, station);
     return {{"id", id}, {"key_epoch", station.keyEpoch}, {"sdp", makeStationSdp(stream)}};
 }
 
@@ -856,7 +866,7 @@ void Gateway::audit(const Actor& caller, const std::string& action, const std::s
 }
 
 std::filesystem::path Gateway::segmentsDir() const {
-    return settings_.gateway.segmentsDir();
+    return current()->gateway.segmentsDir();
 }
 
 nlohmann::json Gateway::uploadSegment(const Actor& caller, const std::string& name, const std::string& body,
@@ -915,6 +925,7 @@ nlohmann::json Gateway::segmentsJson() const {
 nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Actor& caller, const std::string& action,
                                          const std::string& id, const std::string& body) {
     std::lock_guard changes(stationsMutex_);
+    const auto settings = current();  // changes are made one at a time: this is the latest
     const bool station = kind == StateStore::ChangeKind::station;
     const std::string what = station ? "station" : "schedule entry";
     const auto record = [&](const std::string& outcome, const std::string& detail) {
@@ -944,10 +955,10 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Acto
     if (station) {
         // One station: checked against the others, saved, then applied alone (no copy of the
         // whole station list: a gateway of 10,000 stations adds one as fast as one of ten).
-        check(settings_.findStation(id) != nullptr);
+        check(settings->findStation(id) != nullptr);
         std::optional<StationSettings> item;
         if (action != "remove") {
-            item = parsed([&] { return parseStation(body, settings_, "request"); });
+            item = parsed([&] { return parseStation(body, *settings, "request"); });
             const auto epochs = store_->keyEpochs();
             if (const auto e = epochs.find(id); e != epochs.end()) item->keyEpoch = e->second;
         }
@@ -955,11 +966,11 @@ nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Acto
                            StateStore::nowMs());  // durable before it is done
         summary = applyStation(id, item ? &*item : nullptr);
     } else {
-        Settings next = settings_;
+        Settings next = *settings;
         auto& list = next.schedule;
         check(std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.id == id; }));
         std::erase_if(list, [&](const auto& x) { return x.id == id; });
-        if (action != "remove") list.push_back(parsed([&] { return parseScheduleEntry(body, settings_, "request"); }));
+        if (action != "remove") list.push_back(parsed([&] { return parseScheduleEntry(body, *settings, "request"); }));
         store_->saveChange(kind, {id, action == "remove" ? "" : body, action == "remove"},
                            StateStore::nowMs());  // durable before it is done
         summary = apply(withKeyEpochs(std::move(next)));
@@ -1030,11 +1041,7 @@ void Gateway::keepState() {
     }
     if (lastPrune_.time_since_epoch().count() != 0 && now - lastPrune_ < std::chrono::hours(1)) return;
     lastPrune_ = now;
-    GatewaySettings g;
-    {
-        std::lock_guard lock(slotsMutex_);  // settings_ is reassigned by API changes
-        g = settings_.gateway;
-    }
+    const GatewaySettings g = current()->gateway;
     try {
         const int64_t day = 86400000;
         if (const auto n = store_->pruneAudit(StateStore::nowMs() - g.auditRetentionDays * day, g.auditMaxRows)) {
@@ -1053,13 +1060,9 @@ void Gateway::maintain() {
     keepState();
     // Stations going online or offline are events.
     const int64_t now = StateStore::nowMs();
-    std::vector<std::string> ids;
-    {
-        std::lock_guard lock(slotsMutex_);
-        for (const auto& s : settings_.stations)
-            ids.push_back(s.id);
-    }
-    for (const auto& id : ids) {
+    const auto settings = current();
+    for (const auto& station : settings->stations) {
+        const auto& id = station.id;
         const auto st = registry_->status(id);
         const bool online = st && registry_->online(*st, now);
         const auto [it, fresh] = online_.try_emplace(id, online);
@@ -1103,9 +1106,10 @@ void Gateway::maintain() {
 }
 
 void Gateway::mediaLoop() {
+    const auto settings = current();
     // The frame clock hands frames to the fan-out workers: with real-time workers, it is
     // real-time too (at their priority), or frames would reach them late on a busy machine.
-    if (const int priority = settings_.gateway.fanout.realtimePriority; priority > 0) {
+    if (const int priority = settings->gateway.fanout.realtimePriority; priority > 0) {
         if (const auto error = makeThisThreadRealtime(priority); !error.empty()) {
             LOA_LOG(warn, kGatewayTag) << "media thread: no real-time priority " << priority << " (" << error << ")";
         }

@@ -81,7 +81,7 @@ public:
 
     /// Advances with every frame the media thread sends: the watchdog's proof of life.
     uint64_t heartbeat() const { return ticks_.load(std::memory_order_relaxed); }
-    const Settings& settings() const { return settings_; }
+    std::shared_ptr<const Settings> settings() const { return current(); }
     FanoutEngine& fanout() { return engine_; }
 
 private:
@@ -91,7 +91,10 @@ private:
     size_t programmeIndex(const std::string& id) const;
     void logSummary();
 
-    Settings settings_;  ///< reassigned by station changes: other threads read it under slotsMutex_
+    /// The running config: an immutable snapshot, replaced whole by reloads and API changes
+    /// (stationsMutex_ held). Any thread reads it with current() and keeps a consistent view.
+    std::atomic<std::shared_ptr<const Settings>> settings_;
+    std::shared_ptr<const Settings> current() const { return settings_.load(); }
     /// The programmes, as configured: they never change in a run (a reload refuses it), so any
     /// thread reads them without a lock.
     const std::vector<ProgrammeSettings> programmeSettings_;
@@ -150,7 +153,7 @@ private:
     std::optional<std::string> stationSdp(const std::string& id);
     std::string metricsText();
 
-    mutable std::mutex slotsMutex_;  ///< settings_ for other threads, learned_
+    mutable std::mutex slotsMutex_;  ///< router_, learned_, and the order of the fan-out's follow commands
     /// The emergency slots on air and which stations each reaches.
     std::unique_ptr<EmergencyRouter> router_;
     /// Each slot's programmes, one per distinct programme format; each programme's format.
