@@ -57,24 +57,6 @@ FanoutOptions fanoutOptions(const GatewaySettings& g) {
 }
 }  // namespace
 
-std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::span<const uint8_t> gatewaySecret) {
-    if (station.key) return *station.key;
-    return deriveStationKey(gatewaySecret, station.id, station.profile, station.keyEpoch);
-}
-
-std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::span<const uint8_t> gatewaySecret) {
-    if (group.key) return *group.key;
-    return deriveGroupKey(gatewaySecret, group.id, group.profile);
-}
-
-ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const uint8_t> gatewaySecret) {
-    for (auto [feed, kind] : {std::pair{&programme.live, "live"}, std::pair{&programme.upstream, "upstream"}}) {
-        if (*feed && !(*feed)->key && !(*feed)->allowPlainRtp)
-            (*feed)->key = deriveIngestKey(gatewaySecret, programme.id + "/" + kind, (*feed)->profile);
-    }
-    return programme;
-}
-
 namespace {
 /// Stations by id: a reload or an emergency may concern thousands of them.
 std::unordered_map<std::string_view, const StationSettings*> indexById(const std::vector<StationSettings>& stations) {
@@ -85,49 +67,12 @@ std::unordered_map<std::string_view, const StationSettings*> indexById(const std
     return index;
 }
 
-StationStream describeStream(const Settings& settings, StationStream stream, const std::string& programmeId) {
-    const auto* programme = settings.findProgramme(programmeId);
-    stream.programmeName = programme->name;
-    stream.payloadType = programme->payloadType;
-    stream.channels = programme->encoder.channels;
-    stream.frameMs = programme->encoder.frameMs;
-    stream.priorityExtensionId = settings.gateway.priorityExtensionId;
-    return stream;
-}
 }  // namespace
-
-StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
-                             const StationSettings& station) {
-    StationStream stream;
-    stream.stationId = station.id;
-    stream.destination =
-        station.learnsAddress() ? *SocketAddress::parse("0.0.0.0:" + std::to_string(station.port)) : station.address;
-    stream.profile = station.profile;
-    stream.keyMaterial = stationKeyMaterial(station, gatewaySecret);
-    stream.ssrc = deriveStationSsrc(gatewaySecret, station.id);
-    if (!settings.gateway.mediaListen.isUnspecified()) stream.reportTo = settings.gateway.mediaListen;
-    return describeStream(settings, stream, station.programme);
-}
-
-StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
-                             const MulticastGroupSettings& group) {
-    StationStream stream;
-    stream.stationId = groupDestinationId(group.id);
-    stream.destination = group.address;
-    stream.profile = group.profile;
-    stream.keyMaterial = groupKeyMaterial(group, gatewaySecret);
-    stream.ssrc = deriveGroupSsrc(gatewaySecret, group.id);
-    return describeStream(settings, stream, group.programme);
-}
-
-std::string groupDestinationId(const std::string& groupId) {
-    return "group:" + groupId;
-}
 
 Gateway::Gateway(Settings initial)
     : settings_(std::make_shared<const Settings>(std::move(initial))),
       programmeSettings_(current()->programmes),
-      secret_(loadOrCreateSecret(current()->gateway.secretFile())),
+      credentials_(loadOrCreateSecret(current()->gateway.secretFile())),
       socket_(current()->gateway.mediaListen),
       reservation_(current()->gateway.stateDir / "srtp-rollover"),
       engine_(reservation_, fanoutOptions(current()->gateway)) {
@@ -137,7 +82,7 @@ Gateway::Gateway(Settings initial)
     floors_ = std::make_unique<ReplayFloors>(settings->gateway.stateDir / "floors.db");
     for (const auto& p : settings->programmes)
         programmes_.push_back(std::make_unique<Programme>(
-            withIngestKeys(p, secret_), settings->gateway.priorityExtensionId, settings->schedule,
+            credentials_.withIngestKeys(p), settings->gateway.priorityExtensionId, settings->schedule,
             [] { return std::chrono::system_clock::now(); }, floors_.get()));
     // Emergency slots: programmes of their own, idle until an emergency takes one; in each slot
     // one per distinct programme format, so that a station hears an emergency in its own
@@ -250,7 +195,6 @@ size_t Gateway::programmeIndex(const std::string& id) const {
 }
 
 std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& station) const {
-    const uint32_t ssrc = deriveStationSsrc(secret_, station.id);
     // Where its own reports say it is, else where the config says.
     SocketAddress address = station.address;
     {
@@ -259,18 +203,14 @@ std::unique_ptr<Destination> Gateway::destinationFor(const StationSettings& stat
     }
     if (address.length() == 0) return nullptr;  // not heard from yet: nowhere to send
     // In every emergency that lists it, whenever it joins: added, changed, re-added or learned.
-    return makeDestination(station.id, programmeFor(station), address, socket_.fd(), ssrc, station.profile,
-                           stationKeyMaterial(station, secret_));
+    return makeDestination(station.id, programmeFor(station), address, socket_.fd(), credentials_.ssrc(station),
+                           station.profile, credentials_.key(station));
 }
 
 size_t Gateway::programmeFor(const StationSettings& station) const {
     const size_t own = programmeIndex(station.programme);
     if (const auto slot = router_->slotFor(station.id)) return slotProgrammes_[*slot][formatOf_[own]];
     return own;
-}
-
-RegisteredStation Gateway::registration(const StationSettings& s) const {
-    return {s.id, deriveStationSsrc(secret_, s.id), s.profile, stationKeyMaterial(s, secret_)};
 }
 
 std::vector<RegisteredStation> Gateway::registered() const {
@@ -318,9 +258,8 @@ void Gateway::reportLoop() {
 }
 
 std::unique_ptr<Destination> Gateway::destinationFor(const MulticastGroupSettings& group, int fd) const {
-    const uint32_t ssrc = deriveGroupSsrc(secret_, group.id);
-    return makeDestination(groupDestinationId(group.id), programmeIndex(group.programme), group.address, fd, ssrc,
-                           group.profile, groupKeyMaterial(group, secret_));
+    return makeDestination(groupDestinationId(group.id), programmeIndex(group.programme), group.address, fd,
+                           credentials_.ssrc(group), group.profile, credentials_.key(group));
 }
 
 void Gateway::start() {
@@ -408,7 +347,7 @@ std::optional<std::string> Gateway::stationSdp(const std::string& id) {
     StationStream stream;
     const auto* station = settings->findStation(id);
     if (!station) return std::nullopt;
-    stream = describeStream(*settings, secret_, *station);
+    stream = credentials_.describe(*settings, *station);
     // The rollover counter its stream is at now: a receiver joining it needs it (the SDES
     // exchange has no field for it, so the SDP carries it as a=x-loa-roc).
     const auto d = engine_.destination(id);
@@ -855,7 +794,7 @@ nlohmann::json Gateway::rekeyStation(const Actor& caller, const std::string& id)
                         << caller.name << ": give it its new SDP; " << summary;
     events_.publish({{"type", "station"}, {"id", id}, {"event", "rekeyed"}});
     StationStream stream;
-    stream = describeStream(*current(), secret_, station);
+    stream = credentials_.describe(*current(), station);
     return {{"id", id}, {"key_epoch", station.keyEpoch}, {"sdp", makeStationSdp(stream)}};
 }
 

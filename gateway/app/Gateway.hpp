@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/ApiServer.hpp"
+#include "app/StationCredentials.hpp"
 #include "control/EmergencyManager.hpp"
 #include "control/EmergencyRouter.hpp"
 #include "control/StationRegistry.hpp"
@@ -28,22 +29,6 @@
 #include "state/StateStore.hpp"
 
 namespace loa {
-
-/// The SRTP master key and salt of `station`: from its config, or derived from the gateway secret.
-std::vector<uint8_t> stationKeyMaterial(const StationSettings& station, std::span<const uint8_t> gatewaySecret);
-/// The same for a multicast group.
-std::vector<uint8_t> groupKeyMaterial(const MulticastGroupSettings& group, std::span<const uint8_t> gatewaySecret);
-/// The programme's settings with each live feed's SRTP key filled in: from its config, or derived
-/// from the gateway secret and "PROGRAMME/live" ("/upstream"); none for trusted plain RTP.
-ProgrammeSettings withIngestKeys(ProgrammeSettings programme, std::span<const uint8_t> gatewaySecret);
-/// What a station's SDP describes: its address, key, SSRC and its programme's format.
-StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
-                             const StationSettings& station);
-/// The same for a multicast group.
-StationStream describeStream(const Settings& settings, std::span<const uint8_t> gatewaySecret,
-                             const MulticastGroupSettings& group);
-/// The fan-out engine's id of a multicast group (station ids cannot contain ':').
-std::string groupDestinationId(const std::string& groupId);
 
 class Gateway : public EmergencyOutput {
 public:
@@ -98,7 +83,7 @@ private:
     /// The programmes, as configured: they never change in a run (a reload refuses it), so any
     /// thread reads them without a lock.
     const std::vector<ProgrammeSettings> programmeSettings_;
-    std::vector<uint8_t> secret_;
+    const StationCredentials credentials_;  ///< every SSRC, key and SDP, from the gateway secret
     UdpSocket socket_;
     std::vector<UdpSocket> groupSockets_;
     IndexReservation reservation_;
@@ -112,8 +97,7 @@ private:
     std::map<std::string, SocketAddress> learned_;  ///< stations' addresses from their reports
     std::thread reports_;
     void reportLoop();
-    /// What the registry knows of a station: its stream SSRC and key (derived here only).
-    RegisteredStation registration(const StationSettings& station) const;
+    RegisteredStation registration(const StationSettings& station) const { return credentials_.registration(station); }
     std::vector<RegisteredStation> registered() const;
     EventHub events_;
     std::mutex stationsMutex_;  ///< one change of the station list at a time (reload, API)

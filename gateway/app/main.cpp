@@ -110,13 +110,13 @@ loa::Settings load(const Options& o) {
     return settings;
 }
 
-int printIngestKey(const Options& o, const loa::Settings& settings, std::span<const uint8_t> secret) {
+int printIngestKey(const Options& o, const loa::Settings& settings, const loa::StationCredentials& credentials) {
     const auto slash = o.ingest.find('/');
     const auto* programme = settings.findProgramme(o.ingest.substr(0, slash));
     const std::string kind = slash == std::string::npos ? "" : o.ingest.substr(slash + 1);
     if (!programme || (kind != "live" && kind != "upstream"))
         throw loa::Error("--ingest takes PROGRAMME/live or PROGRAMME/upstream, got '" + o.ingest + "'");
-    const auto filled = loa::withIngestKeys(*programme, secret);
+    const auto filled = credentials.withIngestKeys(*programme);
     const auto& feed = kind == "live" ? filled.live : filled.upstream;
     if (!feed) throw loa::Error("programme '" + programme->id + "' has no " + kind + " feed in " + o.config);
     if (!feed->key) throw loa::Error(o.ingest + " takes plain RTP (allow_plain_rtp): it has no key");
@@ -144,8 +144,8 @@ int printToken(const Options& o) {
 
 int printKeys(const Options& o) {
     const auto settings = load(o);
-    const auto secret = loa::loadOrCreateSecret(settings.gateway.secretFile());
-    if (!o.ingest.empty()) return printIngestKey(o, settings, secret);
+    const loa::StationCredentials credentials(loa::loadOrCreateSecret(settings.gateway.secretFile()));
+    if (!o.ingest.empty()) return printIngestKey(o, settings, credentials);
     loa::StationStream stream;
     if (!o.station.empty()) {
         const auto* found = settings.findStation(o.station);
@@ -156,11 +156,11 @@ int printKeys(const Options& o) {
             const auto epochs = loa::StateStore(db).keyEpochs();
             if (const auto it = epochs.find(station.id); it != epochs.end()) station.keyEpoch = it->second;
         }
-        stream = loa::describeStream(settings, secret, station);
+        stream = credentials.describe(settings, station);
     } else {
         const auto* group = settings.findGroup(o.group);
         if (!group) throw loa::Error("no multicast group '" + o.group + "' in " + o.config);
-        stream = loa::describeStream(settings, secret, *group);
+        stream = credentials.describe(settings, *group);
     }
     // Where the latest run's streams began (0 for a gateway that has not run yet): a receiver
     // that starts with such a stream needs it; one joining later takes it from the API's SDP.
