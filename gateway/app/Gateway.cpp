@@ -75,7 +75,8 @@ Gateway::Gateway(Settings initial)
       credentials_(loadOrCreateSecret(current()->gateway.secretFile())),
       socket_(current()->gateway.mediaListen),
       reservation_(current()->gateway.stateDir / "srtp-rollover"),
-      engine_(reservation_, fanoutOptions(current()->gateway)) {
+      engine_(reservation_, fanoutOptions(current()->gateway)),
+      segments_(current()->gateway.segmentsDir()) {
     auto settings = current();
     initLibSrtp();
     socket_.setBufferSizes(4 << 20, 1 << 20);
@@ -163,7 +164,7 @@ Gateway::Gateway(Settings initial)
                     },
                 .uploadSegment = [this](const Actor& c, const std::string& name, const std::string& body,
                                         bool replace) { return uploadSegment(c, name, body, replace); },
-                .segments = [this] { return segmentsJson(); },
+                .segments = [this] { return segments_.list(); },
                 .rekeyStation = [this](const Actor& c, const std::string& id) { return rekeyStation(c, id); }});
         api_ = std::make_unique<ApiServer>(*settings->api, *apiHandler_, events_);
     }
@@ -804,61 +805,19 @@ void Gateway::audit(const Actor& caller, const std::string& action, const std::s
                    detail.dump()});
 }
 
-std::filesystem::path Gateway::segmentsDir() const {
-    return current()->gateway.segmentsDir();
-}
-
 nlohmann::json Gateway::uploadSegment(const Actor& caller, const std::string& name, const std::string& body,
                                       bool replace) {
-    const auto refuse = [&](RefusalReason reason, const std::string& why) {
-        audit(caller, "segment.upload", name, "refused", {{"reason", why}});
-        throw Refusal(reason, why);
-    };
-    // A plain file name with an audio extension: nothing that could leave the directory.
-    static const std::set<std::string> kExtensions = {".wav", ".flac", ".opus", ".ogg", ".mp3"};
-    const bool plain = !name.empty() && name.size() <= 100 && name.front() != '.' &&
-                       std::all_of(name.begin(), name.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                       });
-    const auto extension = std::filesystem::path(name).extension().string();
-    if (!plain || !kExtensions.count(extension))
-        refuse(RefusalReason::invalid,
-               "a segment's name is letters, digits, '-', '_' and '.', ending in .wav, .flac, .opus, .ogg or .mp3");
-    if (body.empty()) refuse(RefusalReason::invalid, "the file is empty");
-    std::error_code ec;
-    std::filesystem::create_directories(segmentsDir(), ec);
-    const auto file = segmentsDir() / name;
-    const bool existed = std::filesystem::exists(file, ec);
-    if (existed && !replace)
-        refuse(RefusalReason::conflict, "segment '" + name + "' exists; upload it with ?replace=1 to replace it");
-    const auto partial = segmentsDir() / ("." + name + ".part");
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out.write(body.data(), static_cast<std::streamsize>(body.size()));
-        out.flush();
-        if (!out) {
-            std::filesystem::remove(partial, ec);
-            throw StorageError("cannot write " + file.string() + " (disk full?)");
-        }
+    SegmentStore::Stored stored;
+    try {
+        stored = segments_.store(name, body, replace);
+    } catch (const Refusal& e) {
+        audit(caller, "segment.upload", name, "refused", {{"reason", e.what()}});
+        throw;
     }
-    std::filesystem::rename(partial, file, ec);
-    if (ec) throw StorageError("cannot store " + file.string() + ": " + ec.message());
-    audit(caller, "segment.upload", name, "ok", {{"bytes", body.size()}, {"replaced", existed}});
-    LOA_LOG(info, kGatewayTag) << "segment " << name << (existed ? " replaced" : " uploaded") << " by " << caller.name << " ("
-                        << body.size() << " bytes)";
-    return {{"name", name}, {"path", file.string()}, {"bytes", body.size()}, {"replaced", existed}};
-}
-
-nlohmann::json Gateway::segmentsJson() const {
-    nlohmann::json out = nlohmann::json::array();
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(segmentsDir(), ec)) {
-        const auto name = entry.path().filename().string();
-        if (!entry.is_regular_file(ec) || name.front() == '.') continue;
-        out.push_back({{"name", name}, {"path", entry.path().string()}, {"bytes", entry.file_size(ec)}});
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a["name"] < b["name"]; });
-    return out;
+    audit(caller, "segment.upload", name, "ok", {{"bytes", body.size()}, {"replaced", stored.replaced}});
+    LOA_LOG(info, kGatewayTag) << "segment " << name << (stored.replaced ? " replaced" : " uploaded") << " by "
+                               << caller.name << " (" << body.size() << " bytes)";
+    return {{"name", name}, {"path", stored.file.string()}, {"bytes", body.size()}, {"replaced", stored.replaced}};
 }
 
 nlohmann::json Gateway::changeDefinition(StateStore::ChangeKind kind, const Actor& caller, const std::string& action,

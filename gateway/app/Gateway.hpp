@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/ApiServer.hpp"
+#include "app/SegmentStore.hpp"
 #include "app/StationCredentials.hpp"
 #include "control/EmergencyManager.hpp"
 #include "control/EmergencyRouter.hpp"
@@ -91,6 +92,7 @@ private:
     std::unique_ptr<ReplayFloors> floors_;
     std::vector<std::unique_ptr<Programme>> programmes_;  ///< the config's, then the emergency slots
     FanoutEngine engine_;
+    const SegmentStore segments_;  ///< uploaded segment files (state_dir/segments)
     std::unique_ptr<StateStore> store_;
     std::unique_ptr<EmergencyManager> emergencies_;
     std::unique_ptr<StationRegistry> registry_;
@@ -116,8 +118,6 @@ private:
     nlohmann::json rekeyStation(const Actor& caller, const std::string& id);
     /// An uploaded segment file, stored (under a plain name) in state_dir/segments; audited.
     nlohmann::json uploadSegment(const Actor& caller, const std::string& name, const std::string& body, bool replace);
-    nlohmann::json segmentsJson() const;
-    std::filesystem::path segmentsDir() const;
     /// One audit record for what `caller` asked.
     void audit(const Actor& caller, const std::string& action, const std::string& subject, const std::string& outcome,
                const nlohmann::json& detail);
