@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "api/PrometheusText.hpp"
 #include "common/Log.hpp"
 #include "state/StateStore.hpp"
 
@@ -276,14 +277,13 @@ void ApiHandler::summarizeRefusals(std::chrono::steady_clock::time_point now) {
 
 std::string ApiHandler::metricsText() const {
     std::lock_guard lock(failuresMutex_);
-    std::string out = "# HELP loa_api_refused_total Requests refused without a valid token, by reason.\n"
-                      "# TYPE loa_api_refused_total counter\n";
+    PrometheusText m;
+    m.family("loa_api_refused_total", "counter", "Requests refused without a valid token, by reason.");
     for (const char* reason : {"no token", "unknown token", "expired token", "too many failures"}) {
         const auto it = refusedTotal_.find(reason);
-        out += "loa_api_refused_total{reason=\"" + std::string(reason) + "\"} " +
-               std::to_string(it == refusedTotal_.end() ? 0 : it->second) + "\n";
+        m.sample("loa_api_refused_total", it == refusedTotal_.end() ? uint64_t{0} : it->second, {{"reason", reason}});
     }
-    return out;
+    return m.str();
 }
 
 std::optional<Actor> ApiHandler::authenticate(const ApiRequest& request, ApiResponse& refusal) {

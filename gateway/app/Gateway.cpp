@@ -15,6 +15,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "api/PrometheusText.hpp"
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
 #include "common/Realtime.hpp"
@@ -445,46 +446,55 @@ nlohmann::json Gateway::stationsJson() {
 }
 
 std::string Gateway::metricsText() {
-    std::ostringstream o;
+    PrometheusText m;
     const auto t = engine_.totals();
-    o << "# TYPE loa_fanout_packets_total counter\nloa_fanout_packets_total " << t.packets << "\n"
-      << "# TYPE loa_fanout_bytes_total counter\nloa_fanout_bytes_total " << t.bytes << "\n"
-      << "# TYPE loa_fanout_send_errors_total counter\nloa_fanout_send_errors_total " << t.sendErrors << "\n"
-      << "# TYPE loa_fanout_would_block_total counter\nloa_fanout_would_block_total " << t.wouldBlock << "\n"
-      << "# TYPE loa_fanout_late_frames_total counter\nloa_fanout_late_frames_total " << t.lateFrames << "\n"
-      << "# TYPE loa_destinations gauge\nloa_destinations " << t.destinations << "\n"
-      << "# TYPE loa_fanout_workers gauge\nloa_fanout_workers " << engine_.workerCount() << "\n"
-      << "# TYPE loa_fanout_realtime_workers gauge\nloa_fanout_realtime_workers " << t.realtimeWorkers << "\n"
-      << "# TYPE loa_state_reserve_spent gauge\nloa_state_reserve_spent " << store_->reserveSpent() << "\n"
-      << "# TYPE loa_programme_frames_total counter\n";
-    for (const auto& p : programmes_)
-        o << "loa_programme_frames_total{programme=\"" << p->settings().id << "\"} " << p->framesEncoded() << "\n";
-    o << "# TYPE loa_programme_encoder_restarts_total counter\n";
-    for (const auto& p : programmes_)
-        o << "loa_programme_encoder_restarts_total{programme=\"" << p->settings().id << "\"} " << p->encoderRestarts()
-          << "\n";
-    o << "# TYPE loa_programme_switches_total counter\n";
-    for (const auto& p : programmes_)
-        o << "loa_programme_switches_total{programme=\"" << p->settings().id << "\"} " << p->switches() << "\n";
-    o << "# TYPE loa_programme_level gauge\n";
-    for (const auto& p : programmes_) {
-        o << "loa_programme_level{programme=\"" << p->settings().id << "\"} " << static_cast<int>(p->onAir().second)
-          << "\n";
-    }
+    m.single("loa_fanout_packets_total", "counter", "SRTP packets sent to stations and groups.", t.packets)
+        .single("loa_fanout_bytes_total", "counter", "Bytes of those packets.", t.bytes)
+        .single("loa_fanout_send_errors_total", "counter", "Packets the kernel refused to send.", t.sendErrors)
+        .single("loa_fanout_would_block_total", "counter", "Sends that found the socket buffer full.", t.wouldBlock)
+        .single("loa_fanout_late_frames_total", "counter", "Frames a fan-out worker sent after their pacing slot.",
+                t.lateFrames)
+        .single("loa_destinations", "gauge", "Stations and groups the fan-out sends to.", t.destinations)
+        .single("loa_fanout_workers", "gauge", "Fan-out worker threads.", engine_.workerCount())
+        .single("loa_fanout_realtime_workers", "gauge", "Fan-out workers running at real-time priority.",
+                t.realtimeWorkers)
+        .single("loa_state_reserve_spent", "gauge", "1 while the database's emergency reserve is spent (disk full).",
+                store_->reserveSpent() ? 1 : 0);
+    const auto perProgramme = [&](const char* name, const char* type, const char* help, auto value) {
+        m.family(name, type, help);
+        for (const auto& p : programmes_)
+            m.sample(name, value(*p), {{"programme", p->settings().id}});
+    };
+    perProgramme("loa_programme_frames_total", "counter", "Frames encoded, per programme and emergency slot.",
+                 [](const Programme& p) { return p.framesEncoded(); });
+    perProgramme("loa_programme_encoder_restarts_total", "counter", "Encoder restarts after an encoding error.",
+                 [](const Programme& p) { return p.encoderRestarts(); });
+    perProgramme("loa_programme_switches_total", "counter", "Changes of the source on air.",
+                 [](const Programme& p) { return p.switches(); });
+    perProgramme("loa_programme_level", "gauge",
+                 "Priority level on air: 1 emergency, 2 live, 3 upstream, 4 scheduled, 5 filler.",
+                 [](const Programme& p) { return static_cast<int>(p.onAir().second); });
     // Everything that reaches the media port and the ingest ports, and what was refused there.
     const auto r = registry_->counters();
-    o << "# TYPE loa_media_reports_total counter\nloa_media_reports_total " << r.reports << "\n"
-      << "# TYPE loa_media_moves_unsaved_total counter\nloa_media_moves_unsaved_total " << r.unsaved << "\n"
-      << "# TYPE loa_media_refused_total counter\n";
+    m.single("loa_media_reports_total", "counter", "Authentic station receiver reports taken.", r.reports)
+        .single("loa_media_moves_unsaved_total", "counter",
+                "Station address changes not followed because their replay floor could not be saved.", r.unsaved)
+        .family("loa_media_refused_total", "counter", "Datagrams refused at the media port, by reason.");
     for (const auto& [reason, count] : mediaRefusals())
-        o << "loa_media_refused_total{reason=\"" << reason << "\"} " << count << "\n";
-    o << "# TYPE loa_ingest_packets_total counter\n# TYPE loa_ingest_refused_total counter\n";
+        m.sample("loa_media_refused_total", count, {{"reason", reason}});
+    m.family("loa_ingest_packets_total", "counter", "Packets received on a live feed or upstream port.");
+    for (const auto& p : programmes_) {
+        for (const auto* ingest : {p->liveIngest(), p->upstreamIngest()}) {
+            if (ingest)
+                m.sample("loa_ingest_packets_total", ingest->counters().received.load(),
+                         {{"programme", p->settings().id}, {"feed", ingest->name()}});
+        }
+    }
+    m.family("loa_ingest_refused_total", "counter", "Packets refused at a live feed or upstream port, by reason.");
     for (const auto& p : programmes_) {
         for (const auto* ingest : {p->liveIngest(), p->upstreamIngest()}) {
             if (!ingest) continue;
             const auto& c = ingest->counters();
-            const std::string labels = "programme=\"" + p->settings().id + "\",feed=\"" + ingest->name() + "\"";
-            o << "loa_ingest_packets_total{" << labels << "} " << c.received.load() << "\n";
             for (const auto& [reason, count] : {std::pair{"unauthentic", c.authFailures.load()},
                                                 {"replay", c.replays.load()},
                                                 {"stale", c.stale.load()},
@@ -493,37 +503,44 @@ std::string Gateway::metricsText() {
                                                 {"malformed", c.malformed.load()},
                                                 {"oversized", ingest->oversized()},
                                                 {"foreign_ssrc", c.foreignSsrc.load()}})
-                o << "loa_ingest_refused_total{" << labels << ",reason=\"" << reason << "\"} " << count << "\n";
+                m.sample("loa_ingest_refused_total", count,
+                         {{"programme", p->settings().id}, {"feed", ingest->name()}, {"reason", reason}});
         }
     }
     // Each live feed's own life: how often it yielded, started afresh, and what came too late.
-    o << "# TYPE loa_feed_yields_total counter\n# TYPE loa_feed_restarts_total counter\n"
-      << "# TYPE loa_feed_late_total counter\n# TYPE loa_feed_skew_drops_total counter\n";
-    for (const auto& p : programmes_) {
-        for (const auto* feed : {p->live(), p->upstream()}) {
-            if (!feed) continue;
-            const std::string labels = "{programme=\"" + p->settings().id + "\",feed=\"" + feed->id() + "\"} ";
-            const auto& c = feed->counters();
-            o << "loa_feed_yields_total" << labels << c.yields << "\nloa_feed_restarts_total" << labels << c.restarts
-              << "\nloa_feed_late_total" << labels << c.late << "\nloa_feed_skew_drops_total" << labels << c.skewDrops
-              << "\n";
+    const auto perFeed = [&](const char* name, const char* help, auto value) {
+        m.family(name, "counter", help);
+        for (const auto& p : programmes_) {
+            for (const auto* feed : {p->live(), p->upstream()}) {
+                if (feed)
+                    m.sample(name, value(feed->counters()), {{"programme", p->settings().id}, {"feed", feed->id()}});
+            }
         }
-    }
-    o << "# TYPE loa_srtp_index_space_used gauge\nloa_srtp_index_space_used " << reservation_.used() << "\n";
+    };
+    perFeed("loa_feed_yields_total", "Times a live feed yielded (stopped, silent or unauthentic).",
+            [](const LiveSource::Counters& c) { return c.yields.load(); });
+    perFeed("loa_feed_restarts_total", "Times a live feed's stream started afresh (new SSRC or a jump).",
+            [](const LiveSource::Counters& c) { return c.restarts.load(); });
+    perFeed("loa_feed_late_total", "Packets that arrived after their turn to play.",
+            [](const LiveSource::Counters& c) { return c.late.load(); });
+    perFeed("loa_feed_skew_drops_total", "Frames dropped to follow a sender's faster clock.",
+            [](const LiveSource::Counters& c) { return c.skewDrops.load(); });
     const auto& f = floors_->counters();
-    o << "# TYPE loa_media_reports_ahead_total counter\nloa_media_reports_ahead_total " << r.ahead << "\n"
-      << "# TYPE loa_replay_floor_flushes_total counter\nloa_replay_floor_flushes_total " << f.flushes.load() << "\n"
-      << "# TYPE loa_replay_floor_rows_total counter\nloa_replay_floor_rows_total " << f.rows.load() << "\n"
-      << "# TYPE loa_replay_floor_failures_total counter\nloa_replay_floor_failures_total " << f.failures.load()
-      << "\n"
-      << "# TYPE loa_replay_floor_last_flush_seconds gauge\nloa_replay_floor_last_flush_seconds "
-      << static_cast<double>(f.lastFlushUs.load()) / 1e6 << "\n"
-      << "# TYPE loa_replay_floor_streams gauge\nloa_replay_floor_streams " << floors_->streams() << "\n";
-    o << "# TYPE loa_emergencies_active gauge\nloa_emergencies_active " << emergencies_->list(true).size() << "\n"
-      << "# TYPE loa_station_packets_total counter\n";
+    m.single("loa_srtp_index_space_used", "gauge", "Share of the SRTP index space (rollover counters) used, 0 to 1.",
+             reservation_.used())
+        .single("loa_media_reports_ahead_total", "counter",
+                "Station reports that waited for their replay floor to be saved.", r.ahead)
+        .single("loa_replay_floor_flushes_total", "counter", "Saves of the replay floors.", f.flushes.load())
+        .single("loa_replay_floor_rows_total", "counter", "Replay floor rows written.", f.rows.load())
+        .single("loa_replay_floor_failures_total", "counter", "Replay floor saves that failed.", f.failures.load())
+        .single("loa_replay_floor_last_flush_seconds", "gauge", "How long the last replay floor save took.",
+                static_cast<double>(f.lastFlushUs.load()) / 1e6)
+        .single("loa_replay_floor_streams", "gauge", "Streams with a replay floor.", floors_->streams())
+        .single("loa_emergencies_active", "gauge", "Emergencies pending or on air.", emergencies_->list(true).size())
+        .family("loa_station_packets_total", "counter", "SRTP packets sent, per station and group.");
     for (const auto& d : engine_.destinations())
-        o << "loa_station_packets_total{station=\"" << d.id << "\"} " << d.counters.packets << "\n";
-    return o.str();
+        m.sample("loa_station_packets_total", d.counters.packets, {{"station", d.id}});
+    return m.str();
 }
 
 std::optional<std::string> Gateway::start(const std::string& id, const EmergencyAudio& audio,

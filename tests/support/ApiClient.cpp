@@ -1,5 +1,8 @@
 #include "ApiClient.hpp"
 
+#include <gtest/gtest.h>
+
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -58,8 +61,32 @@ bool ApiClient::waitOnAir(const std::string& source, std::chrono::milliseconds t
     return false;
 }
 
+namespace {
+/// What a Prometheus scraper would object to in `text` (empty: nothing): a sample of a family
+/// without HELP and TYPE before it, or a family declared twice.
+std::string expositionProblem(const std::string& text) {
+    std::set<std::string> help, type;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::string first, second, name;
+        words >> first;
+        if (first == "#") {
+            words >> second >> name;
+            auto& seen = second == "HELP" ? help : type;
+            if (!seen.insert(name).second) return name + " has two " + second + " lines";
+            continue;
+        }
+        name = first.substr(0, first.find('{'));
+        if (!help.count(name) || !type.count(name)) return name + " has no HELP and TYPE before its sample";
+    }
+    return {};
+}
+}  // namespace
+
 double ApiClient::metric(const std::string& series) const {
     const auto r = call("GET", "/metrics");
+    if (const auto problem = expositionProblem(r.body); !problem.empty()) ADD_FAILURE() << "/metrics: " << problem;
     std::istringstream in(r.body);
     for (std::string line; std::getline(in, line);) {
         if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
