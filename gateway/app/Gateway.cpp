@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "api/PrometheusText.hpp"
+#include "app/ApiViews.hpp"
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
 #include "common/Realtime.hpp"
@@ -358,38 +359,7 @@ std::optional<std::string> Gateway::stationSdp(const std::string& id) {
 }
 
 nlohmann::json Gateway::scheduleJson() {
-    const auto settings = current();
-    static constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : settings->schedule) {
-        char at[16];
-        std::snprintf(at, sizeof at, "%02d:%02d:%02d", e.secondOfDay / 3600, e.secondOfDay / 60 % 60,
-                      e.secondOfDay % 60);
-        nlohmann::json days = nlohmann::json::array();
-        for (int d = 0; d < 7; ++d) {
-            if (e.weekdays & (1u << d)) days.push_back(kDays[d]);
-        }
-        nlohmann::json files = nlohmann::json::array();
-        for (const auto& f : e.files)
-            files.push_back(f.string());
-        nlohmann::json j = {{"id", e.id},
-                            {"programme", e.programme},
-                            {"at", at},
-                            {"days", days},
-                            {"priority", e.priority == SchedulePriority::bulletin ? "bulletin" : "normal"},
-                            {"files", files}};
-        if (e.date) {
-            char date[16];
-            std::snprintf(date, sizeof date, "%04d-%02d-%02d", (*e.date)[0], (*e.date)[1], (*e.date)[2]);
-            j["date"] = date;
-        }
-        if (const auto next = nextOccurrence(e, std::chrono::system_clock::now())) {
-            j["next_start_ms"] =
-                std::chrono::duration_cast<std::chrono::milliseconds>(next->time_since_epoch()).count();
-        }
-        out.push_back(std::move(j));
-    }
-    return out;
+    return scheduleView(current()->schedule, std::chrono::system_clock::now());
 }
 
 nlohmann::json Gateway::stationsJson() {
@@ -399,48 +369,17 @@ nlohmann::json Gateway::stationsJson() {
     for (const auto& d : destinations)
         byId.emplace(d.id, &d);
     const auto following = router_->following();  // station -> emergency it hears
+    const int64_t now = StateStore::nowMs();
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : settings->stations) {
-        nlohmann::json j = {{"id", s.id},
-                            {"name", s.name},
-                            {"programme", s.programme},
-                            {"area", s.area},
-                            {"groups", s.groups},
-                            {"accepts_tests", s.acceptsTests},
-                            {"address", s.learnsAddress() ? "learned" : s.address.toString()}};
-        if (const auto d = byId.find(s.id); d != byId.end()) {
-            j["packets"] = d->second->counters.packets;
-            j["bytes"] = d->second->counters.bytes;
-            j["send_errors"] = d->second->counters.sendErrors;
-            j["would_block"] = d->second->counters.wouldBlock;
-        }
-        // What it hears now: its programme's source on air, or the emergency that reaches it.
-        const auto [source, level] = programmes_[programmeIndex(s.programme)]->onAir();
-        j["on_air"] = source;
-        j["level"] = toString(level);
-        if (const auto e = following.find(s.id); e != following.end()) {
-            j["emergency"] = e->second;
-            j["on_air"] = "emergency";
-            j["level"] = toString(PriorityLevel::emergency);
-        }
-        if (const auto st = registry_->status(s.id)) {
-            const int64_t now = StateStore::nowMs();
-            const bool online = registry_->online(*st, now);
-            j["online"] = online;
-            if (st->everHeard) {
-                j["last_seen_ms"] = st->lastSeenMs;
-                // When its status last changed: online since its first report after a silence,
-                // or offline since its reports stopped for longer than station_offline_s.
-                j["status_since_ms"] =
-                    online ? st->onlineSinceMs : st->lastSeenMs + int64_t{settings->gateway.stationOfflineS} * 1000;
-                j["reports"] = st->reports;
-                j["fraction_lost"] = st->fractionLost / 256.0;
-                j["cumulative_lost"] = st->cumulativeLost;
-                j["jitter_ms"] = st->jitterMs;
-            }
-            if (st->learned) j["learned_address"] = st->learned->toString();
-        }
-        out.push_back(std::move(j));
+        StationFacts facts;
+        if (const auto d = byId.find(s.id); d != byId.end()) facts.sent = &d->second->counters;
+        facts.programmeOnAir = programmes_[programmeIndex(s.programme)]->onAir();
+        if (const auto e = following.find(s.id); e != following.end()) facts.emergency = &e->second;
+        facts.reports = registry_->status(s.id);
+        facts.online = facts.reports && registry_->online(*facts.reports, now);
+        facts.offlineAfterS = settings->gateway.stationOfflineS;
+        out.push_back(stationView(s, facts));
     }
     return out;
 }
