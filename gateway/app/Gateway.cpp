@@ -17,6 +17,7 @@
 
 #include "api/PrometheusText.hpp"
 #include "app/ApiViews.hpp"
+#include "app/FrameClock.hpp"
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
 #include "common/Realtime.hpp"
@@ -28,13 +29,9 @@ namespace loa {
 namespace {
 constexpr std::string_view kGatewayTag = "gateway";
 using Clock = std::chrono::steady_clock;
-/// Later than this behind the frame clock, the gateway stops catching up and resynchronises.
-constexpr auto kResyncAfter = std::chrono::milliseconds(200);
 constexpr auto kSummaryEvery = std::chrono::seconds(60);
 /// A parent silent this long (upkeeps, about a second each) ends what was relayed from it.
 constexpr int kRelayHoldS = 10;
-/// How far one frame of a programme clock may move to follow its live feed (5% of 20 ms).
-constexpr std::chrono::nanoseconds kMaxClockStep = std::chrono::milliseconds(1);
 
 bool sameGroups(const std::vector<MulticastGroupSettings>& a, const std::vector<MulticastGroupSettings>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
@@ -909,6 +906,18 @@ void Gateway::keepState() {
 
 void Gateway::maintain() {
     reservation_.extendIfNeeded(engine_.highestRolloverCounter());
+    // What the media thread counted: a frame clock that fell behind, and the minute's summary.
+    if (const uint64_t resyncs = resyncs_.load(std::memory_order_acquire); resyncs != resyncsSaid_) {
+        LOA_LOG(warn, kGatewayTag) << programmes_[lastResyncProgramme_.load(std::memory_order_relaxed)]->settings().id
+                                   << ": frame clock fell " << lastResyncLagMs_.load(std::memory_order_relaxed)
+                                   << " ms behind; resynchronised (" << resyncs - resyncsSaid_
+                                   << " resync(s) since the last warning)";
+        resyncsSaid_ = resyncs;
+    }
+    if (const auto now = Clock::now(); now >= nextSummary_) {
+        if (nextSummary_.time_since_epoch().count()) logSummary();
+        nextSummary_ = now + kSummaryEvery;
+    }
     measureProcess();
     if (apiHandler_) apiHandler_->summarizeRefusals();
     keepState();
@@ -968,55 +977,45 @@ void Gateway::mediaLoop() {
             LOA_LOG(warn, kGatewayTag) << "media thread: no real-time priority " << priority << " (" << error << ")";
         }
     }
-    std::vector<Clock::time_point> deadlines(programmes_.size(), Clock::now());
+    FrameClock clock(programmes_.size(), Clock::now());
     std::vector<FramePtr> frames;
-    auto nextSummary = Clock::now() + kSummaryEvery;
+    // No logging, JSON or lock of the API's here: what the operator should know (a resync, the
+    // minute's summary) is counted, and the control thread says it (maintain()).
     while (running_) {
         // An emergency slot runs while armed: from the next wake-up on, at most a frame away.
         for (size_t k = 0; k < programmes_.size(); ++k) {
             const auto* slot = programmes_[k]->emergency();
             if (!slot) continue;
             if (!slot->armed() || relayOf_[k] >= 0) {
-                deadlines[k] = Clock::time_point::max();  // idle, or ticked with the feed it relays
-            } else if (deadlines[k] == Clock::time_point::max()) {
-                deadlines[k] = Clock::now();
+                clock.pause(k);  // idle, or ticked with the feed it relays
+            } else {
+                clock.wake(k, Clock::now());
             }
         }
-        const auto i = static_cast<size_t>(std::min_element(deadlines.begin(), deadlines.end()) - deadlines.begin());
-        sleepUntil(deadlines[i]);
+        const size_t i = clock.next();
+        sleepUntil(clock.deadline(i));
         auto& programme = *programmes_[i];
-        if (Clock::now() - deadlines[i] > kResyncAfter) {
-            ++resyncs_;
-            LOA_LOG(warn, kGatewayTag)
-                << programme.settings().id << ": frame clock fell "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - deadlines[i]).count()
-                << " ms behind; resynchronised";
-            deadlines[i] = Clock::now();
+        if (const auto late = clock.resyncIfLate(i, Clock::now())) {
+            lastResyncLagMs_.store(std::chrono::duration_cast<std::chrono::milliseconds>(*late).count(),
+                                   std::memory_order_relaxed);
+            lastResyncProgramme_.store(i, std::memory_order_relaxed);
+            resyncs_.fetch_add(1, std::memory_order_release);
         }
+        const auto due = clock.deadline(i);
         frames.clear();
-        programme.tick(frames, deadlines[i]);
+        programme.tick(frames, due);
         for (const auto& f : frames)
             engine_.publish(i, f, static_cast<uint8_t>(programme.settings().payloadType));
         // Slots relaying this programme's feed: the frame they relay is the one just prepared.
         for (size_t k = 0; k < programmes_.size(); ++k) {
             if (relayOf_[k] != static_cast<int>(i) || !programmes_[k]->emergency()->armed()) continue;
             frames.clear();
-            programmes_[k]->tick(frames, deadlines[i]);
+            programmes_[k]->tick(frames, due);
             for (const auto& f : frames)
                 engine_.publish(k, f, static_cast<uint8_t>(programmes_[k]->settings().payloadType));
         }
-        deadlines[i] += programme.framePeriod();
-        if (const auto ideal = programme.anchor()) {
-            // Align the frame grid with the live feed's packet grid and follow its clock, a
-            // bounded step per frame: no frame of waiting, no drift, no growing delay.
-            deadlines[i] += std::clamp(std::chrono::duration_cast<std::chrono::nanoseconds>(*ideal - deadlines[i]),
-                                       -kMaxClockStep, kMaxClockStep);
-        }
+        clock.advance(i, programme.framePeriod(), programme.anchor());
         ticks_.fetch_add(1, std::memory_order_relaxed);
-        if (Clock::now() >= nextSummary) {
-            logSummary();
-            nextSummary += kSummaryEvery;
-        }
     }
 }
 
@@ -1057,10 +1056,10 @@ void Gateway::logSummary() {
         LOA_LOG(info, kGatewayTag) << "programme " << p->summary();
     }
     const auto t = engine_.totals();
-    LOA_LOG(info, kGatewayTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, " << t.bytes
-                        << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock << " would-block, "
-                        << t.lateFrames << " late frames, " << t.droppedFrames << " dropped frames, " << resyncs_
-                        << " clock resyncs";
+    LOA_LOG(info, kGatewayTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, "
+                               << t.bytes << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock
+                               << " would-block, " << t.lateFrames << " late frames, " << t.droppedFrames
+                               << " dropped frames, " << resyncs_.load() << " clock resyncs";
     const auto r = registry_->counters();
     LOA_LOG(info, kGatewayTag) << "media port: " << r.reports << " station reports, refused " << r.authFailures
                         << " unauthentic, " << r.replays << " replayed, " << r.stale << " from before a restart, "

@@ -169,7 +169,12 @@ private:
     std::thread media_;
     std::atomic<bool> running_{false};
     std::atomic<uint64_t> ticks_{0};
-    uint64_t resyncs_ = 0;
+    /// Frame clock resyncs (media thread), the last one's lag and programme; how many were said.
+    std::atomic<uint64_t> resyncs_{0};
+    std::atomic<int64_t> lastResyncLagMs_{0};
+    std::atomic<size_t> lastResyncProgramme_{0};
+    uint64_t resyncsSaid_ = 0;
+    std::chrono::steady_clock::time_point nextSummary_{};  ///< the minute's summary (control thread)
     std::vector<uint64_t> lastWorkerPackets_;  // for packets/s in the summary
     std::chrono::steady_clock::time_point lastSummary_{};
     bool stopped_ = false;
