@@ -18,6 +18,7 @@
 #include "api/PrometheusText.hpp"
 #include "app/ApiViews.hpp"
 #include "app/FrameClock.hpp"
+#include "app/StationSync.hpp"
 #include "common/Clock.hpp"
 #include "common/Log.hpp"
 #include "common/Realtime.hpp"
@@ -38,11 +39,6 @@ bool sameGroups(const std::vector<MulticastGroupSettings>& a, const std::vector<
         return x.id == y.id && x.programme == y.programme && x.address == y.address && x.ttl == y.ttl &&
                x.interface == y.interface && x.profile == y.profile && x.key == y.key;
     });
-}
-
-bool sameStation(const StationSettings& a, const StationSettings& b) {
-    return a.programme == b.programme && a.address == b.address && a.profile == b.profile && a.key == b.key &&
-           a.keyEpoch == b.keyEpoch;
 }
 
 FanoutOptions fanoutOptions(const GatewaySettings& g) {
@@ -584,37 +580,21 @@ std::string Gateway::apply(const Settings& next) {
 
 std::string Gateway::applyStations(const Settings& next) {
     const auto settings = current();
+    const auto changes = compareStations(settings->stations, next.stations);
     // Build every new destination first (key derivation may fail): nothing changes unless all can.
-    std::vector<std::string> removals, gone;
     std::vector<std::unique_ptr<Destination>> additions;
     std::vector<RegisteredStation> registering;  // only what changed: the registry keeps the rest
-    size_t added = 0, removed = 0, changed = 0;
-    const auto nowById = indexById(next.stations), beforeById = indexById(settings->stations);
-    for (const auto& old : settings->stations) {
-        const auto it = nowById.find(old.id);
-        const auto* now = it == nowById.end() ? nullptr : it->second;
-        if (!now || !sameStation(old, *now)) {
-            removals.push_back(old.id);
-            now ? ++changed : ++removed;
-            if (!now) gone.push_back(old.id);
-        }
-    }
-    for (const auto& s : next.stations) {
-        const auto it = beforeById.find(s.id);
-        const auto* before = it == beforeById.end() ? nullptr : it->second;
-        if (!before || !sameStation(*before, s)) {
-            if (!before) ++added;
-            if (auto d = destinationFor(s)) additions.push_back(std::move(d));
-            registering.push_back(registration(s));
-        }
+    for (const auto* s : changes.arriving) {
+        if (auto d = destinationFor(*s)) additions.push_back(std::move(d));
+        registering.push_back(registration(*s));
     }
     emergencies_->updateOptions(emergencyOptions(next));
     {
         std::lock_guard lock(slotsMutex_);  // an emergency starting now sees the old or the new stations, whole
         settings_.store(std::make_shared<const Settings>(next));
     }
-    registry_->update(registering, gone);
-    for (const auto& id : removals)
+    registry_->update(registering, changes.gone);
+    for (const auto& id : changes.leaving)
         engine_.remove(id);
     std::vector<std::string> arriving;
     for (auto& d : additions) {
@@ -629,14 +609,13 @@ std::string Gateway::applyStations(const Settings& next) {
             if (const auto* st = next.findStation(id)) engine_.follow(id, programmeFor(*st));
         }
     }
-    return std::to_string(added) + " station(s) added, " + std::to_string(changed) + " changed, " +
-           std::to_string(removed) + " removed";
+    return changes.summary();
 }
 
 std::string Gateway::applyStation(const std::string& id, const StationSettings* now) {
     const auto settings = current();
     const StationSettings* before = settings->findStation(id);
-    const bool replace = !before || !now || !sameStation(*before, *now);
+    const bool replace = !before || !now || !sameStream(*before, *now);
     // Everything that may fail first (key derivation): nothing changes unless all can.
     std::unique_ptr<Destination> destination;
     std::vector<RegisteredStation> registering;
@@ -644,9 +623,9 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
         destination = destinationFor(*now);
         registering.push_back(registration(*now));
     }
-    const std::string summary = std::string(!before ? "1 station(s) added, 0 changed, 0 removed"
-                                            : now   ? "0 station(s) added, 1 changed, 0 removed"
-                                                    : "0 station(s) added, 0 changed, 1 removed");
+    StationChanges one;
+    (!before ? one.added : now ? one.changed : one.removed) = 1;
+    const std::string summary = one.summary();
     emergencies_->updateStation(id, now);
     {
         // A new snapshot with the one station changed: readers keep the one they hold.
@@ -675,46 +654,33 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
     return summary;
 }
 
-namespace {
-/// `items` with the runtime changes laid over them in order: removed, or replaced by (or added
-/// as) the parsed definition. One that no longer parses against the config is skipped, said.
-template <class T, class Parse>
-std::vector<T> overlaid(std::vector<T> items, const std::vector<StateStore::Change>& changes, Parse parse) {
-    // (parse may borrow `items` while it runs, and gives them back.)
-    for (const auto& change : changes) {
-        std::erase_if(items, [&](const T& x) { return x.id == change.id; });
-        if (change.removed) continue;
-        try {
-            auto item = parse(change.definition, items);
-            items.push_back(std::move(item));
-        } catch (const std::exception& e) {
-            LOA_LOG(warn, kGatewayTag) << "the runtime change of " << change.id << " no longer applies: " << e.what();
-        }
-    }
-    return items;
-}
-}  // namespace
-
 Settings Gateway::withRuntimeChanges(Settings settings) {
     using Kind = StateStore::ChangeKind;
     // One context for every change, the current stations lent to it for each (a copy of the
     // whole config per change made a restart quadratic in stations times changes).
     Settings context = settings;
     context.stations.clear();
-    settings.stations = overlaid(settings.stations, store_->changes(Kind::station),
-                                 [&](const std::string& definition, std::vector<StationSettings>& current) {
-                                     std::swap(context.stations, current);
-                                     struct GiveBack {
-                                         std::vector<StationSettings>& a;
-                                         std::vector<StationSettings>& b;
-                                         ~GiveBack() { std::swap(a, b); }
-                                     } giveBack{context.stations, current};
-                                     return parseStation(definition, context, "runtime station change");
-                                 });
-    settings.schedule = overlaid(settings.schedule, store_->changes(Kind::scheduleEntry),
-                                 [&](const std::string& definition, std::vector<ScheduleEntry>&) {
-                                     return parseScheduleEntry(definition, settings, "runtime schedule change");
-                                 });
+    const auto skipped = [](const std::string& id, const std::string& why) {
+        LOA_LOG(warn, kGatewayTag) << "the runtime change of " << id << " no longer applies: " << why;
+    };
+    settings.stations = overlaid(
+        settings.stations, store_->changes(Kind::station),
+        [&](const std::string& definition, std::vector<StationSettings>& current) {
+            std::swap(context.stations, current);
+            struct GiveBack {
+                std::vector<StationSettings>& a;
+                std::vector<StationSettings>& b;
+                ~GiveBack() { std::swap(a, b); }
+            } giveBack{context.stations, current};
+            return parseStation(definition, context, "runtime station change");
+        },
+        skipped);
+    settings.schedule = overlaid(
+        settings.schedule, store_->changes(Kind::scheduleEntry),
+        [&](const std::string& definition, std::vector<ScheduleEntry>&) {
+            return parseScheduleEntry(definition, settings, "runtime schedule change");
+        },
+        skipped);
     return withKeyEpochs(std::move(settings));
 }
 
