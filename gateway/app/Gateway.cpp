@@ -475,8 +475,8 @@ std::string Gateway::metricsText() {
     return m.str();
 }
 
-std::optional<std::string> Gateway::start(const std::string& id, const EmergencyAudio& audio,
-                                          const std::vector<std::string>& stations) {
+std::optional<std::string> Gateway::startEmergency(const std::string& id, const EmergencyAudio& audio,
+                                                   const std::vector<std::string>& stations) {
     const auto settings = current();
     std::lock_guard lock(slotsMutex_);
     const auto byId = indexById(settings->stations);
@@ -503,7 +503,7 @@ std::optional<std::string> Gateway::start(const std::string& id, const Emergency
     return taken.displaced;
 }
 
-void Gateway::stop(const std::string& id) {
+void Gateway::stopEmergency(const std::string& id) {
     const auto settings = current();
     std::lock_guard lock(slotsMutex_);
     const auto slot = router_->slotOf(id);
@@ -520,7 +520,7 @@ void Gateway::stop(const std::string& id) {
     }
 }
 
-void Gateway::join(const std::string& id, const std::string& station) {
+void Gateway::joinEmergency(const std::string& id, const std::string& station) {
     const auto settings = current();
     std::lock_guard lock(slotsMutex_);
     if (!router_->add(id, station)) return;

@@ -58,10 +58,10 @@ public:
     /// EmergencyOutput: an emergency takes a free slot (a programme of its own, encoded once),
     /// or the slot of one it outranks, and its stations follow it unless an emergency that
     /// outranks it lists them too. Thread-safe.
-    std::optional<std::string> start(const std::string& id, const EmergencyAudio& audio,
-                                     const std::vector<std::string>& stations) override;
-    void stop(const std::string& id) override;
-    void join(const std::string& id, const std::string& station) override;
+    std::optional<std::string> startEmergency(const std::string& id, const EmergencyAudio& audio,
+                                              const std::vector<std::string>& stations) override;
+    void stopEmergency(const std::string& id) override;
+    void joinEmergency(const std::string& id, const std::string& station) override;
     EmergencyManager& emergencies() { return *emergencies_; }
     StateStore& state() { return *store_; }
 

@@ -154,7 +154,7 @@ void EmergencyManager::joinActive(const std::vector<const StationSettings*>& sta
             continue;
         }
         for (const auto& station : joined)
-            output_.join(r.id, station);
+            output_.joinEmergency(r.id, station);
         audit(kGateway, "emergency.join", r, "ok", commaJoined(joined) + " joined its targets");
     }
 }
@@ -224,7 +224,7 @@ void EmergencyManager::goOnAir(EmergencyRecord& r, const Actor& caller) {
     r.state = "active";
     store_.putEmergency(r);  // on disk before it is on air
     try {
-        if (const auto displaced = output_.start(r.id, audioOf(r), stationsOf(r))) preempted(*displaced, r);
+        if (const auto displaced = output_.startEmergency(r.id, audioOf(r), stationsOf(r))) preempted(*displaced, r);
     } catch (const std::exception& e) {
         r.state = "failed";
         store_.putEmergency(r);
@@ -379,7 +379,7 @@ EmergencyRecord EmergencyManager::cancelLocked(const Actor& caller, const std::s
     r.state = "cancelled";
     r.endedBy = caller.name;
     store_.putEmergency(r);
-    if (wasActive) output_.stop(r.id);
+    if (wasActive) output_.stopEmergency(r.id);
     audit(caller, action, r, "ok");
     return r;
 }
@@ -397,7 +397,7 @@ void EmergencyManager::tick() {
             r.state = "expired";
             r.endedBy = "expiry";
             store_.putEmergency(r);
-            output_.stop(r.id);
+            output_.stopEmergency(r.id);
             audit(kGateway, "emergency.expire", r, "ok");
         } else if (r.state == "pending" && now > r.createdMs + window) {
             r.state = "unconfirmed";
@@ -440,7 +440,7 @@ void EmergencyManager::relayFromParent(const AlertInfo& alert, const std::string
         existing->stations = commaJoined(listed);
         store_.putEmergency(*existing);
         for (const auto& station : joined)
-            output_.join(existing->id, station);
+            output_.joinEmergency(existing->id, station);
         audit(parent, "emergency.join", *existing, "ok", "also on the upstream of " + programme);
         return;
     }
@@ -496,7 +496,7 @@ void EmergencyManager::endRelayed(const std::string& programme, const std::strin
         r.state = "ended";
         r.endedBy = request["relay"].value("origin", "the parent gateway");
         store_.putEmergency(r);
-        output_.stop(r.id);
+        output_.stopEmergency(r.id);
         audit(kGateway, "emergency.end", r, "ok", why);
     }
 }
@@ -516,7 +516,8 @@ void EmergencyManager::resume() {
             continue;
         }
         try {
-            if (const auto displaced = output_.start(r.id, audioOf(r), stationsOf(r))) preempted(*displaced, r);
+            if (const auto displaced = output_.startEmergency(r.id, audioOf(r), stationsOf(r)))
+                preempted(*displaced, r);
             audit(kGateway, "emergency.resume", r, "ok", "back on air after a restart");
         } catch (const std::exception& e) {
             audit(kGateway, "emergency.resume", r, "failed", e.what());

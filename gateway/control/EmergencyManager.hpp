@@ -40,11 +40,11 @@ public:
     /// Puts emergency `id` on air for `stations`; returns the emergency whose slot it took (one
     /// it outranks, when every slot was on air), which is then off air. Throws loa::Error if it
     /// cannot.
-    virtual std::optional<std::string> start(const std::string& id, const EmergencyAudio& audio,
-                                             const std::vector<std::string>& stations) = 0;
-    virtual void stop(const std::string& id) = 0;
+    virtual std::optional<std::string> startEmergency(const std::string& id, const EmergencyAudio& audio,
+                                                      const std::vector<std::string>& stations) = 0;
+    virtual void stopEmergency(const std::string& id) = 0;
     /// A station joins emergency `id`, from its next frame (it was added or changed into its targets).
-    virtual void join(const std::string& id, const std::string& station) = 0;
+    virtual void joinEmergency(const std::string& id, const std::string& station) = 0;
 };
 
 /// What the emergency rules take from the config (the app maps it): who this gateway is, where

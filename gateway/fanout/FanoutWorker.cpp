@@ -93,37 +93,25 @@ void FanoutWorker::enqueue(Command command) {
 }
 
 void FanoutWorker::add(std::unique_ptr<Destination> destination) {
-    Command c;
-    c.add = std::move(destination);
-    enqueue(std::move(c));
+    enqueue(Add{std::move(destination)});
 }
 
 void FanoutWorker::follow(const std::string& id, size_t programme) {
-    Command c;
-    c.follow = id;
-    c.programme = programme;
-    enqueue(std::move(c));
+    enqueue(Follow{id, programme});
 }
 
 void FanoutWorker::moveTo(const std::string& id, const SocketAddress& address) {
-    Command c;
-    c.move = id;
-    c.address = address;
-    enqueue(std::move(c));
+    enqueue(Move{id, address});
 }
 
 void FanoutWorker::remove(const std::string& id) {
-    Command c;
-    c.remove = id;
-    enqueue(std::move(c));
+    enqueue(Remove{id});
 }
 
 std::vector<DestinationStatus> FanoutWorker::snapshot() {
     auto promise = std::make_shared<std::promise<std::vector<DestinationStatus>>>();
     auto result = promise->get_future();
-    Command c;
-    c.snapshot = [promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); };
-    enqueue(std::move(c));
+    enqueue(Snapshot{[promise](std::vector<DestinationStatus> s) { promise->set_value(std::move(s)); }});
     if (!running_ || result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
         // Not running: the caller owns the only other reference to the worker's state.
         if (!running_) applyCommands();
@@ -139,33 +127,38 @@ void FanoutWorker::applyCommands() {
         commands.swap(commands_);
         commandsPending_ = false;
     }
-    for (auto& c : commands) {
-        if (!c.remove.empty()) removeNow(c.remove);
-        if (c.add) addNow(std::move(c.add));
-        if (!c.move.empty()) {
-            if (const auto it = where_.find(c.move); it != where_.end())
-                slots_[it->second.first][it->second.second]->address = c.address;
-        }
-        if (!c.follow.empty()) {
-            if (const auto it = where_.find(c.follow); it != where_.end()) {
-                auto& d = *slots_[it->second.first][it->second.second];
-                if (d.programme != c.programme) {
-                    d.programme = c.programme;
-                    d.rebase = true;
+    for (auto& command : commands) {
+        std::visit(
+            [this](auto& c) {
+                using T = std::decay_t<decltype(c)>;
+                if constexpr (std::is_same_v<T, Add>) {
+                    addNow(std::move(c.destination));
+                } else if constexpr (std::is_same_v<T, Remove>) {
+                    removeNow(c.id);
+                } else if constexpr (std::is_same_v<T, Move>) {
+                    if (const auto it = where_.find(c.id); it != where_.end())
+                        slots_[it->second.first][it->second.second]->address = c.address;
+                } else if constexpr (std::is_same_v<T, Follow>) {
+                    if (const auto it = where_.find(c.id); it != where_.end()) {
+                        auto& d = *slots_[it->second.first][it->second.second];
+                        if (d.programme != c.programme) {
+                            d.programme = c.programme;
+                            d.rebase = true;
+                        }
+                    }
+                } else {
+                    std::vector<DestinationStatus> out;
+                    out.reserve(where_.size());
+                    for (const auto& slot : slots_) {
+                        for (const auto& d : slot) {
+                            out.push_back(
+                                {d->id, index_, d->slot, d->multicast, d->address, d->ssrc, d->nextIndex, d->counters});
+                        }
+                    }
+                    c.answer(std::move(out));
                 }
-            }
-        }
-        if (c.snapshot) {
-            std::vector<DestinationStatus> out;
-            out.reserve(where_.size());
-            for (const auto& slot : slots_) {
-                for (const auto& d : slot) {
-                    out.push_back(
-                        {d->id, index_, d->slot, d->multicast, d->address, d->ssrc, d->nextIndex, d->counters});
-                }
-            }
-            c.snapshot(std::move(out));
-        }
+            },
+            command);
     }
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "common/Log.hpp"
@@ -95,15 +96,25 @@ private:
         std::chrono::steady_clock::time_point anchor;  ///< slot 0's time
         unsigned nextSlot = 0;
     };
-    struct Command {
-        std::unique_ptr<Destination> add;
-        std::string remove;
-        std::function<void(std::vector<DestinationStatus>)> snapshot;
-        std::string follow;
+    /// What a control thread asks of the worker, applied between two frames in order.
+    struct Add {
+        std::unique_ptr<Destination> destination;
+    };
+    struct Remove {
+        std::string id;
+    };
+    struct Follow {
+        std::string id;
         size_t programme = 0;
-        std::string move;
+    };
+    struct Move {
+        std::string id;
         SocketAddress address;
     };
+    struct Snapshot {
+        std::function<void(std::vector<DestinationStatus>)> answer;
+    };
+    using Command = std::variant<Add, Remove, Follow, Move, Snapshot>;
 
     void run();
     /// Control threads: queues a command for the worker and wakes it.

@@ -18,19 +18,19 @@ struct FakeEmergencyOutput : EmergencyOutput {
     std::map<std::string, std::vector<std::string>> onAir;  ///< each emergency on air: its stations
     std::map<std::string, EmergencyAudio> audio;
 
-    std::optional<std::string> start(const std::string& id, const EmergencyAudio& a,
-                                     const std::vector<std::string>& stations) override {
+    std::optional<std::string> startEmergency(const std::string& id, const EmergencyAudio& a,
+                                              const std::vector<std::string>& stations) override {
         auto taken = router.take(id, {a.alert.status, a.fromParent, 0}, stations);
         if (taken.displaced) onAir.erase(*taken.displaced);
         onAir[id] = stations;
         audio[id] = a;
         return taken.displaced;
     }
-    void stop(const std::string& id) override {
+    void stopEmergency(const std::string& id) override {
         router.release(id);
         onAir.erase(id);
     }
-    void join(const std::string& id, const std::string& station) override {
+    void joinEmergency(const std::string& id, const std::string& station) override {
         if (router.add(id, station)) onAir[id].push_back(station);
     }
 };
