@@ -19,16 +19,8 @@ using namespace loa::test;
 using namespace std::chrono_literals;
 
 namespace {
-std::string segment(const std::string& name) {
-    return (sourceDir() / "config/segments" / name).string();
-}
-
 std::vector<uint8_t> keyOf(uint8_t fill) {
     return std::vector<uint8_t>(30, fill);
-}
-
-std::string b64(const std::vector<uint8_t>& key) {
-    return loa::base64Encode(key);
 }
 
 std::string header(const std::string& id, uint16_t mediaPort) {

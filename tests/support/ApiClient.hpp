@@ -8,16 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "ConfigBuilder.hpp"
 #include "api/HttpClient.hpp"
 
 namespace loa::test {
-
-/// One API token as a test config lists it: a name, a role and the token itself.
-struct TestToken {
-    std::string name;
-    std::string role;
-    std::string token;
-};
 
 /// Operators' tokens the tests configure (two to confirm an actual alert, a viewer, an admin).
 inline const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
