@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"

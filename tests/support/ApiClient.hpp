@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "ConfigBuilder.hpp"
 #include "api/HttpClient.hpp"
 
 namespace loa::test {
@@ -16,9 +15,6 @@ namespace loa::test {
 /// Operators' tokens the tests configure (two to confirm an actual alert, a viewer, an admin).
 inline const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
                          kVera = "loa_vera_0123456789abcdef", kOlga = "loa_olga_0123456789abcdef";
-
-/// The YAML of an `api:` section on 127.0.0.1:`port` with `tokens` (their SHA-256).
-std::string apiSection(uint16_t port, const std::vector<TestToken>& tokens, bool twoPersonRule = false);
 
 struct ApiClient {
     uint16_t port = 0;

@@ -1,6 +1,6 @@
 #pragma once
-// Building blocks for integration tests: free loopback ports, a gateway config, the station
-// counters loa-station prints, and audio analysis of what a receiver wrote.
+// Building blocks for integration tests: free loopback ports, the station counters loa-station
+// prints, and audio analysis of what a receiver wrote (configs: ConfigBuilder.hpp).
 
 #include <cstdint>
 #include <filesystem>
@@ -8,8 +8,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "ConfigBuilder.hpp"
 
 namespace loa {
 class StationFarm;
