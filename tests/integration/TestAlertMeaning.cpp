@@ -10,11 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
-#include "common/Base64.hpp"
 
 using namespace loa::test;
 using namespace std::chrono_literals;
@@ -25,17 +25,14 @@ namespace {
 const std::string kDuty = "loa_duty_meaning_0123456789abcdef", kSecond = "loa_second_meaning_0123456789abcd",
                   kOperator = "loa_operator_meaning_0123456789ab", kViewer = "loa_viewer_meaning_0123456789abc";
 
-
-
-std::string segment(const char* file) {
-    return (sourceDir() / "config/segments" / file).string();
-}
-
-std::vector<TestToken> tokens() {
-    return {{"duty", "emergency", kDuty},
-            {"second", "emergency", kSecond},
-            {"ops", "operator", kOperator},
-            {"vera", "viewer", kViewer}};
+/// The API on 127.0.0.1:`port` with the duty officer, a second one, an operator and a viewer.
+ApiConfig operatorsApi(uint16_t port, bool twoPersonRule = false) {
+    return ApiConfig(loopback(port))
+        .tokens({{"duty", "emergency", kDuty},
+                 {"second", "emergency", kSecond},
+                 {"ops", "operator", kOperator},
+                 {"vera", "viewer", kViewer}})
+        .twoPersonRule(twoPersonRule);
 }
 
 std::unique_ptr<Process> gateway(const std::filesystem::path& dir, const std::filesystem::path& config,
@@ -69,7 +66,7 @@ std::vector<std::string> live(const ApiClient& api) {
 }
 
 /// A centre and a province on loopback: the centre serves the province (a station with area
-/// '48' whose stream is the province's upstream), the province serves `stations` (YAML lines).
+/// '48' whose stream is the province's upstream), the province serves `stations`.
 struct Tree {
     uint16_t centreMedia = freeUdpPort(), centreApi = freeUdpPort(), provinceMedia = freeUdpPort(),
              provinceApi = freeUdpPort(), upstream = freeUdpPort();
@@ -77,25 +74,29 @@ struct Tree {
 
     /// `pinned`: the province takes its upstream only from the centre's media address.
     Tree(const std::filesystem::path& dir, bool provinceTakesTests, bool twoPersonRule, int toneMs,
-         const std::string& stations, bool pinned = false, const std::string& upstreamExtra = "") {
-        centre = dir / "centre.yaml";
-        std::ofstream(centre) << "gateway:\n  id: central\n  state_dir: state-centre\n  media:\n    listen: 127.0.0.1:"
-                              << centreMedia << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                              << segment("a440.flac") << "]\nstations:\n"
-                              << "  - {id: province-48, programme: national, area: '48', accepts_tests: "
-                              << (provinceTakesTests ? "true" : "false") << ", address: '127.0.0.1:" << upstream
-                              << "', key: " << b64(0x48) << "}\n"
-                              << apiSection(centreApi, tokens(), twoPersonRule) << "emergency:\n  tone_ms: " << toneMs
-                              << "\n";
-        province = dir / "province.yaml";
-        std::ofstream(province) << "gateway:\n  id: province-48\n  state_dir: state-province\n  media:\n    listen: "
-                                   "127.0.0.1:"
-                                << provinceMedia << "\nprogrammes:\n  - id: province\n    playlist:\n      files: ["
-                                << segment("a880.opus") << "]\n    upstream:\n      listen: 127.0.0.1:" << upstream
-                                << "\n      key: " << b64(0x48) << "\n      parent: central\n      silence_s: 0\n"
-                                << (pinned ? "      source: 127.0.0.1:" + std::to_string(centreMedia) + "\n" : "")
-                                << upstreamExtra << "stations:\n"
-                                << stations << apiSection(provinceApi, tokens());
+         const std::vector<StationConfig>& stations, bool pinned = false,
+         std::optional<int> upstreamReturnMs = std::nullopt) {
+        centre = ConfigBuilder("central", loopback(centreMedia))
+                     .stateDir("state-centre")
+                     .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                     .station(StationConfig("province-48", "national")
+                                  .area("48")
+                                  .acceptsTests(provinceTakesTests)
+                                  .address(loopback(upstream))
+                                  .key(b64(0x48)))
+                     .api(operatorsApi(centreApi, twoPersonRule))
+                     .emergency(EmergencyConfig().toneMs(toneMs))
+                     .write(dir / "centre.yaml");
+        IngestConfig fromCentre = IngestConfig(loopback(upstream)).key(b64(0x48)).parent("central").silenceS(0);
+        if (pinned) fromCentre.source(loopback(centreMedia));
+        if (upstreamReturnMs) fromCentre.returnMs(*upstreamReturnMs);
+        ConfigBuilder config("province-48", loopback(provinceMedia));
+        config.stateDir("state-province")
+            .programme(ProgrammeConfig("province").playlist({segment("a880.opus")}).upstream(fromCentre))
+            .api(operatorsApi(provinceApi));
+        for (const auto& s : stations)
+            config.station(s);
+        province = config.write(dir / "province.yaml");
     }
 };
 
@@ -107,12 +108,15 @@ struct Tree {
 TEST(AlertMeaning, ACentresTestAlertReachesThroughAProvinceOnlyTheCommunesThatTakeTestsLabelledAsATest) {
     TempDir dir;
     const uint16_t takesTests = freeUdpPort(), noTests = freeUdpPort();
-    const Tree tree(dir.path(), true, false, 20000,
-                    "  - {id: c-takes-tests, programme: province, area: '48/490/1', accepts_tests: true, address: "
-                    "'127.0.0.1:" + std::to_string(takesTests) + "', key: " + b64(0x71) + "}\n" +
-                        "  - {id: c-no-tests, programme: province, area: '48/490/2', address: '127.0.0.1:" +
-                        std::to_string(noTests) + "', key: " + b64(0x72) + "}\n",
-                    true);
+    const Tree tree(
+        dir.path(), true, false, 20000,
+        {StationConfig("c-takes-tests", "province")
+             .area("48/490/1")
+             .acceptsTests()
+             .address(loopback(takesTests))
+             .key(b64(0x71)),
+         StationConfig("c-no-tests", "province").area("48/490/2").address(loopback(noTests)).key(b64(0x72))},
+        true);
     const auto centreConfig = tree.centre, provinceConfig = tree.province;
     const uint16_t centreApi = tree.centreApi, provinceApi = tree.provinceApi;
     const ApiClient centre{centreApi, kDuty}, province{provinceApi, kDuty};
@@ -170,9 +174,9 @@ TEST(AlertMeaning, ACentresTestAlertReachesThroughAProvinceOnlyTheCommunesThatTa
 TEST(AlertMeaning, AProvincialTestNeverReplacesTheParentsActualAlert) {
     TempDir dir;
     const uint16_t commune = freeUdpPort();
-    const Tree tree(dir.path(), false, true, 20000,
-                    "  - {id: c-1, programme: province, area: '48/490/1', accepts_tests: true, address: '127.0.0.1:" +
-                        std::to_string(commune) + "', key: " + b64(0x71) + "}\n");
+    const Tree tree(
+        dir.path(), false, true, 20000,
+        {StationConfig("c-1", "province").area("48/490/1").acceptsTests().address(loopback(commune)).key(b64(0x71))});
     const auto centreConfig = tree.centre, provinceConfig = tree.province;
     const uint16_t centreApi = tree.centreApi, provinceApi = tree.provinceApi;
     const ApiClient centre{centreApi, kDuty}, province{provinceApi, kDuty};
@@ -218,15 +222,14 @@ TEST(AlertMeaning, AStationChangedOrLearnedDuringAnAlertFollowsItFromItsNextFram
     TempDir dir;
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), fixedPort = freeUdpPort(),
                    otherPort = freeUdpPort(), learnedPort = freeUdpPort();
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: [" << segment("a440.flac")
-                          << "]\nstations:\n"
-                          << "  - {id: fixed, programme: national, area: '01/001', address: '127.0.0.1:" << fixedPort
-                          << "', key: " << b64(0x31) << "}\n"
-                          << "  - {id: learned, programme: national, area: '01/002', port: " << learnedPort
-                          << ", key: " << b64(0x32) << "}\n"
-                          << apiSection(apiPort, tokens()) << "emergency:\n  tone_ms: 30000\n";
+    const auto config =
+        ConfigBuilder("gw", loopback(media))
+            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+            .station(StationConfig("fixed", "national").area("01/001").address(loopback(fixedPort)).key(b64(0x31)))
+            .station(StationConfig("learned", "national").area("01/002").port(learnedPort).key(b64(0x32)))
+            .api(operatorsApi(apiPort))
+            .emergency(EmergencyConfig().toneMs(30000))
+            .write(dir.path() / "gw.yaml");
     const ApiClient duty{apiPort, kDuty}, ops{apiPort, kOperator};
     auto gw = gateway(dir.path(), config, "gw");
     ASSERT_TRUE(duty.waitReady(10s)) << gw->errors();
@@ -276,14 +279,16 @@ TEST(AlertMeaning, AStationChangedOrLearnedDuringAnAlertFollowsItFromItsNextFram
 TEST(AlertMeaning, AnActualCapAlertTakesATestsSlotAndNoTestMessageEndsIt) {
     TempDir dir;
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), port = freeUdpPort();
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: [" << segment("a440.flac")
-                          << "]\nstations:\n"
-                          << "  - {id: hanoi-1, programme: national, area: '01/001/00001', accepts_tests: true, "
-                             "address: '127.0.0.1:"
-                          << port << "', key: " << b64(0x41) << "}\n"
-                          << apiSection(apiPort, tokens(), true) << "emergency:\n  tone_ms: 30000\n  slots: 4\n";
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .station(StationConfig("hanoi-1", "national")
+                                         .area("01/001/00001")
+                                         .acceptsTests()
+                                         .address(loopback(port))
+                                         .key(b64(0x41)))
+                            .api(operatorsApi(apiPort, true))
+                            .emergency(EmergencyConfig().toneMs(30000).slots(4))
+                            .write(dir.path() / "gw.yaml");
     const ApiClient duty{apiPort, kDuty}, second{apiPort, kSecond};
     auto gw = gateway(dir.path(), config, "gw");
     ASSERT_TRUE(duty.waitReady(10s)) << gw->errors();
@@ -325,9 +330,7 @@ TEST(AlertMeaning, AfterTheCentreRestartsMidAlertTheCommunesHearItsToneAgainAtOn
     TempDir dir;
     const uint16_t commune = freeUdpPort();
     const Tree tree(dir.path(), false, true, 3000,
-                    "  - {id: c-1, programme: province, address: '127.0.0.1:" + std::to_string(commune) +
-                        "', key: " + b64(0x71) + "}\n",
-                    false, "      return_ms: 2000\n");
+                    {StationConfig("c-1", "province").address(loopback(commune)).key(b64(0x71))}, false, 2000);
     const auto centreConfig = tree.centre, provinceConfig = tree.province;
     const uint16_t centreApi = tree.centreApi, provinceApi = tree.provinceApi;
     const ApiClient centre{centreApi, kDuty}, province{provinceApi, kViewer};
@@ -383,15 +386,18 @@ TEST(AlertMeaning, AfterTheCentreRestartsMidAlertTheCommunesHearItsToneAgainAtOn
 TEST(AlertMeaning, AnEmergencyReachesAStationOfAnotherProgrammeFormatInThatFormat) {
     TempDir dir;
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), mono = freeUdpPort(), stereo = freeUdpPort();
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: [" << segment("a440.flac")
-                          << "]\n  - id: music\n    payload_type: 111\n    encoder:\n      channels: 2\n      bitrate: "
-                             "64000\n    playlist:\n      files: ["
-                          << segment("a880.opus") << "]\nstations:\n"
-                          << "  - {id: mono, programme: national, address: '127.0.0.1:" << mono << "'}\n"
-                          << "  - {id: stereo, programme: music, address: '127.0.0.1:" << stereo << "'}\n"
-                          << apiSection(apiPort, tokens()) << "emergency:\n  tone_ms: 5000\n";
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .programme(ProgrammeConfig("music")
+                                           .payloadType(111)
+                                           .channels(2)
+                                           .bitrate(64000)
+                                           .playlist({segment("a880.opus")}))
+                            .station(StationConfig("mono", "national").address(loopback(mono)))
+                            .station(StationConfig("stereo", "music").address(loopback(stereo)))
+                            .api(operatorsApi(apiPort))
+                            .emergency(EmergencyConfig().toneMs(5000))
+                            .write(dir.path() / "gw.yaml");
     std::ofstream(dir.path() / "stereo.sdp") << stationKeys(config, "stereo", true);
     const ApiClient duty{apiPort, kDuty};
     auto gw = gateway(dir.path(), config, "gw");

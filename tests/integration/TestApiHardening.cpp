@@ -14,6 +14,7 @@
 #include <regex>
 
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
@@ -71,16 +72,18 @@ TEST(ApiHardening, WhatAStationScheduleOrUploadMayNameIsCheckedAndARefusalChange
     TempDir dir;
     const uint16_t media = freeUdpPort(), live = freeUdpPort(), upstream = freeUdpPort(), apiPort = freeUdpPort(),
                    station = freeUdpPort();
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 0.0.0.0:" << media
-                          << "\nprogrammes:\n  - id: national\n    live:\n      listen: 127.0.0.1:" << live
-                          << "\n      allow_plain_rtp: true\n    upstream:\n      listen: 127.0.0.1:" << upstream
-                          << "\n    playlist:\n      files: [" << (sourceDir() / "config/segments/a440.flac").string()
-                          << "]\nstations:\n  - {id: st, programme: national, address: '127.0.0.1:" << station
-                          << "', key: " << b64(0x31) << "}\n"
-                          << apiSection(apiPort, {{"olga", "operator", kOlga}, {"ada", "admin", kAlice},
-                                                  {"emma", "emergency", kBob}})
-                          << "emergency:\n  tone_ms: 500\n";
+    const auto config =
+        ConfigBuilder("gw", "0.0.0.0:" + std::to_string(media))
+            .programme(ProgrammeConfig("national")
+                           .live(IngestConfig(loopback(live)).allowPlainRtp())
+                           .upstream(IngestConfig(loopback(upstream)))
+                           .playlist({segment("a440.flac")}))
+            .station(StationConfig("st", "national").address(loopback(station)).key(b64(0x31)))
+            .api(ApiConfig(loopback(apiPort))
+                     .tokens({{"olga", "operator", kOlga}, {"ada", "admin", kAlice}, {"emma", "emergency", kBob}})
+                     .twoPersonRule(false))
+            .emergency(EmergencyConfig().toneMs(500))
+            .write(dir.path() / "gw.yaml");
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     const ApiClient olga{apiPort, kOlga}, admin{apiPort, kAlice}, emma{apiPort, kBob};
     ASSERT_TRUE(admin.waitReady(10s)) << gateway.errors();
@@ -169,8 +172,11 @@ TEST(ApiHardening, WhatAStationScheduleOrUploadMayNameIsCheckedAndARefusalChange
 TEST(ApiHardening, RefusalsAreDecidedOnTheHeadersCountedNotAuditedOneByOneAndNeverLockOutAValidToken) {
     TempDir dir;
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), station = freeUdpPort();
-    const auto config = writeConfig(dir.path(), media, {"a440.flac"}, {{"st", station}});
-    std::ofstream(config, std::ios::app) << apiSection(apiPort, {{"ada", "admin", kAlice}, {"vera", "viewer", kVera}});
+    const auto config = basicConfig(media, {"a440.flac"}, {{"st", station}})
+                            .api(ApiConfig(loopback(apiPort))
+                                     .tokens({{"ada", "admin", kAlice}, {"vera", "viewer", kVera}})
+                                     .twoPersonRule(false))
+                            .write(dir.path() / "gateway.yaml");
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     const ApiClient admin{apiPort, kAlice}, vera{apiPort, kVera};
     ASSERT_TRUE(admin.waitReady(10s)) << gateway.errors();

@@ -4,8 +4,9 @@
 
 #include <csignal>
 
-#include "Harness.hpp"
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
+#include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
 
@@ -32,10 +33,12 @@ TEST(Cli, CheckConfigAcceptsTheExampleAndNamesFileLineAndKeyOfAnError) {
 
 TEST(Cli, CheckConfigRefusesTwoTokensWhoseNamesDifferOnlyInCase) {
     TempDir dir;
-    const auto config = writeConfig(dir.path(), freeUdpPort(), {"a440.flac"}, {{"st-a", freeUdpPort()}});
-    std::ofstream(config, std::ios::app) << apiSection(freeUdpPort(), {{"alice", "emergency", "loa_alice_lower_0123456789"},
-                                                                       {"Alice", "emergency", "loa_alice_upper_0123456789"}},
-                                                       true);
+    const auto config = basicConfig(freeUdpPort(), {"a440.flac"}, {{"st-a", freeUdpPort()}})
+                            .api(ApiConfig(loopback(freeUdpPort()))
+                                     .tokens({{"alice", "emergency", "loa_alice_lower_0123456789"},
+                                              {"Alice", "emergency", "loa_alice_upper_0123456789"}})
+                                     .twoPersonRule(true))
+                            .write(dir.path() / "gateway.yaml");
     Process check({LOA_GATEWAY_BIN, "--check-config", config.string()}, dir.path() / "c.out", dir.path() / "c.err");
     EXPECT_EQ(check.wait(10s), 1);
     EXPECT_NE(check.errors().find("api.tokens[1].name: duplicate token name 'Alice'"), std::string::npos)

@@ -10,17 +10,15 @@
 #include <fstream>
 
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
-#include "api/ApiHandler.hpp"
-#include "common/Base64.hpp"
 
 using namespace loa::test;
 using namespace std::chrono_literals;
 
 namespace {
-
 
 /// Why the browser test cannot run here, or empty.
 std::string browserMissing(const std::filesystem::path& script) {
@@ -49,25 +47,23 @@ TEST(Console, AnOperatorSeesTheNetworkLiveAndSendsTestAndActualEmergenciesSafely
     const uint16_t media = freeUdpPort(), api = freeUdpPort();
     const std::vector<std::tuple<std::string, std::string, bool>> stations = {
         {"hanoi-1", "01/001/00001", true}, {"hanoi-2", "01/001/00002", false}, {"hue-1", "46/474/19753", false}};
-    auto token = [](const std::string& name, const std::string& role, const std::string& secret) {
-        return "    - {name: " + name + ", role: " + role + ", sha256: " + loa::hexEncode(loa::tokenHash(secret)) + "}\n";
-    };
-    const auto config = dir.path() / "gw.yaml";
-    {
-        std::ofstream out(config);
-        out << "gateway:\n  id: province-01\n  state_dir: state\n  station_offline_s: 5\n  media:\n    listen: 127.0.0.1:"
-            << media << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-            << (sourceDir() / "config/segments/a440.flac").string() << "]\nstations:\n";
-        int i = 0;
-        for (const auto& [id, area, tests] : stations) {
-            out << "  - {id: " << id << ", programme: national, area: '" << area << "', port: " << freeUdpPort()
-                << ", key: " << loa::base64Encode(std::vector<uint8_t>(30, static_cast<uint8_t>(0x40 + i++)))
-                << (tests ? ", accepts_tests: true" : "") << "}\n";
-        }
-        out << "api:\n  listen: 127.0.0.1:" << api << "\n  tokens:\n"
-            << token("alice", "emergency", kAlice) << token("bob", "emergency", kBob) << token("vera", "viewer", kVera)
-            << token("olga", "operator", kOlga) << "emergency:\n  tone_ms: 2000\n";
+    ConfigBuilder gw("province-01", loopback(media));
+    gw.stationOfflineS(5)
+        .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+        .api(ApiConfig(loopback(api))
+                 .tokens({{"alice", "emergency", kAlice},
+                          {"bob", "emergency", kBob},
+                          {"vera", "viewer", kVera},
+                          {"olga", "operator", kOlga}}))
+        .emergency(EmergencyConfig().toneMs(2000));
+    int i = 0;
+    for (const auto& [id, area, tests] : stations) {
+        auto station =
+            StationConfig(id, "national").area(area).port(freeUdpPort()).key(b64(static_cast<uint8_t>(0x40 + i++)));
+        if (tests) station.acceptsTests();
+        gw.station(station);
     }
+    const auto config = gw.write(dir.path() / "gw.yaml");
     std::map<std::string, std::unique_ptr<Process>> receivers;
     for (const auto& [id, area, tests] : stations) {
         std::ofstream(dir.path() / (id + ".sdp")) << stationKeys(config, id, true);

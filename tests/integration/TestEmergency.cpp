@@ -9,26 +9,23 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "StudioSender.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
-#include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
-#include "common/Base64.hpp"
 
 using namespace loa::test;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 namespace {
-
 
 struct Gw {
     TempDir dir;
@@ -37,27 +34,23 @@ struct Gw {
     std::filesystem::path config;
 
     Gw() {
-        auto token = [](const std::string& name, const std::string& role, const std::string& secret) {
-            return "    - name: " + name + "\n      role: " + role +
-                   "\n      sha256: " + loa::hexEncode(loa::tokenHash(secret)) + "\n";
-        };
-        config = dir.path() / "gw.yaml";
-        std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                              << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                              << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
-                              << "stations:\n"
-                              << "  - {id: hanoi-1, programme: national, area: 01/001/00001, accepts_tests: true, "
-                                 "address: 127.0.0.1:"
-                              << ports[0] << ", key: " << b64(1) << "}\n"
-                              << "  - {id: hanoi-2, programme: national, area: 01/001/00002, address: 127.0.0.1:"
-                              << ports[1] << ", key: " << b64(2) << "}\n"
-                              << "  - {id: hue-1, programme: national, area: 46/474/19753, address: 127.0.0.1:"
-                              << ports[2] << ", key: " << b64(3) << "}\n"
-                              << "api:\n  listen: 127.0.0.1:" << api << "\n  tokens:\n"
-                              << token("alice", "emergency", kAlice) << token("bob", "emergency", kBob)
-                              << token("vera", "viewer", kVera)
-                              << "emergency:\n  tone_ms: 1500\n  messages:\n    flood: "
-                              << (sourceDir() / "config/segments/a880.opus").string() << "\n";
+        config =
+            ConfigBuilder("gw", loopback(media))
+                .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                .station(StationConfig("hanoi-1", "national")
+                             .area("01/001/00001")
+                             .acceptsTests()
+                             .address(loopback(ports[0]))
+                             .key(b64(1)))
+                .station(
+                    StationConfig("hanoi-2", "national").area("01/001/00002").address(loopback(ports[1])).key(b64(2)))
+                .station(
+                    StationConfig("hue-1", "national").area("46/474/19753").address(loopback(ports[2])).key(b64(3)))
+                .api(ApiConfig(loopback(api))
+                         .tokens(
+                             {{"alice", "emergency", kAlice}, {"bob", "emergency", kBob}, {"vera", "viewer", kVera}}))
+                .emergency(EmergencyConfig().toneMs(1500).message("flood", segment("a880.opus")))
+                .write(dir.path() / "gw.yaml");
     }
 
     std::unique_ptr<Process> start(const std::string& log = "gw.log") {
@@ -291,20 +284,18 @@ TEST(Emergency, AnAnnouncerOnTheLiveFeedSpeaksToTheTargetedStationsOnly) {
     const uint16_t media = freeUdpPort(), api = freeUdpPort(), live = freeUdpPort();
     const uint16_t portA = freeUdpPort(), portB = freeUdpPort();
     const std::vector<uint8_t> studioKey(30, 0x44);
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    live:\n      listen: 127.0.0.1:" << live
-                          << "\n      key: " << loa::base64Encode(studioKey)
-                          << "\n      return_ms: 100000\n"  // the studio never takes national's own air here
-                          << "    playlist:\n      files: [" << (sourceDir() / "config/segments/a440.flac").string()
-                          << "]\n  - id: province\n    playlist:\n      files: ["
-                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
-                          << "stations:\n  - {id: a, programme: province, area: 02/001/1, address: 127.0.0.1:" << portA
-                          << ", key: " << b64(1)
-                          << "}\n  - {id: b, programme: province, area: 03/001/1, address: 127.0.0.1:" << portB
-                          << ", key: " << b64(2) << "}\napi:\n  listen: 127.0.0.1:" << api
-                          << "\n  two_person_rule: false\n  tokens:\n    - {name: alice, role: emergency, sha256: "
-                          << loa::hexEncode(loa::tokenHash(kAlice)) << "}\nemergency:\n  tone_ms: 500\n";
+    const auto config =
+        ConfigBuilder("gw", loopback(media))
+            .programme(ProgrammeConfig("national")
+                           // The studio never takes national's own air here.
+                           .live(IngestConfig(loopback(live)).key(b64(studioKey)).returnMs(100000))
+                           .playlist({segment("a440.flac")}))
+            .programme(ProgrammeConfig("province").playlist({segment("a440.flac")}))
+            .station(StationConfig("a", "province").area("02/001/1").address(loopback(portA)).key(b64(1)))
+            .station(StationConfig("b", "province").area("03/001/1").address(loopback(portB)).key(b64(2)))
+            .api(ApiConfig(loopback(api)).twoPersonRule(false).token("alice", "emergency", kAlice))
+            .emergency(EmergencyConfig().toneMs(500))
+            .write(dir.path() / "gw.yaml");
     loa::StudioOptions o;
     o.destination = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(live));
     o.key = studioKey;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
@@ -100,7 +101,7 @@ TEST(EndToEnd, AStationWithTheWrongKeyDecodesNothingAndTheOthersAreUnaffected) {
 
 TEST(EndToEnd, AStationFollowsARestartedGatewayWithoutReusingPacketIndexes) {
     TempDir dir;
-    const std::vector<StationSpec> specs = {{"st-a", freeUdpPort(), "aead-aes-128-gcm"}};
+    const std::vector<StationSpec> specs = {{"st-a", freeUdpPort(), loa::SrtpProfile::aeadAes128Gcm}};
     const auto config = writeConfig(dir.path(), freeUdpPort(), {"e660.mp3"}, specs);
     const auto sdp = writeSdp(dir.path(), config, "st-a");
     auto station = startStation(dir.path(), "st-a", sdp, 7.0);

@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <thread>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "StationFarm.hpp"
@@ -21,19 +21,18 @@ TEST(FanoutScale, ThreeHundredStationsHearContinuousAuthenticStreams) {
     TempDir dir;
     constexpr int kStations = 300;
     const uint16_t port = freeUdpPort();
-    std::ofstream config(dir.path() / "gateway.yaml");
-    config << "gateway:\n  id: scale\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << freeUdpPort() << "\n"
-           << "programmes:\n  - id: national\n    playlist:\n      files:\n        - "
-           << (sourceDir() / "config/segments/a440.flac").string() << "\nstations:\n";
+    ConfigBuilder config("scale", loopback(freeUdpPort()));
+    config.programme(ProgrammeConfig("national").playlist({segment("a440.flac")}));
     std::vector<std::string> addresses;
     for (int i = 0; i < kStations; ++i) {
         addresses.push_back("127.3." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
-        config << "  - id: st-" << i << "\n    programme: national\n    address: " << addresses.back() << ":" << port
-               << "\n    srtp_profile: " << (i % 2 ? "aead-aes-128-gcm" : "aes-cm-128-hmac-sha1-80") << "\n";
+        config.station(StationConfig("st-" + std::to_string(i), "national")
+                           .address(addresses.back() + ":" + std::to_string(port))
+                           .profile(i % 2 ? SrtpProfile::aeadAes128Gcm : SrtpProfile::aesCm128HmacSha1_80));
     }
     // Nobody listens at this one's port: its packets are refused by the kernel.
-    config << "  - id: unreachable\n    programme: national\n    address: 127.0.0.1:" << freeUdpPort() << "\n";
-    config.close();
+    config.station(StationConfig("unreachable", "national").address(loopback(freeUdpPort())));
+    config.write(dir.path() / "gateway.yaml");
 
     stationKeys(dir.path() / "gateway.yaml", "st-0", true);  // creates the gateway secret
     const auto secret = *hexDecode(Process::slurp(dir.path() / "state/secret").substr(0, 64));

@@ -4,19 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
-#include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
-#include "common/Base64.hpp"
 
 using namespace loa::test;
 using namespace std::chrono_literals;
@@ -26,24 +24,22 @@ namespace {
 
 const std::string kAdmin = "loa_admin_0123456789abcdef";
 
-
 /// A gateway config with an API (one admin, no second operator needed) and two stations.
 std::filesystem::path faultConfig(const std::filesystem::path& dir, const std::string& stateDir, uint16_t media,
                                   uint16_t api, const std::vector<uint16_t>& stationPorts) {
-    const auto file = dir / "gw.yaml";
-    std::ofstream out(file);
-    out << "gateway:\n  id: gw\n  state_dir: " << stateDir << "\n  media_roots: [" << (sourceDir() / "config/segments").string()
-        << "]\n  media:\n    listen: 127.0.0.1:" << media
-        << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-        << (sourceDir() / "config/segments/a440.flac").string() << "]\nstations:\n";
+    ConfigBuilder config("gw", loopback(media));
+    config.stateDir(stateDir)
+        .mediaRoot((sourceDir() / "config/segments").string())
+        .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+        .api(ApiConfig(loopback(api)).twoPersonRule(false).token("admin", "admin", kAdmin))
+        .emergency(EmergencyConfig().toneMs(2000).slots(16));
     for (size_t i = 0; i < stationPorts.size(); ++i) {
-        out << "  - {id: st-" << i << ", programme: national, area: '01/001', address: '127.0.0.1:" << stationPorts[i]
-            << "', key: " << b64(static_cast<uint8_t>(0x20 + i)) << "}\n";
+        config.station(StationConfig("st-" + std::to_string(i), "national")
+                           .area("01/001")
+                           .address(loopback(stationPorts[i]))
+                           .key(b64(static_cast<uint8_t>(0x20 + i))));
     }
-    out << "api:\n  listen: 127.0.0.1:" << api << "\n  two_person_rule: false\n  tokens:\n    - name: admin\n"
-        << "      role: admin\n      sha256: " << loa::hexEncode(loa::tokenHash(kAdmin)) << "\n"
-        << "emergency:\n  tone_ms: 2000\n  slots: 16\n";
-    return file;
+    return config.write(dir / "gw.yaml");
 }
 
 /// The fault tests' API client: the admin's token.

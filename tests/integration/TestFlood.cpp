@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "StationFarm.hpp"
@@ -110,20 +111,22 @@ TEST(Flood, JunkAtTheMediaAndIngestPortsIsCountedAndNoStationLosesAPacket) {
     constexpr int kStations = 500;
     const uint16_t stationPort = freeUdpPort(), mediaPort = freeUdpPort(), livePort = freeUdpPort();
     const std::vector<uint8_t> studioKey(30, 0x11), wrongKey(30, 0x22);
-    std::ofstream config(dir.path() / "gateway.yaml");
-    config << "gateway:\n  id: flood\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << mediaPort << "\n"
-           << "programmes:\n  - id: national\n    live:\n      listen: 127.0.0.1:" << livePort
-           << "\n      key: " << base64Encode(studioKey)
-           << "\n      jitter_ms: 40\n      timeout_ms: 300\n      return_ms: 400\n      silence_s: 0\n"
-           << "    playlist:\n      files:\n        - " << (sourceDir() / "config/segments/a440.flac").string()
-           << "\nstations:\n";
+    ConfigBuilder config("flood", loopback(mediaPort));
+    config.programme(ProgrammeConfig("national")
+                         .live(IngestConfig(loopback(livePort))
+                                   .key(b64(studioKey))
+                                   .jitterMs(40)
+                                   .timeoutMs(300)
+                                   .returnMs(400)
+                                   .silenceS(0))
+                         .playlist({segment("a440.flac")}));
     std::vector<std::string> addresses;
     for (int i = 0; i < kStations; ++i) {
         addresses.push_back("127.4." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
-        config << "  - id: st-" << i << "\n    programme: national\n    address: " << addresses.back() << ":"
-               << stationPort << "\n";
+        config.station(StationConfig("st-" + std::to_string(i), "national")
+                           .address(addresses.back() + ":" + std::to_string(stationPort)));
     }
-    config.close();
+    config.write(dir.path() / "gateway.yaml");
 
     stationKeys(dir.path() / "gateway.yaml", "st-0", true);  // creates the gateway secret
     const auto secret = *hexDecode(Process::slurp(dir.path() / "state/secret").substr(0, 64));

@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"

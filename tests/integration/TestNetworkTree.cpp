@@ -11,23 +11,20 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "NetNs.hpp"
 #include "Process.hpp"
 #include "StudioSender.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
-#include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
-#include "common/Base64.hpp"
 
 using namespace loa::test;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
 namespace {
-
-
 
 const std::string kOperator = "loa_operator_0123456789abcdef";
 
@@ -71,36 +68,46 @@ TEST(NetworkTree, NationalProvincialAndEmergencyThroughTwoProvincesToStationsBeh
 
     // Central: the national programme (440 Hz) to the two provinces, and the emergency API.
     const uint16_t media = 5004, upstream = 5006, live = 5008, api = 8080;
-    const auto centralConfig = dir.path() / "central.yaml";
-    std::ofstream(centralConfig)
-        << "gateway:\n  id: central\n  state_dir: state-central\n  media:\n    listen: 10.77.1.2:" << media
-        << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-        << (sourceDir() / "config/segments/a440.flac").string() << "]\nstations:\n"
-        << "  - {id: province-1, programme: national, area: '01', address: '10.77.2.2:" << upstream
-        << "', key: " << b64(0x51) << "}\n"
-        << "  - {id: province-2, programme: national, area: '46', address: '10.77.3.2:" << upstream
-        << "', key: " << b64(0x52) << "}\n"
-        << "api:\n  listen: 127.0.0.1:" << api << "\n  two_person_rule: false\n  tokens:\n    - name: duty\n"
-        << "      role: emergency\n      sha256: " << loa::hexEncode(loa::tokenHash(kOperator)) << "\n"
-        << "emergency:\n  tone_ms: 10000\n";
+    const auto centralConfig =
+        ConfigBuilder("central", "10.77.1.2:" + std::to_string(media))
+            .stateDir("state-central")
+            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+            .station(StationConfig("province-1", "national")
+                         .area("01")
+                         .address("10.77.2.2:" + std::to_string(upstream))
+                         .key(b64(0x51)))
+            .station(StationConfig("province-2", "national")
+                         .area("46")
+                         .address("10.77.3.2:" + std::to_string(upstream))
+                         .key(b64(0x52)))
+            .api(ApiConfig(loopback(api)).twoPersonRule(false).token("duty", "emergency", kOperator))
+            .emergency(EmergencyConfig().toneMs(10000))
+            .write(dir.path() / "central.yaml");
     // Provinces: the central as upstream, a studio of their own; communes without an address,
     // learned from their reports through the NAT.
     auto province = [&](int n, uint8_t relayKey) {
         const std::string host = "10.77." + std::to_string(n + 1) + ".2";
-        const auto file = dir.path() / ("province-" + std::to_string(n) + ".yaml");
-        std::ofstream out(file);
-        out << "gateway:\n  id: province-" << n << "\n  state_dir: state-p" << n << "\n  media:\n    listen: " << host
-            << ":" << media << "\nprogrammes:\n  - id: province\n"
-            << "    upstream:\n      listen: " << host << ":" << upstream << "\n      key: " << b64(relayKey)
-            << "\n      jitter_ms: 60\n      timeout_ms: 500\n      return_ms: 500\n      silence_s: 0\n"
-            << "    live:\n      listen: " << host << ":" << live << "\n      key: " << b64(0x60)
-            << "\n      jitter_ms: 40\n      timeout_ms: 300\n      return_ms: 400\n      silence_s: 0\n"
-            << "stations:\n";
+        ConfigBuilder config("province-" + std::to_string(n), host + ":" + std::to_string(media));
+        config.stateDir("state-p" + std::to_string(n))
+            .programme(ProgrammeConfig("province")
+                           .upstream(IngestConfig(host + ":" + std::to_string(upstream))
+                                         .key(b64(relayKey))
+                                         .jitterMs(60)
+                                         .timeoutMs(500)
+                                         .returnMs(500)
+                                         .silenceS(0))
+                           .live(IngestConfig(host + ":" + std::to_string(live))
+                                     .key(b64(0x60))
+                                     .jitterMs(40)
+                                     .timeoutMs(300)
+                                     .returnMs(400)
+                                     .silenceS(0)));
         for (int c = 0; c < 2; ++c) {
-            out << "  - {id: commune-" << n << c << ", programme: province, port: " << 6000 + 10 * n + c
-                << ", key: " << b64(static_cast<uint8_t>(0x70 + 10 * n + c)) << "}\n";
+            config.station(StationConfig("commune-" + std::to_string(n) + std::to_string(c), "province")
+                               .port(static_cast<uint16_t>(6000 + 10 * n + c))
+                               .key(b64(static_cast<uint8_t>(0x70 + 10 * n + c))));
         }
-        return file;
+        return config.write(dir.path() / ("province-" + std::to_string(n) + ".yaml"));
     };
     const auto p1Config = province(1, 0x51), p2Config = province(2, 0x52);
 

@@ -4,48 +4,33 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "StudioSender.hpp"
 #include "TestData.hpp"
 #include "WavWriter.hpp"
-#include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
-#include "common/Base64.hpp"
 
 using namespace loa::test;
 using namespace std::chrono_literals;
 
 namespace {
-std::string segment(const std::string& name) {
-    return (sourceDir() / "config/segments" / name).string();
-}
-
 std::vector<uint8_t> keyOf(uint8_t fill) {
     return std::vector<uint8_t>(30, fill);
 }
 
-std::string b64(const std::vector<uint8_t>& key) {
-    return loa::base64Encode(key);
+/// Gateway `id` on 127.0.0.1:`mediaPort`, its state in state-ID, the bundled segments a media root.
+ConfigBuilder gatewayConfig(const std::string& id, uint16_t mediaPort) {
+    return ConfigBuilder(id, loopback(mediaPort))
+        .stateDir("state-" + id)
+        .mediaRoot((sourceDir() / "config/segments").string());
 }
 
-std::string header(const std::string& id, uint16_t mediaPort) {
-    return "gateway:\n  id: " + id + "\n  state_dir: state-" + id + "\n  media_roots: [" +
-           (sourceDir() / "config/segments").string() + "]\n  media:\n    listen: 127.0.0.1:" +
-           std::to_string(mediaPort) + "\n";
-}
-
-/// An ingest section (live or upstream) with quick timeouts for tests.
-std::string ingest(const std::string& kind, uint16_t port, const std::vector<uint8_t>& key) {
-    return "    " + kind + ":\n      listen: 127.0.0.1:" + std::to_string(port) + "\n      key: " + b64(key) +
-           "\n      jitter_ms: 40\n      timeout_ms: 300\n      return_ms: 400\n      silence_s: 0\n";
-}
-
-std::filesystem::path write(const std::filesystem::path& file, const std::string& text) {
-    std::ofstream(file) << text;
-    return file;
+/// An ingest (live or upstream) on 127.0.0.1:`port` with quick timeouts for tests.
+IngestConfig quickIngest(uint16_t port) {
+    return IngestConfig(loopback(port)).jitterMs(40).timeoutMs(300).returnMs(400).silenceS(0);
 }
 
 }  // namespace
@@ -55,13 +40,14 @@ TEST(Programme, AGStreamerStudioTakesTheAirAndThePlaylistReturnsWhenItStops) {
     const uint16_t mediaPort = freeUdpPort(), livePort = freeUdpPort(), stationPort = freeUdpPort();
     const auto stationKey = keyOf(0x21);
     // The live feed's key is derived from the gateway secret: the studio takes it from `keys`.
-    std::string live = ingest("live", livePort, {});
-    live.erase(live.find("      key:"), live.find("      jitter_ms") - live.find("      key:"));
-    const auto config = write(dir.path() / "gw.yaml",
-                              header("gw", mediaPort) + "programmes:\n  - id: national\n    crossfade_ms: 50\n" + live +
-                                  "    playlist:\n      files: [" + segment("tone-1khz.wav") +
-                                  "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" +
-                                  std::to_string(stationPort) + "\n    key: " + b64(stationKey) + "\n");
+    const auto config =
+        gatewayConfig("gw", mediaPort)
+            .programme(ProgrammeConfig("national")
+                           .crossfadeMs(50)
+                           .live(quickIngest(livePort))
+                           .playlist({segment("tone-1khz.wav")}))
+            .station(StationConfig("st", "national").address(loopback(stationPort)).key(b64(stationKey)))
+            .write(dir.path() / "gw.yaml");
     Process keys({LOA_GATEWAY_BIN, "keys", "--config", config.string(), "--ingest", "national/live"},
                  dir.path() / "keys.out", dir.path() / "keys.err");
     ASSERT_EQ(keys.wait(10s), 0) << keys.errors();
@@ -142,18 +128,21 @@ TEST(Programme, AChildGatewayRelaysItsParentPlaysItsOwnWhenTheParentIsIdleAndKee
     // Parent: its studio (600 Hz) and, above it, the national feed (which will carry an
     // emergency, 1500 Hz); nothing else: idle, it plays its filler (silence, marked filler).
     const auto parent =
-        write(dir.path() / "parent.yaml",
-              header("parent", parentMedia) + "programmes:\n  - id: national\n" +
-                  ingest("live", parentLive, parentStudioKey) + ingest("upstream", parentUpstream, nationalKey) +
-                  "stations:\n  - id: child\n    programme: national\n    address: 127.0.0.1:" +
-                  std::to_string(childUpstream) + "\n    key: " + b64(relayKey) + "\n");
+        gatewayConfig("parent", parentMedia)
+            .programme(ProgrammeConfig("national")
+                           .live(quickIngest(parentLive).key(b64(parentStudioKey)))
+                           .upstream(quickIngest(parentUpstream).key(b64(nationalKey))))
+            .station(StationConfig("child", "national").address(loopback(childUpstream)).key(b64(relayKey)))
+            .write(dir.path() / "parent.yaml");
     // Child: the parent as its upstream, its own studio (800 Hz), its own segments (1000 Hz).
-    const auto child = write(
-        dir.path() / "child.yaml",
-        header("child", childMedia) + "programmes:\n  - id: province\n" + ingest("upstream", childUpstream, relayKey) +
-            ingest("live", childLive, childStudioKey) + "    playlist:\n      files: [" + segment("tone-1khz.wav") +
-            "]\nstations:\n  - id: commune\n    programme: province\n    address: 127.0.0.1:" +
-            std::to_string(stationPort) + "\n    key: " + b64(stationKey) + "\n");
+    const auto child =
+        gatewayConfig("child", childMedia)
+            .programme(ProgrammeConfig("province")
+                           .upstream(quickIngest(childUpstream).key(b64(relayKey)))
+                           .live(quickIngest(childLive).key(b64(childStudioKey)))
+                           .playlist({segment("tone-1khz.wav")}))
+            .station(StationConfig("commune", "province").address(loopback(stationPort)).key(b64(stationKey)))
+            .write(dir.path() / "child.yaml");
     auto station = startStation(dir.path(), "commune", stationPort, stationKey, 11.0);
     Process parentGateway({LOA_GATEWAY_BIN, "--config", parent.string()}, dir.path() / "parent.out",
                           dir.path() / "parent.log");
@@ -198,12 +187,11 @@ TEST(Programme, AScheduleChangedByReloadPlaysItsEntryOnTime) {
     TempDir dir;
     const uint16_t mediaPort = freeUdpPort(), stationPort = freeUdpPort();
     const auto stationKey = keyOf(0x41);
-    const std::string base =
-        header("gw", mediaPort) + "  timezone: Asia/Ho_Chi_Minh\n" +
-        "programmes:\n  - id: national\n    playlist:\n      files: [" + segment("a880.opus") +
-        "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" + std::to_string(stationPort) +
-        "\n    key: " + b64(stationKey) + "\n";
-    const auto config = write(dir.path() / "gw.yaml", base);
+    const auto base = gatewayConfig("gw", mediaPort)
+                          .timezone("Asia/Ho_Chi_Minh")
+                          .programme(ProgrammeConfig("national").playlist({segment("a880.opus")}))
+                          .station(StationConfig("st", "national").address(loopback(stationPort)).key(b64(stationKey)));
+    const auto config = base.write(dir.path() / "gw.yaml");
     auto station = startStation(dir.path(), "st", stationPort, stationKey, 13.0);
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     std::this_thread::sleep_for(2s);
@@ -212,10 +200,16 @@ TEST(Programme, AScheduleChangedByReloadPlaysItsEntryOnTime) {
     const time_t inVietnam = due + 7 * 3600;
     tm local{};
     gmtime_r(&inVietnam, &local);
-    char when[64];
-    std::strftime(when, sizeof when, "    at: \"%H:%M:%S\"\n    date: %Y-%m-%d\n", &local);
-    write(config, base + "schedule:\n  - id: bulletin\n    programme: national\n    priority: bulletin\n" + when +
-                      "    files: [" + segment("tone-1khz.wav") + "]\n");  // 5 s
+    char at[16], date[16];
+    std::strftime(at, sizeof at, "%H:%M:%S", &local);
+    std::strftime(date, sizeof date, "%Y-%m-%d", &local);
+    ConfigBuilder(base)
+        .schedule(ScheduleConfig("bulletin", "national")
+                      .priority(loa::SchedulePriority::bulletin)
+                      .at(at)
+                      .date(date)
+                      .files({segment("tone-1khz.wav")}))  // 5 s
+        .write(config);
     gateway.signal(SIGHUP);
     ASSERT_EQ(station->wait(15s), 0) << station->errors();
     EXPECT_EQ(gateway.stop(), 0) << gateway.errors();
@@ -250,13 +244,13 @@ TEST(Programme, AScheduleEntryAddedOverTheApiPlaysOnTimeAndSurvivesARestart) {
     const uint16_t mediaPort = freeUdpPort(), stationPort = freeUdpPort(), api = freeUdpPort();
     const auto stationKey = keyOf(0x42);
     const std::string token = "loa_operator_for_the_schedule_test";
-    const auto config = write(
-        dir.path() / "gw.yaml",
-        header("gw", mediaPort) + "  timezone: Asia/Ho_Chi_Minh\n" +
-            "programmes:\n  - id: national\n    playlist:\n      files: [" + segment("a880.opus") +
-            "]\nstations:\n  - id: st\n    programme: national\n    address: 127.0.0.1:" + std::to_string(stationPort) +
-            "\n    key: " + b64(stationKey) + "\napi:\n  listen: 127.0.0.1:" + std::to_string(api) +
-            "\n  tokens:\n    - {name: olga, role: operator, sha256: " + loa::hexEncode(loa::tokenHash(token)) + "}\n");
+    const auto config =
+        gatewayConfig("gw", mediaPort)
+            .timezone("Asia/Ho_Chi_Minh")
+            .programme(ProgrammeConfig("national").playlist({segment("a880.opus")}))
+            .station(StationConfig("st", "national").address(loopback(stationPort)).key(b64(stationKey)))
+            .api(ApiConfig(loopback(api)).token("olga", "operator", token))
+            .write(dir.path() / "gw.yaml");
     const loa::HttpTarget target{"http://127.0.0.1:" + std::to_string(api), token, "", false};
     auto station = startStation(dir.path(), "st", stationPort, stationKey, 9.0);
     auto gateway = std::make_unique<Process>(std::vector<std::string>{LOA_GATEWAY_BIN, "--config", config.string()},

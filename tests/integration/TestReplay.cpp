@@ -12,12 +12,12 @@
 #include <random>
 
 #include "ApiClient.hpp"
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "Relay.hpp"
 #include "StudioSender.hpp"
 #include "TestData.hpp"
-#include "common/Base64.hpp"
 #include "srtp/SrtpSession.hpp"
 
 using namespace loa::test;
@@ -26,15 +26,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-
-
 const std::string kViewer = "loa_viewer_replay_0123456789abcdef";
 const std::string kDuty = "loa_duty_replay_0123456789abcdef";
 const std::string kAdmin = "loa_admin_replay_0123456789abcdef";
-
-std::string playlist(const char* file) {
-    return "    playlist:\n      files: [" + (sourceDir() / "config/segments" / file).string() + "]\n";
-}
 
 std::unique_ptr<Process> startGateway(const std::filesystem::path& dir, const std::filesystem::path& config,
                                       const std::string& name) {
@@ -72,15 +66,18 @@ TEST(Replay, AStudioFeedCapturedBeforeARestartNeverTakesTheAirAfterIt) {
     TempDir dir;
     std::mt19937 random(20261130);
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), live = freeUdpPort(), stationPort = freeUdpPort();
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n"
-                          << playlist("a440.flac") << "    live:\n      listen: 127.0.0.1:" << live
-                          << "\n      key: " << b64(0x60)
-                          << "\n      jitter_ms: 40\n      timeout_ms: 300\n      return_ms: 300\n      silence_s: 0\n"
-                          << "stations:\n  - {id: st, programme: national, address: '127.0.0.1:" << stationPort
-                          << "', key: " << b64(0x31) << "}\n"
-                          << apiSection(apiPort, {{"vera", "viewer", kViewer}});
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national")
+                                           .playlist({segment("a440.flac")})
+                                           .live(IngestConfig(loopback(live))
+                                                     .key(b64(0x60))
+                                                     .jitterMs(40)
+                                                     .timeoutMs(300)
+                                                     .returnMs(300)
+                                                     .silenceS(0)))
+                            .station(StationConfig("st", "national").address(loopback(stationPort)).key(b64(0x31)))
+                            .api(ApiConfig(loopback(apiPort)).twoPersonRule(false).token("vera", "viewer", kViewer))
+                            .write(dir.path() / "gw.yaml");
     const ApiClient api{apiPort, kViewer};
     const auto liveAddress = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(live));
     Relay relay(liveAddress);
@@ -161,25 +158,32 @@ TEST(Replay, AParentsStreamCapturedDuringATestAlertNeverRaisesAChildsStationsAft
                    childApi = freeUdpPort(), upstream = freeUdpPort(), stationPort = freeUdpPort();
     const auto upstreamAddress = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(upstream));
     Relay relay(upstreamAddress);
-    const auto parentConfig = dir.path() / "parent.yaml";
-    std::ofstream(parentConfig) << "gateway:\n  id: centre\n  state_dir: state-parent\n  media:\n    listen: 127.0.0.1:"
-                                << parentMedia << "\nprogrammes:\n  - id: national\n"
-                                << playlist("a440.flac")
-                                << "stations:\n  - {id: province, programme: national, area: '01', accepts_tests: true, "
-                                   "address: '127.0.0.1:"
-                                << relay.insidePort() << "', key: " << b64(0x51) << "}\n"
-                                << apiSection(parentApi, {{"duty", "emergency", kDuty}})
-                                << "emergency:\n  tone_ms: 30000\n";
-    const auto childConfig = dir.path() / "child.yaml";
-    std::ofstream(childConfig) << "gateway:\n  id: province\n  state_dir: state-child\n  media:\n    listen: 127.0.0.1:"
-                               << childMedia << "\nprogrammes:\n  - id: province\n"
-                               << playlist("a880.opus") << "    upstream:\n      listen: 127.0.0.1:" << upstream
-                               << "\n      key: " << b64(0x51)
-                               << "\n      jitter_ms: 40\n      timeout_ms: 300\n      return_ms: 300\n      silence_s: 0\n"
-                               << "stations:\n  - {id: commune, programme: province, accepts_tests: true, address: "
-                                  "'127.0.0.1:"
-                               << stationPort << "', key: " << b64(0x71) << "}\n"
-                               << apiSection(childApi, {{"vera", "viewer", kViewer}});
+    const auto parentConfig =
+        ConfigBuilder("centre", loopback(parentMedia))
+            .stateDir("state-parent")
+            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+            .station(StationConfig("province", "national")
+                         .area("01")
+                         .acceptsTests()
+                         .address(loopback(relay.insidePort()))
+                         .key(b64(0x51)))
+            .api(ApiConfig(loopback(parentApi)).twoPersonRule(false).token("duty", "emergency", kDuty))
+            .emergency(EmergencyConfig().toneMs(30000))
+            .write(dir.path() / "parent.yaml");
+    const auto childConfig =
+        ConfigBuilder("province", loopback(childMedia))
+            .stateDir("state-child")
+            .programme(ProgrammeConfig("province")
+                           .playlist({segment("a880.opus")})
+                           .upstream(IngestConfig(loopback(upstream))
+                                         .key(b64(0x51))
+                                         .jitterMs(40)
+                                         .timeoutMs(300)
+                                         .returnMs(300)
+                                         .silenceS(0)))
+            .station(StationConfig("commune", "province").acceptsTests().address(loopback(stationPort)).key(b64(0x71)))
+            .api(ApiConfig(loopback(childApi)).twoPersonRule(false).token("vera", "viewer", kViewer))
+            .write(dir.path() / "child.yaml");
     const ApiClient parentApiClient{parentApi, kDuty}, child{childApi, kViewer};
     auto station = startStation(dir.path(), "commune", stationPort, std::vector<uint8_t>(30, 0x71), 45);
     auto childGw = startGateway(dir.path(), childConfig, "child-0");
@@ -242,14 +246,12 @@ TEST(Replay, AStationsReportsCapturedBeforeARestartNeverMoveItAndItIsTakenAgainA
     std::mt19937 random(20261202);
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort(), stationPort = freeUdpPort();
     const auto mediaAddress = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(media));
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  station_offline_s: 5\n  media:\n    listen: "
-                             "127.0.0.1:"
-                          << media << "\nprogrammes:\n  - id: national\n"
-                          << playlist("a440.flac")
-                          << "stations:\n  - {id: nat-1, programme: national, port: " << stationPort
-                          << ", key: " << b64(0x6e) << "}\n"
-                          << apiSection(apiPort, {{"vera", "viewer", kViewer}});
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .stationOfflineS(5)
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .station(StationConfig("nat-1", "national").port(stationPort).key(b64(0x6e)))
+                            .api(ApiConfig(loopback(apiPort)).twoPersonRule(false).token("vera", "viewer", kViewer))
+                            .write(dir.path() / "gw.yaml");
     const ApiClient api{apiPort, kViewer};
     // The station sits behind a recording NAT: its reports reach the gateway from the NAT's port.
     Relay nat(mediaAddress);
@@ -325,11 +327,13 @@ TEST(Replay, ARestartedStationIsServedAtItsFirstOrSecondReportAndNeverRepeatsARe
     TempDir dir;
     const uint16_t media = freeUdpPort(), apiPort = freeUdpPort();
     const auto mediaAddress = *loa::SocketAddress::parse("127.0.0.1:" + std::to_string(media));
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n"
-                          << playlist("a440.flac") << "stations:\n  - {id: c-1, programme: national}\n"
-                          << apiSection(apiPort, {{"vera", "viewer", kViewer}, {"ada", "admin", kAdmin}});
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .station(StationConfig("c-1", "national"))
+                            .api(ApiConfig(loopback(apiPort))
+                                     .twoPersonRule(false)
+                                     .tokens({{"vera", "viewer", kViewer}, {"ada", "admin", kAdmin}}))
+                            .write(dir.path() / "gw.yaml");
     const std::string sdp = stationKeys(config, "c-1", true);
     const std::string rtcp = "a=rtcp:" + std::to_string(media) + " IN IP4 127.0.0.1";
     auto gateway = startGateway(dir.path(), config, "gw");

@@ -11,11 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "Relay.hpp"
 #include "TestData.hpp"
-#include "api/ApiHandler.hpp"
 #include "api/HttpClient.hpp"
 #include "common/Base64.hpp"
 #include "net/UdpSocket.hpp"
@@ -53,14 +53,11 @@ TEST(Stations, AStationBehindNatIsLearnedFromItsReportsAndForgedOrReplayedOnesMo
     const uint16_t media = freeUdpPort(), api = freeUdpPort(), configured = freeUdpPort(), inside = freeUdpPort();
     const std::vector<uint8_t> key(30, 0x6e);
     const std::string token = "loa_viewer_for_the_nat_test_0123";
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
-                          << "stations:\n  - id: nat-1\n    programme: national\n    address: 127.0.0.1:" << configured
-                          << "\n    key: " << loa::base64Encode(key) << "\napi:\n  listen: 127.0.0.1:" << api
-                          << "\n  tokens:\n    - {name: vera, role: viewer, sha256: "
-                          << loa::hexEncode(loa::tokenHash(token)) << "}\n";
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .station(StationConfig("nat-1", "national").address(loopback(configured)).key(b64(key)))
+                            .api(ApiConfig(loopback(api)).token("vera", "viewer", token))
+                            .write(dir.path() / "gw.yaml");
     std::string sdp = stationKeys(config, "nat-1", true);
     const std::string rtcp = "a=rtcp:" + std::to_string(media) + " IN IP4 127.0.0.1";
     ASSERT_NE(sdp.find(rtcp), std::string::npos) << sdp;
@@ -130,15 +127,10 @@ TEST(Stations, AStationAddedOverTheApiIsServedAndSurvivesARestartAndRemovalIsDur
     TempDir dir;
     const uint16_t media = freeUdpPort(), api = freeUdpPort(), port = freeUdpPort();
     const std::string op = "loa_operator_for_the_station_test", viewer = "loa_viewer_for_the_station_test";
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
-                          << "api:\n  listen: 127.0.0.1:" << api << "\n  tokens:\n"
-                          << "    - {name: olga, role: operator, sha256: " << loa::hexEncode(loa::tokenHash(op))
-                          << "}\n"
-                          << "    - {name: vera, role: viewer, sha256: " << loa::hexEncode(loa::tokenHash(viewer))
-                          << "}\n";
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .api(ApiConfig(loopback(api)).token("olga", "operator", op).token("vera", "viewer", viewer))
+                            .write(dir.path() / "gw.yaml");
     const std::vector<uint8_t> key(30, 0x72);
     const std::string station = R"({"id": "rt-1", "programme": "national", "address": "127.0.0.1:)" +
                                 std::to_string(port) + R"(", "key": ")" + loa::base64Encode(key) +
@@ -202,13 +194,11 @@ TEST(Api, ServesHttpsWithItsCertificateAndLoactlChecksIt) {
     ASSERT_EQ(openssl.wait(30s), 0) << openssl.errors();
     const uint16_t media = freeUdpPort(), api = freeUdpPort();
     const std::string token = "loa_viewer_for_the_tls_test_01234";
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
-                          << "api:\n  listen: 127.0.0.1:" << api << "\n  tls: {certificate: " << cert.string()
-                          << ", key: " << key.string() << "}\n  tokens:\n    - {name: vera, role: viewer, sha256: "
-                          << loa::hexEncode(loa::tokenHash(token)) << "}\n";
+    const auto config =
+        ConfigBuilder("gw", loopback(media))
+            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+            .api(ApiConfig(loopback(api)).tls(cert.string(), key.string()).token("vera", "viewer", token))
+            .write(dir.path() / "gw.yaml");
     Process gateway({LOA_GATEWAY_BIN, "--config", config.string()}, dir.path() / "gw.out", dir.path() / "gw.log");
     const std::string url = "https://127.0.0.1:" + std::to_string(api);
     auto loactl = [&](std::vector<std::string> extra, const std::string& name) {
@@ -236,11 +226,10 @@ TEST(Api, ServesHttpsWithItsCertificateAndLoactlChecksIt) {
 TEST(Stations, AStationWithoutAnAddressIsServedFromItsFirstReport) {
     TempDir dir;
     const uint16_t media = freeUdpPort(), port = freeUdpPort();
-    const auto config = dir.path() / "gw.yaml";
-    std::ofstream(config) << "gateway:\n  id: gw\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << media
-                          << "\nprogrammes:\n  - id: national\n    playlist:\n      files: ["
-                          << (sourceDir() / "config/segments/a440.flac").string() << "]\n"
-                          << "stations:\n  - id: roaming-1\n    programme: national\n    port: " << port << "\n";
+    const auto config = ConfigBuilder("gw", loopback(media))
+                            .programme(ProgrammeConfig("national").playlist({segment("a440.flac")}))
+                            .station(StationConfig("roaming-1", "national").port(port))
+                            .write(dir.path() / "gw.yaml");
     const std::string sdp = stationKeys(config, "roaming-1", true);
     ASSERT_NE(sdp.find("c=IN IP4 0.0.0.0"), std::string::npos) << sdp;
     ASSERT_NE(sdp.find("m=audio " + std::to_string(port)), std::string::npos) << sdp;

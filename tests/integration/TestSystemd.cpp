@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "ConfigBuilder.hpp"
 #include "Harness.hpp"
 #include "Process.hpp"
 #include "TestData.hpp"
@@ -87,8 +88,7 @@ pid_t threadNamed(pid_t pid, const std::string& name) {
 TEST(Systemd, ReadinessWatchdogOnlyWhileTheMediaThreadAdvancesReloadAndStop) {
     TempDir dir;
     const uint16_t mediaPort = freeUdpPort();
-    const auto config = writeConfig(dir.path(), mediaPort, {(sourceDir() / "config/segments/a440.flac").string()},
-                                    {{"commune-1", freeUdpPort()}});
+    const auto config = writeConfig(dir.path(), mediaPort, {"a440.flac"}, {{"commune-1", freeUdpPort()}});
     NotifySocket manager(dir.path() / "notify");
     // The watchdog at 400 ms: the gateway must ping at least every 200 ms.
     auto gateway = spawnWithEnvironment({{"NOTIFY_SOCKET", (dir.path() / "notify").string()}, {"WATCHDOG_USEC", "400000"}},

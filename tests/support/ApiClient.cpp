@@ -6,20 +6,7 @@
 #include <sstream>
 #include <thread>
 
-#include "api/ApiHandler.hpp"
-#include "common/Base64.hpp"
-
 namespace loa::test {
-
-std::string apiSection(uint16_t port, const std::vector<TestToken>& tokens, bool twoPersonRule) {
-    std::ostringstream out;
-    out << "api:\n  listen: 127.0.0.1:" << port << "\n  two_person_rule: " << (twoPersonRule ? "true" : "false")
-        << "\n  tokens:\n";
-    for (const auto& t : tokens)
-        out << "    - {name: " << t.name << ", role: " << t.role << ", sha256: " << hexEncode(tokenHash(t.token))
-            << "}\n";
-    return out.str();
-}
 
 HttpResult ApiClient::call(const std::string& method, const std::string& path, const std::string& body) const {
     HttpTarget target;

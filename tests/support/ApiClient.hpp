@@ -12,19 +12,9 @@
 
 namespace loa::test {
 
-/// One API token as a test config lists it: a name, a role and the token itself.
-struct TestToken {
-    std::string name;
-    std::string role;
-    std::string token;
-};
-
 /// Operators' tokens the tests configure (two to confirm an actual alert, a viewer, an admin).
 inline const std::string kAlice = "loa_alice_0123456789abcdef", kBob = "loa_bob_0123456789abcdef",
                          kVera = "loa_vera_0123456789abcdef", kOlga = "loa_olga_0123456789abcdef";
-
-/// The YAML of an `api:` section on 127.0.0.1:`port` with `tokens` (their SHA-256).
-std::string apiSection(uint16_t port, const std::vector<TestToken>& tokens, bool twoPersonRule = false);
 
 struct ApiClient {
     uint16_t port = 0;

@@ -21,14 +21,9 @@
 #include "Process.hpp"
 #include "StationFarm.hpp"
 #include "common/Base64.hpp"
-#include "TestData.hpp"
 #include "net/UdpSocket.hpp"
 
 namespace loa::test {
-
-std::string b64(uint8_t fill) {
-    return base64Encode(std::vector<uint8_t>(30, fill));
-}
 
 int64_t unixMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -84,23 +79,6 @@ uint16_t freeUdpPort() {
     }
     ADD_FAILURE() << "no free port between " << kFirst << " and " << kLast;
     return 0;
-}
-
-std::filesystem::path writeConfig(const std::filesystem::path& dir, uint16_t mediaPort,
-                                  const std::vector<std::string>& files, const std::vector<StationSpec>& stations,
-                                  const std::string& name) {
-    const auto path = dir / name;
-    std::ofstream out(path);
-    out << "gateway:\n  id: test-gateway\n  state_dir: state\n  media:\n    listen: 127.0.0.1:" << mediaPort << "\n"
-        << "programmes:\n  - id: national\n    playlist:\n      mode: loop\n      files:\n";
-    for (const auto& f : files)
-        out << "        - " << (sourceDir() / "config/segments" / f).string() << "\n";
-    out << "stations:\n";
-    for (const auto& s : stations) {
-        out << "  - id: " << s.id << "\n    programme: national\n    address: 127.0.0.1:" << s.port
-            << "\n    srtp_profile: " << s.profile << "\n";
-    }
-    return path;
 }
 
 std::string stationKeys(const std::filesystem::path& config, const std::string& station, bool sdpOnly) {

@@ -1,6 +1,6 @@
 #pragma once
-// Building blocks for integration tests: free loopback ports, a gateway config, the station
-// counters loa-station prints, and audio analysis of what a receiver wrote.
+// Building blocks for integration tests: free loopback ports, the station counters loa-station
+// prints, and audio analysis of what a receiver wrote (configs: ConfigBuilder.hpp).
 
 #include <cstdint>
 #include <filesystem>
@@ -17,25 +17,12 @@ namespace loa::test {
 
 class Process;
 
-/// Base64 of 30 bytes of `fill`: a test's SRTP master key and salt (AES-CM).
-std::string b64(uint8_t fill);
 /// Unix time in ms: what loa-station stamps what it hears with.
 int64_t unixMs();
 
 /// A port on 127.0.0.1, free for UDP and TCP, reserved for this process (never handed out twice,
 /// nor to another test process) and outside the kernel's ephemeral range.
 uint16_t freeUdpPort();
-
-struct StationSpec {
-    std::string id;
-    uint16_t port;
-    std::string profile = "aes-cm-128-hmac-sha1-80";
-};
-
-/// Writes a gateway config into `dir` (state in dir/state) playing `files` in a loop.
-std::filesystem::path writeConfig(const std::filesystem::path& dir, uint16_t mediaPort,
-                                  const std::vector<std::string>& files, const std::vector<StationSpec>& stations,
-                                  const std::string& name = "gateway.yaml");
 
 /// Runs `loa-gateway keys` for a station; returns what it printed (exits the test on failure).
 std::string stationKeys(const std::filesystem::path& config, const std::string& station, bool sdpOnly);
