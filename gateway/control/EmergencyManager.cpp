@@ -163,6 +163,10 @@ void EmergencyManager::audit(const Actor& caller, const std::string& action, con
                              const std::string& outcome, const std::string& detail) {
     Json d = {{"status", r.status}, {"state", r.state}};
     if (!detail.empty()) d["reason"] = detail;
+    if (r.request.find("\"unmatched\"") != std::string::npos) {  // targets that reached nobody, in every entry
+        const Json request = Json::parse(r.request, nullptr, false);
+        if (request.is_object() && request.contains("unmatched")) d["unmatched"] = request["unmatched"];
+    }
     store_.audit(
         {0, 0, caller.name, std::string(toString(caller.role)), caller.address, action, r.id, outcome, d.dump()});
     if (observer_) observer_(action, r, outcome);
@@ -285,7 +289,30 @@ EmergencyRecord EmergencyManager::triggerLocked(const Actor& caller, const Json&
             ++matched;
             if (accepts(s, r.status)) reached.push_back(s.id);
         }
-        if (matched == 0) throw Refusal(RefusalReason::invalid, "targets: no station matches");
+        // Codes and groups that name no station here: when nothing matched, the refusal names
+        // them; when some did, the alert goes to those, and its record and audit entry say
+        // which codes reached nobody (a CAP alert's geocodes are never dropped without a word).
+        std::unordered_set<std::string_view> areas, groups;  // every area prefix and group of a station
+        for (const auto& s : options_.stations) {
+            for (size_t slash = s.area.find('/'); slash != std::string::npos; slash = s.area.find('/', slash + 1))
+                areas.insert(std::string_view(s.area).substr(0, slash));
+            if (!s.area.empty()) areas.insert(s.area);
+            for (const auto& g : s.groups)
+                groups.insert(g);
+        }
+        Json unmatched = Json::object();
+        for (const auto& [key, present] : {std::pair{"areas", &areas}, std::pair{"groups", &groups}}) {
+            for (const auto& code : strings(targets, key)) {
+                if (!present->count(code)) unmatched[key].push_back(code);
+            }
+        }
+        if (matched == 0) {
+            std::string which;
+            for (const auto& [key, codes] : unmatched.items())
+                which += (which.empty() ? " (" : "; ") + key + " " + commaJoined(codes.get<std::vector<std::string>>());
+            throw Refusal(RefusalReason::invalid,
+                          "targets: no station matches" + (which.empty() ? "" : which + " name no station)"));
+        }
         if (reached.empty())
             throw Refusal(RefusalReason::invalid, "targets: none of the " + std::to_string(matched) +
                                                       " station(s) matched accepts " + r.status + " emergencies");
@@ -316,6 +343,7 @@ EmergencyRecord EmergencyManager::triggerLocked(const Actor& caller, const Json&
         // taken from a caller's body.
         for (const auto& [key, value] : internal.items())
             request[key] = value;
+        if (!unmatched.empty()) request["unmatched"] = unmatched;
         r.request = request.dump();
         r.stations = commaJoined(reached);
     } catch (const Refusal& e) {

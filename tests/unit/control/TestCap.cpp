@@ -174,6 +174,28 @@ TEST(Cap, AlertUpdateAndCancelDriveEmergencies) {
     EXPECT_EQ(refusal([&] { manager.fromCap({"v", Role::viewer, ""}, parseCap(sample("flood-alert.xml"))); }), 403);
 }
 
+TEST(Cap, AGeocodeThatMatchesNoStationIsNeverDroppedWithoutAWord) {
+    test::TempDir dir;
+    StateStore store(dir.path() / "loa.db");
+    FakeOutput output;
+    EmergencyManager manager(store, output,
+                             capSettings(dir.path(), {{"hanoi-1", "01/001/00001"}, {"hue-1", "46/474/1"}}));
+    const Actor cap{"national-alerting", Role::emergency, "127.0.0.1"};
+    const std::string twoAreas = replaced(sample("flood-alert.xml"), "<value>01/001</value></geocode>",
+                                          "<value>01/001</value></geocode><geocode><valueName>loa-area</valueName>"
+                                          "<value>49/502</value></geocode>");
+    const auto alert = manager.fromCap(cap, parseCap(twoAreas));
+    ASSERT_EQ(alert.size(), 1u);
+    EXPECT_EQ(output.onAir.at(alert[0].id), std::vector<std::string>{"hanoi-1"});
+    EXPECT_EQ(Json::parse(alert[0].request)["unmatched"]["areas"], Json::array({"49/502"}));
+    EXPECT_EQ(Json::parse(store.auditLog(1).at(0).detail)["unmatched"]["areas"], Json::array({"49/502"}));
+    std::string why;
+    EXPECT_EQ(
+        refusal([&] { manager.fromCap(cap, parseCap(replaced(sample("flood-alert.xml"), "01/001", "49/502"))); }, &why),
+        400);
+    EXPECT_NE(why.find("areas 49/502"), std::string::npos) << why;
+}
+
 TEST(Cap, ATestUpdateOrCancelNeverEndsAnActualAlertAndAnActualTakesATestsSlot) {
     test::TempDir dir;
     StateStore store(dir.path() / "loa.db");

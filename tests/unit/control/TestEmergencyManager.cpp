@@ -96,6 +96,34 @@ TEST_F(EmergencyManagerTest, GroupsAndStationIdsAreTargetsToo) {
     EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hanoi-1", "hanoi-3", "hue-1"}));
 }
 
+TEST_F(EmergencyManagerTest, TargetsThatReachNobodyAreNamedInTheRefusalOrInTheRecordAndItsAudit) {
+    settings.twoPersonRule = false;
+    manager->updateOptions(settings);
+    // Nothing matches: refused, naming each code and group that reached nobody.
+    std::string why;
+    try {
+        manager->trigger(
+            alice, Json::parse(R"({"status":"actual","targets":{"areas":["49/502","01/00"],"groups":["hills"]}})"));
+    } catch (const Refusal& e) {
+        why = e.what();
+    }
+    EXPECT_NE(why.find("areas 49/502,01/00"), std::string::npos) << why;
+    EXPECT_NE(why.find("groups hills"), std::string::npos) << why;
+    EXPECT_TRUE(output.onAir.empty());
+    // Some match: it goes to those, and its record and audit entry say which did not.
+    const auto r = manager->trigger(
+        alice,
+        Json::parse(R"({"status":"actual","targets":{"areas":["01/001","49/502"],"groups":["coast","hills"]}})"));
+    EXPECT_EQ(output.onAir.at(r.id), (std::vector<std::string>{"hanoi-1", "hanoi-2", "hue-1"}));
+    const auto request = Json::parse(r.request);
+    EXPECT_EQ(request["unmatched"], Json::parse(R"({"areas":["49/502"],"groups":["hills"]})"));
+    const auto audit = Json::parse(store.auditLog(1).at(0).detail);
+    EXPECT_EQ(audit["unmatched"], request["unmatched"]);
+    // Whole codes only: 01/00 is not a prefix of 01/001.
+    const auto exact = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
+    EXPECT_FALSE(Json::parse(exact.request).contains("unmatched"));
+}
+
 TEST_F(EmergencyManagerTest, RefusesWrongRolesAndMalformedRequestsAndAuditsEachRefusal) {
     const auto before = store.auditLog(100).size();
     EXPECT_EQ(refusal([&] { manager->trigger(viewer, Json::parse(R"({"status":"test","targets":{"all":true}})")); }),
