@@ -73,7 +73,8 @@ void PlaylistSource::run() {
         const auto* file = nextFile();
         if (!file) {
             finished_ = true;
-            LOA_LOG(info, kPlaylistSourceTag) << programmeId_ << ": playlist finished";
+            // (debug: a scheduled entry says it finished itself, and an emergency's message repeats)
+            LOA_LOG(debug, kPlaylistSourceTag) << programmeId_ << ": playlist finished";
             return;
         }
         if (decodeFile(*file)) {

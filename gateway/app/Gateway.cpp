@@ -173,11 +173,12 @@ Gateway::Gateway(Settings initial)
         socket.setBufferSizes(1 << 20, 64 << 10);
         engine_.add(destinationFor(g, socket.fd()));
     }
-    LOA_LOG(info, kGatewayTag) << "gateway " << settings->gateway.id << ": " << programmes_.size() << " programme(s), "
-                               << settings->stations.size() << " station(s), " << settings->multicastGroups.size()
-                               << " multicast group(s), " << engine_.workerCount() << " fan-out worker(s), media on "
-                               << socket_.localAddress().toString() << ", " << libSrtpVersion()
-                               << ", SRTP rollover counters from " << reservation_.start();
+    LOA_LOG(info, kGatewayTag) << "gateway " << settings->gateway.id << ": " << programmeSettings_.size()
+                               << " programme(s), " << programmes_.size() - programmeSettings_.size()
+                               << " emergency slot programme(s), " << settings->stations.size() << " station(s), "
+                               << settings->multicastGroups.size() << " multicast group(s), " << engine_.workerCount()
+                               << " fan-out worker(s), media on " << socket_.localAddress().toString() << ", "
+                               << libSrtpVersion() << ", SRTP rollover counters from " << reservation_.start();
 }
 
 Gateway::~Gateway() {
@@ -223,8 +224,8 @@ void Gateway::reportLoop() {
         std::optional<StationSettings> station;
         bool firstHeard = false;
         {
-            const auto settings = current();
             std::lock_guard lock(slotsMutex_);
+            const auto settings = current();
             if (const auto* s = settings->findStation(moved.station)) station = *s;
             firstHeard = station && station->learnsAddress() && !learned_.count(moved.station);
             learned_[moved.station] = moved.address;
@@ -477,8 +478,8 @@ std::string Gateway::metricsText() {
 
 std::optional<std::string> Gateway::startEmergency(const std::string& id, const EmergencyAudio& audio,
                                                    const std::vector<std::string>& stations) {
-    const auto settings = current();
     std::lock_guard lock(slotsMutex_);
+    const auto settings = current();  // (taken under the lock: the latest, in order with changes)
     const auto byId = indexById(settings->stations);
     std::vector<std::string> known;
     for (const auto& station : stations) {
@@ -504,8 +505,8 @@ std::optional<std::string> Gateway::startEmergency(const std::string& id, const 
 }
 
 void Gateway::stopEmergency(const std::string& id) {
-    const auto settings = current();
     std::lock_guard lock(slotsMutex_);
+    const auto settings = current();  // (taken under the lock: the latest, in order with changes)
     const auto slot = router_->slotOf(id);
     if (!slot) return;
     for (const size_t p : slotProgrammes_[*slot]) {
@@ -521,8 +522,8 @@ void Gateway::stopEmergency(const std::string& id) {
 }
 
 void Gateway::joinEmergency(const std::string& id, const std::string& station) {
-    const auto settings = current();
     std::lock_guard lock(slotsMutex_);
+    const auto settings = current();  // (taken under the lock: the latest, in order with changes)
     if (!router_->add(id, station)) return;
     if (const auto* s = settings->findStation(station)) engine_.follow(station, programmeFor(*s));
 }
@@ -538,13 +539,13 @@ void Gateway::stop() {
         p->stop();
     engine_.stop();
     floors_->stop();
-    if (!stopped_) logSummary();  // the last figures, for the operator's log
+    if (!stopped_) logSummary(programmeSummaries());  // the last figures (the media thread has stopped)
     stopped_ = true;
 }
 
 std::string Gateway::reload(const Settings& next) {
-    const auto settings = current();
     std::lock_guard changes(stationsMutex_);
+    const auto settings = current();  // (taken under the lock: the latest, in order with changes)
     const auto& g = settings->gateway;
     const auto& n = next.gateway;
     if (n.id != g.id || n.stateDir != g.stateDir || !(n.mediaListen == g.mediaListen) ||
@@ -588,11 +589,13 @@ std::string Gateway::applyStations(const Settings& next) {
         if (auto d = destinationFor(*s)) additions.push_back(std::move(d));
         registering.push_back(registration(*s));
     }
-    emergencies_->updateOptions(emergencyOptions(next));
     {
         std::lock_guard lock(slotsMutex_);  // an emergency starting now sees the old or the new stations, whole
         settings_.store(std::make_shared<const Settings>(next));
     }
+    // Then the emergency rules: one they start from now on finds every station it lists here
+    // (a station they add to an alert on air is routed now, and served once its destination is).
+    emergencies_->updateOptions(emergencyOptions(next));
     registry_->update(registering, changes.gone);
     for (const auto& id : changes.leaving)
         engine_.remove(id);
@@ -626,7 +629,6 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
     StationChanges one;
     (!before ? one.added : now ? one.changed : one.removed) = 1;
     const std::string summary = one.summary();
-    emergencies_->updateStation(id, now);
     {
         // A new snapshot with the one station changed: readers keep the one they hold.
         auto next = std::make_shared<Settings>(*settings);
@@ -642,6 +644,7 @@ std::string Gateway::applyStation(const std::string& id, const StationSettings* 
         std::lock_guard lock(slotsMutex_);  // an emergency starting now sees the old or the new stations, whole
         settings_.store(std::move(next));
     }
+    emergencies_->updateStation(id, now);  // after the snapshot, as in applyStations
     if (!replace) return summary;
     registry_->update(registering, now ? std::vector<std::string>{} : std::vector<std::string>{id});
     if (before) engine_.remove(id);
@@ -694,8 +697,8 @@ Settings Gateway::withKeyEpochs(Settings settings) {
 }
 
 nlohmann::json Gateway::rekeyStation(const Actor& caller, const std::string& id) {
-    const auto settings = current();
     std::lock_guard changes(stationsMutex_);
+    const auto settings = current();  // (taken under the lock: the latest, in order with changes)
     const auto refuse = [&](RefusalReason reason, const std::string& why) {
         audit(caller, "station.rekey", id, "refused", {{"reason", why}});
         throw Refusal(reason, why);
@@ -880,9 +883,18 @@ void Gateway::maintain() {
                                    << " resync(s) since the last warning)";
         resyncsSaid_ = resyncs;
     }
+    // The minute's summary: the programmes' lines are made by the media thread (their counters
+    // and sources are its own), asked here and said here a second later.
     if (const auto now = Clock::now(); now >= nextSummary_) {
-        if (nextSummary_.time_since_epoch().count()) logSummary();
+        if (nextSummary_.time_since_epoch().count()) summaryAsked_.store(true, std::memory_order_release);
         nextSummary_ = now + kSummaryEvery;
+    } else if (!summaryAsked_.load(std::memory_order_acquire)) {
+        std::vector<std::string> lines;
+        {
+            std::lock_guard lock(summaryMutex_);
+            lines.swap(summaryLines_);
+        }
+        if (!lines.empty()) logSummary(lines);
     }
     measureProcess();
     if (apiHandler_) apiHandler_->summarizeRefusals();
@@ -982,6 +994,14 @@ void Gateway::mediaLoop() {
         }
         clock.advance(i, programme.framePeriod(), programme.anchor());
         ticks_.fetch_add(1, std::memory_order_relaxed);
+        if (summaryAsked_.load(std::memory_order_acquire)) {  // once a minute: text only, said elsewhere
+            auto lines = programmeSummaries();
+            {
+                std::lock_guard lock(summaryMutex_);  // (the control thread's alone, never the API's)
+                summaryLines_ = std::move(lines);
+            }
+            summaryAsked_.store(false, std::memory_order_release);
+        }
     }
 }
 
@@ -1017,10 +1037,18 @@ void Gateway::relayLoop() {
     }
 }
 
-void Gateway::logSummary() {
+std::vector<std::string> Gateway::programmeSummaries() const {
+    std::vector<std::string> lines;
     for (const auto& p : programmes_) {
-        LOA_LOG(info, kGatewayTag) << "programme " << p->summary();
+        if (p->emergency() && !p->emergency()->armed()) continue;  // an idle emergency slot: nothing to say
+        lines.push_back(p->summary());
     }
+    return lines;
+}
+
+void Gateway::logSummary(const std::vector<std::string>& programmeLines) {
+    for (const auto& line : programmeLines)
+        LOA_LOG(info, kGatewayTag) << "programme " << line;
     const auto t = engine_.totals();
     LOA_LOG(info, kGatewayTag) << "fan-out: " << t.destinations << " destinations, " << t.packets << " packets, "
                                << t.bytes << " bytes, " << t.sendErrors << " send errors, " << t.wouldBlock

@@ -75,7 +75,11 @@ private:
     std::unique_ptr<Destination> destinationFor(const StationSettings& station) const;
     std::unique_ptr<Destination> destinationFor(const MulticastGroupSettings& group, int fd) const;
     size_t programmeIndex(const std::string& id) const;
-    void logSummary();
+    /// The minute's summary (control thread): the programmes' lines, then the fan-out's and the
+    /// media port's figures.
+    void logSummary(const std::vector<std::string>& programmeLines);
+    /// Each programme's summary line (media thread, or once it has stopped: their counters are its).
+    std::vector<std::string> programmeSummaries() const;
 
     /// The running config: an immutable snapshot, replaced whole by reloads and API changes
     /// (stationsMutex_ held). Any thread reads it with current() and keeps a consistent view.
@@ -175,6 +179,9 @@ private:
     std::atomic<size_t> lastResyncProgramme_{0};
     uint64_t resyncsSaid_ = 0;
     std::chrono::steady_clock::time_point nextSummary_{};  ///< the minute's summary (control thread)
+    std::atomic<bool> summaryAsked_{false};  ///< the control thread asks the media thread for its lines...
+    std::mutex summaryMutex_;
+    std::vector<std::string> summaryLines_;    ///< ...and takes them here
     std::vector<uint64_t> lastWorkerPackets_;  // for packets/s in the summary
     std::chrono::steady_clock::time_point lastSummary_{};
     bool stopped_ = false;

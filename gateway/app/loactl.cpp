@@ -58,9 +58,10 @@ int main(int argc, char** argv) {
             target.caFile = value("--ca");
         else if (args[i] == "--insecure")
             target.insecure = true;
-        else if (args[i] == "--help")
-            usage("");
-        else
+        else if (args[i] == "--help" || args[i] == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else
             usage("unknown option " + args[i]);
     }
     if (i >= args.size()) usage("a command is needed");

@@ -243,7 +243,8 @@ int run(const Options& o) {
             loa::systemd::notify("RELOADING=1");
             try {
                 auto next = load(o);
-                LOA_LOG(info, kMainTag) << "reloaded " << o.config << ": " << gateway.reload(next);
+                const std::string summary = gateway.reload(next);  // (a refusal throws before anything is logged)
+                LOA_LOG(info, kMainTag) << "reloaded " << o.config << ": " << summary;
             } catch (const std::exception& e) {
                 LOA_LOG(error, kMainTag) << "reload refused, still running on the previous config: " << e.what();
             }

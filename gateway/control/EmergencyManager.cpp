@@ -283,27 +283,34 @@ EmergencyRecord EmergencyManager::triggerLocked(const Actor& caller, const Json&
             if (!known.count(id)) throw Refusal(RefusalReason::invalid, "targets.stations: no station '" + id + "'");
         }
         std::vector<std::string> reached;
+        std::vector<const StationSettings*> reachedStations;
         size_t matched = 0;
         for (const auto& s : options_.stations) {
             if (!(all || ids.count(s.id) || named(targets, s))) continue;
             ++matched;
-            if (accepts(s, r.status)) reached.push_back(s.id);
+            if (!accepts(s, r.status)) continue;
+            reached.push_back(s.id);
+            reachedStations.push_back(&s);
         }
-        // Codes and groups that name no station here: when nothing matched, the refusal names
-        // them; when some did, the alert goes to those, and its record and audit entry say
-        // which codes reached nobody (a CAP alert's geocodes are never dropped without a word).
-        std::unordered_set<std::string_view> areas, groups;  // every area prefix and group of a station
-        for (const auto& s : options_.stations) {
-            for (size_t slash = s.area.find('/'); slash != std::string::npos; slash = s.area.find('/', slash + 1))
-                areas.insert(std::string_view(s.area).substr(0, slash));
-            if (!s.area.empty()) areas.insert(s.area);
-            for (const auto& g : s.groups)
-                groups.insert(g);
-        }
+        // Codes and groups that reach nobody (no station there, or none that takes this status):
+        // when nothing matched, the refusal names them; when some did, the alert goes to those,
+        // and its record and audit entry say which codes reached nobody (a CAP alert's geocodes
+        // are never dropped without a word). With "all", every station is reached anyway.
         Json unmatched = Json::object();
-        for (const auto& [key, present] : {std::pair{"areas", &areas}, std::pair{"groups", &groups}}) {
-            for (const auto& code : strings(targets, key)) {
-                if (!present->count(code)) unmatched[key].push_back(code);
+        if (!all) {
+            std::unordered_set<std::string_view> areas, groups;  // every area prefix and group reached
+            for (const auto* s : reachedStations) {
+                for (size_t slash = s->area.find('/'); slash != std::string::npos; slash = s->area.find('/', slash + 1))
+                    areas.insert(std::string_view(s->area).substr(0, slash));
+                if (!s->area.empty()) areas.insert(s->area);
+                for (const auto& g : s->groups)
+                    groups.insert(g);
+            }
+            for (const auto& [key, present] : {std::pair{"areas", &areas}, std::pair{"groups", &groups}}) {
+                std::unordered_set<std::string> said;
+                for (const auto& code : strings(targets, key)) {
+                    if (!present->count(code) && said.insert(code).second) unmatched[key].push_back(code);
+                }
             }
         }
         if (matched == 0) {

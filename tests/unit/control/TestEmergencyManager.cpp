@@ -122,6 +122,14 @@ TEST_F(EmergencyManagerTest, TargetsThatReachNobodyAreNamedInTheRefusalOrInTheRe
     // Whole codes only: 01/00 is not a prefix of 01/001.
     const auto exact = manager->trigger(alice, Json::parse(R"({"status":"actual","targets":{"areas":["46"]}})"));
     EXPECT_FALSE(Json::parse(exact.request).contains("unmatched"));
+    // A test reaches only stations that take tests: an area whose stations do not is named too,
+    // once however often it is listed; with "all", nothing is.
+    const auto test =
+        manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"areas":["01/001","46","46"]}})"));
+    EXPECT_EQ(output.onAir.at(test.id), std::vector<std::string>{"hanoi-1"});
+    EXPECT_EQ(Json::parse(test.request)["unmatched"], Json::parse(R"({"areas":["46"]})"));
+    const auto all = manager->trigger(alice, Json::parse(R"({"status":"test","targets":{"all":true,"areas":["99"]}})"));
+    EXPECT_FALSE(Json::parse(all.request).contains("unmatched"));
 }
 
 TEST_F(EmergencyManagerTest, RefusesWrongRolesAndMalformedRequestsAndAuditsEachRefusal) {
