@@ -1,5 +1,8 @@
 #include "Schedule.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <stdlib.h>
 #include <time.h>
 
@@ -35,6 +38,14 @@ std::optional<std::chrono::system_clock::time_point> nextOccurrence(const Schedu
         if (entry.weekdays == 0 || (entry.weekdays & (1u << weekday))) return system_clock::from_time_t(when);
     }
     return std::nullopt;
+}
+
+std::string processTimeZoneName() {
+    if (const char* tz = std::getenv("TZ"); tz && *tz) return *tz == ':' ? tz + 1 : tz;
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink("/etc/localtime", ec).string();
+    if (const auto at = target.find("zoneinfo/"); !ec && at != std::string::npos) return target.substr(at + 9);
+    return std::filesystem::exists("/etc/localtime", ec) ? "the system's (/etc/localtime)" : "UTC";
 }
 
 void setProcessTimeZone(const std::string& name) {

@@ -16,5 +16,7 @@ std::optional<std::chrono::system_clock::time_point> nextOccurrence(const Schedu
 
 /// Sets the process's time zone (before any thread starts). Empty: leave the system's.
 void setProcessTimeZone(const std::string& name);
+/// The zone the schedule's times are in: TZ (as setProcessTimeZone left it), else the system's.
+std::string processTimeZoneName();
 
 }  // namespace loa

@@ -321,6 +321,7 @@ nlohmann::json Gateway::statusJson() {
     const ProcessFigures process = process_;
     figures.unlock();
     return {{"gateway", settings->gateway.id},
+            {"timezone", processTimeZoneName()},
             {"programmes", programmes},
             {"stations", settings->stations.size()},
             {"stations_online", stationsOnline_.load()},

@@ -473,7 +473,14 @@ function weekDates() {
   const now = new Date();
   const monday = new Date(now);
   monday.setDate(now.getDate() - ((now.getDay() + 6) % 7));
-  return DAYS.map((_, i) => { const d = new Date(monday); d.setDate(monday.getDate() + i); return d.toISOString().slice(0, 10); });
+  // Local dates (toISOString is UTC: in Vietnam, before 07:00 it named yesterday).
+  const local = (d) =>
+      `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return DAYS.map((_, i) => {
+      const d = new Date(monday);
+      d.setDate(monday.getDate() + i);
+      return local(d);
+  });
 }
 function renderWeek() {
   const dates = weekDates();
@@ -481,13 +488,24 @@ function renderWeek() {
   const w = $("week-programme"), wv = w.value;
   w.replaceChildren(el("option", { value: "", text: t("stations.any") }), ...programmes.map((x) => el("option", { value: x, text: x })));
   w.value = programmes.includes(wv) ? wv : "";
-  $("week").replaceChildren(...DAYS.map((day, i) => {
-    const entries = S.schedule.filter((e) => (!w.value || e.programme === w.value) &&
-      (e.date ? e.date === dates[i] : (e.days || []).includes(day)))
-      .sort((a, b) => a.at.localeCompare(b.at));
-    return el("div", { class: "day" }, el("h3", { text: `${t("day." + day)} ${dates[i].slice(5)}` }),
-      ...entries.map((e) => el("button", { type: "button", class: e.priority, "data-entry": e.id, onclick: () => editEntry(e),
-        text: `${e.at.slice(0, 5)} ${e.id} · ${e.programme}` })));
+  const zone = S.status && S.status.timezone;
+  $('week-zone').textContent = zone ? t('schedule.zone').replace('{zone}', zone) : '';
+  $('week').replaceChildren(...DAYS.map((day, i) => {
+      const entries = S.schedule
+                          .filter(
+                              (e) => (!w.value || e.programme === w.value) &&
+                                  (e.date ? e.date === dates[i] :
+                                            !(e.days || []).length || e.days.includes(day)))  // no days: every day
+                          .sort((a, b) => a.at.localeCompare(b.at));
+      return el(
+          "div", {class: "day"}, el("h3", {text: `${t("day." + day)} ${dates[i].slice(5)}`}),
+          ...entries.map((e) => el("button", {
+                             type: "button",
+                             class: e.priority,
+                             "data-entry": e.id,
+                             onclick: () => editEntry(e),
+                             text: `${e.at.slice(0, 5)} ${e.id} · ${e.programme}`
+                         })));
   }));
   const p = $("entry-programme"), pv = p.value;
   p.replaceChildren(...programmes.map((x) => el("option", { value: x, text: x })));

@@ -162,6 +162,17 @@ try {
   await olga.click("#week button[data-entry=evening-news] >> nth=0");
   await olga.click("#entry-remove");
   await olga.waitForFunction(() => document.querySelectorAll("#week button[data-entry=evening-news]").length === 0);
+  // An entry without days plays every day: the week shows it on each, and says in which zone.
+  await olga.fill("#entry-id", "daily-chime");
+  await olga.fill("#entry-at", "07:00:00");
+  for (const d of ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]) await olga.uncheck(`#entry-days input[value=${d}]`);
+  await olga.click("#entry-form button[type=submit]");
+  await olga.waitForSelector("#entry-error:has-text('Saved')");
+  await olga.waitForFunction(() => document.querySelectorAll("#week button[data-entry=daily-chime]").length === 7);
+  check((await olga.textContent("#week-zone")).includes("every day"), "the week says its time zone");
+  await olga.click("#week button[data-entry=daily-chime] >> nth=3");
+  await olga.click("#entry-remove");
+  await olga.waitForFunction(() => document.querySelectorAll("#week button[data-entry=daily-chime]").length === 0);
   await tab(olga, "health");
   await olga.waitForSelector("#metrics:has-text('loa_fanout_packets_total')");
   await shot(olga, "9-health");
