@@ -40,6 +40,18 @@ function t(key, vars = {}) {
   const text = (WORDS[S.lang] && WORDS[S.lang][key]) || WORDS.en[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ""));
 }
+/// The words for a value the API gives (a source on air, an audit action): the value itself
+/// when there are none (a schedule entry's id, an action added later).
+function word(prefix, value) {
+  const key = prefix + value;
+  return (WORDS[S.lang] && WORDS[S.lang][key]) || WORDS.en[key] || value;
+}
+/// An audit entry's detail as "key: value" pairs rather than raw JSON.
+function detailText(d) {
+  if (d === null || d === undefined) return "";
+  if (typeof d !== "object") return String(d);
+  return Object.entries(d).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("; ");
+}
 function applyWords() {
   document.documentElement.lang = S.lang;
   $("language").value = S.lang;
@@ -95,6 +107,11 @@ async function signIn(token) {
   $("alert-form").hidden = !mayAlert;
   $("entry-form").hidden = !mayEdit;
   $("upload-form").hidden = !mayEdit;
+  // Say why a form is missing, rather than leave the page to look broken.
+  $("alert-why").hidden = mayAlert;
+  $("alert-why").textContent = t("role.noAlert", { role: S.me.role });
+  $("schedule-why").hidden = mayEdit;
+  $("schedule-why").textContent = t("role.noSchedule", { role: S.me.role });
   showTab(location.hash.slice(1) || "overview");
   await refreshAll();
   connectEvents();
@@ -195,10 +212,10 @@ async function refreshAudit() {
   body.replaceChildren(...rows.map((r) => el("tr", { class: "outcome-" + r.outcome },
     el("td", { text: new Date(r.time_ms).toLocaleString(S.lang) }),
     el("td", { text: r.actor + (r.role && r.role !== "-" ? " (" + r.role + ")" : "") }),
-    el("td", { text: r.action }),
+    el("td", { text: word("action.", r.action), title: r.action }),
     el("td", { text: r.subject }),
-    el("td", { text: r.outcome }),
-    el("td", { text: typeof r.detail === "string" ? r.detail : JSON.stringify(r.detail) }))));
+    el("td", { text: word("outcome.", r.outcome) }),
+    el("td", { text: detailText(r.detail) }))));
 }
 async function refreshMetrics() {
   try { $("metrics").textContent = await api("GET", "/metrics"); } catch (e) { /* shown next time */ }
@@ -231,7 +248,7 @@ function renderOverview() {
   const programmes = (S.status && S.status.programmes) || [];
   box.replaceChildren(...programmes.map((p) => el("div", { class: "card programme", "data-programme": p.id },
     el("h3", { text: p.name || p.id }),
-    el("div", {}, el("strong", { class: "on-air", text: p.on_air || "–" }), " ", levelBadge(p.level)),
+    el("div", {}, el("strong", { class: "on-air", text: p.on_air ? word("source.", p.on_air) : "–" }), " ", levelBadge(p.level)),
     el("div", { class: "muted since", text: p.since_ms ? t("overview.since", { time: new Date(p.since_ms).toLocaleTimeString(S.lang) }) : "" }),
     el("div", { class: "meter", role: "meter", "aria-label": t("overview.meter", { programme: p.id }), "aria-valuemin": "-60",
       "aria-valuemax": "0", "aria-valuenow": String(p.meter_dbfs ?? -120) }, el("span")))));
@@ -246,7 +263,7 @@ function updateMeters(programmes) {
     const meter = card.querySelector(".meter");
     meter.setAttribute("aria-valuenow", String(Math.round(db)));
     meter.firstChild.style.width = (100 - (db + 60) / 60 * 100).toFixed(1) + "%";  // the cover over the unlit part
-    if (p.on_air !== undefined) card.querySelector(".on-air").textContent = p.on_air || "–";
+    if (p.on_air !== undefined) card.querySelector(".on-air").textContent = p.on_air ? word("source.", p.on_air) : "–";
     if (p.level) card.querySelector(".level").replaceWith(levelBadge(p.level));
     if (p.since_ms) card.querySelector(".since").textContent = t("overview.since", { time: new Date(p.since_ms).toLocaleTimeString(S.lang) });
   }
@@ -316,7 +333,7 @@ function renderRows() {
   };
   const rows = slice.map((s) => {
     const state = stationState(s);
-    const hears = s.level === "emergency" ? "emergency" + (s.emergency ? " " + s.emergency : "") : (s.on_air || "");
+    const hears = s.level === "emergency" ? word("source.", "emergency") + (s.emergency ? " " + s.emergency : "") : (s.on_air ? word("source.", s.on_air) : "");
     return el("tr", { class: "station " + (state === "online" ? "online" : "offline"), "data-station": s.id },
       el("th", { scope: "row", text: s.name && s.name !== s.id ? `${s.id} · ${s.name}` : s.id }),
       el("td", { text: s.area || "" }),
