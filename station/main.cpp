@@ -24,7 +24,7 @@ options:
   --listen ADDR:PORT   address to receive on (overrides the SDP's)
   --interface ADDR     for a multicast group: join it on the interface with this IPv4 address
   --wav FILE           write the decoded audio to a WAV file
-  --play               play through the default audio device
+  --play               play through the default audio device (an error if none can be opened)
   --jitter-ms N        jitter buffer delay (default 60)
   --duration SEC       stop after SEC seconds (default: until SIGINT/SIGTERM)
   --stats FILE         write the final counters as JSON to FILE (always printed on stdout)

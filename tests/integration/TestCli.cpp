@@ -54,6 +54,19 @@ TEST(Cli, KeysRefusesAnUnknownStation) {
     EXPECT_NE(keys.errors().find("no station 'nobody'"), std::string::npos) << keys.errors();
 }
 
+TEST(Cli, AStationAskedToPlayWithoutAnAudioDeviceSaysSoAndFails) {
+    TempDir dir;
+    // Every audio sink GStreamer could pick ranked out: what a receiver without a sound card sees.
+    const std::string noSinks =
+        "alsasink:0,pulsesink:0,openalsink:0,jackaudiosink:0,osssink:0,oss4sink:0,pipewiresink:0,sdlaudiosink:0";
+    auto station = spawnWithEnvironment({{"GST_PLUGIN_FEATURE_RANK", noSinks}},
+                                        {LOA_STATION_BIN, "--listen", "127.0.0.1:" + std::to_string(freeUdpPort()),
+                                         "--key", b64(1), "--play", "--duration", "2"},
+                                        dir.path() / "s.out", dir.path() / "s.err");
+    EXPECT_EQ(station->wait(10s), 1);
+    EXPECT_NE(station->errors().find("no audio output device could be opened"), std::string::npos) << station->errors();
+}
+
 TEST(Cli, KeysPrintsAMulticastGroupsKeyAndALiveFeedsKey) {
     TempDir dir;
     const auto example = (sourceDir() / "config/example.yaml").string();
