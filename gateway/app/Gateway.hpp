@@ -62,13 +62,9 @@ public:
                                               const std::vector<std::string>& stations) override;
     void stopEmergency(const std::string& id) override;
     void joinEmergency(const std::string& id, const std::string& station) override;
-    EmergencyManager& emergencies() { return *emergencies_; }
-    StateStore& state() { return *store_; }
 
     /// Advances with every frame the media thread sends: the watchdog's proof of life.
     uint64_t heartbeat() const { return ticks_.load(std::memory_order_relaxed); }
-    std::shared_ptr<const Settings> settings() const { return current(); }
-    FanoutEngine& fanout() { return engine_; }
 
 private:
     void mediaLoop();
