@@ -49,7 +49,8 @@ public:
     std::string reload(const Settings& next);
 
     /// Control thread, about once a second: grows the SRTP rollover reservation ahead of use,
-    /// ends expired emergencies.
+    /// ends expired emergencies, keeps the database, says what the media thread counted (a
+    /// clock resync, the minute's summary) and which stations went online or offline.
     void maintain();
     /// Main thread, a few times a second: what went on air since, and the programmes' meters, as
     /// events.
