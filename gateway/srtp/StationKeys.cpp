@@ -85,15 +85,32 @@ std::vector<uint8_t> loadOrCreateSecret(const std::filesystem::path& path) {
             throwSystemError("cannot create the state directory " + dir.string(), errno);
         std::vector<uint8_t> secret(32);
         secureRandom(secret);
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            if (errno == EEXIST) return loadOrCreateSecret(path);  // another process created it first
-            throwSystemError("cannot create gateway secret " + path.string(), errno);
-        }
+        // Written whole under a name of its own, then linked into place: another process (the
+        // keys command beside a first start) sees no secret or the whole one, never a part.
+        std::vector<uint8_t> tag(8);
+        secureRandom(tag);  // (a name no other process or thread writes at once)
+        const auto partial = path.string() + ".new." + hexEncode(tag);
+        const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) throwSystemError("cannot create gateway secret " + path.string(), errno);
         const std::string text = hexEncode(secret) + "\n";
         const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+        const int writeError = errno;
         ::close(fd);
-        if (!ok) throwSystemError("cannot write gateway secret " + path.string(), errno);
+        if (!ok) {
+            ::unlink(partial.c_str());
+            throwSystemError("cannot write gateway secret " + path.string(), writeError);
+        }
+        const bool linked = ::link(partial.c_str(), path.c_str()) == 0;  // fails if it exists: never replaced
+        const int linkError = errno;
+        ::unlink(partial.c_str());
+        if (!linked) {
+            if (linkError == EEXIST) return loadOrCreateSecret(path);  // another process created it first
+            throwSystemError("cannot create gateway secret " + path.string(), linkError);
+        }
+        if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+            ::fsync(dfd);  // the name is durable too
+            ::close(dfd);
+        }
         return secret;
     }
     std::stringstream text;
