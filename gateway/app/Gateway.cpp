@@ -52,18 +52,6 @@ FanoutOptions fanoutOptions(const GatewaySettings& g) {
 }
 }  // namespace
 
-namespace {
-/// Stations by id: a reload or an emergency may concern thousands of them.
-std::unordered_map<std::string_view, const StationSettings*> indexById(const std::vector<StationSettings>& stations) {
-    std::unordered_map<std::string_view, const StationSettings*> index;
-    index.reserve(stations.size());
-    for (const auto& s : stations)
-        index.emplace(s.id, &s);
-    return index;
-}
-
-}  // namespace
-
 Gateway::Gateway(Settings initial)
     : settings_(std::make_shared<const Settings>(std::move(initial))),
       programmeSettings_(current()->programmes),
@@ -481,7 +469,7 @@ std::optional<std::string> Gateway::startEmergency(const std::string& id, const 
                                                    const std::vector<std::string>& stations) {
     std::lock_guard lock(slotsMutex_);
     const auto settings = current();  // (taken under the lock: the latest, in order with changes)
-    const auto byId = indexById(settings->stations);
+    const auto byId = stationsById(settings->stations);
     std::vector<std::string> known;
     for (const auto& station : stations) {
         if (byId.count(station)) known.push_back(station);
@@ -516,7 +504,7 @@ void Gateway::stopEmergency(const std::string& id) {
     }
     const auto stations = router_->release(id);
     // Each station goes back to its own programme, or to the emergency that now outranks the rest.
-    const auto byId = indexById(settings->stations);
+    const auto byId = stationsById(settings->stations);
     for (const auto& station : stations) {
         if (const auto s = byId.find(station); s != byId.end()) engine_.follow(station, programmeFor(*s->second));
     }

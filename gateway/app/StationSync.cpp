@@ -4,16 +4,14 @@
 #include <unordered_map>
 
 namespace loa {
-namespace {
-/// Stations by id: a reload may concern thousands of them.
-std::unordered_map<std::string_view, const StationSettings*> byId(const std::vector<StationSettings>& stations) {
+std::unordered_map<std::string_view, const StationSettings*> stationsById(
+    const std::vector<StationSettings>& stations) {
     std::unordered_map<std::string_view, const StationSettings*> index;
     index.reserve(stations.size());
     for (const auto& s : stations)
         index.emplace(s.id, &s);
     return index;
 }
-}  // namespace
 
 bool sameStream(const StationSettings& a, const StationSettings& b) {
     return a.programme == b.programme && a.address == b.address && a.profile == b.profile && a.key == b.key &&
@@ -27,7 +25,7 @@ std::string StationChanges::summary() const {
 
 StationChanges compareStations(const std::vector<StationSettings>& before, const std::vector<StationSettings>& after) {
     StationChanges c;
-    const auto afterById = byId(after), beforeById = byId(before);
+    const auto afterById = stationsById(after), beforeById = stationsById(before);
     for (const auto& old : before) {
         const auto it = afterById.find(old.id);
         const auto* now = it == afterById.end() ? nullptr : it->second;

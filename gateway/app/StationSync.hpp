@@ -5,12 +5,17 @@
 // functions, called on the control and API threads (one change at a time).
 
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "control/StationOptions.hpp"
 #include "state/StateStore.hpp"
 
 namespace loa {
+
+/// Stations by id (pointing into `stations`): a reload or an emergency may concern thousands.
+std::unordered_map<std::string_view, const StationSettings*> stationsById(const std::vector<StationSettings>& stations);
 
 /// Whether `a` and `b` are sent the same stream (programme, address, profile, key, key epoch): if
 /// not, the station's destination and registration are made anew. (Area, groups and tests
