@@ -46,6 +46,8 @@ public:
     EmergencySource& makeEmergencySlot();
     /// Null unless this is an emergency slot.
     EmergencySource* emergency() const { return emergency_; }
+    /// An emergency slot with no emergency on air: nothing to show, count or say of it.
+    bool idleSlot() const { return emergency_ && !emergency_->armed(); }
     /// One tick of the frame clock: mixes a frame on the bus, encodes it, and appends the frames
     /// the encoder has finished to `out`, marked with the level on air and due at `deadline`.
     void tick(std::vector<FramePtr>& out, std::chrono::steady_clock::time_point deadline = {});

@@ -287,7 +287,7 @@ nlohmann::json Gateway::statusJson() {
     const auto settings = current();
     nlohmann::json programmes = nlohmann::json::array();
     for (const auto& p : programmes_) {
-        if (p->emergency() && !p->emergency()->armed()) continue;
+        if (p->idleSlot()) continue;
         auto j = onAirJson(*p);
         j["name"] = p->settings().name;
         j["frames"] = p->framesEncoded();
@@ -810,7 +810,7 @@ void Gateway::publishLevels() {
     if (events_.subscribers() == 0) return;  // nobody watching the meters: no work
     nlohmann::json programmes = nlohmann::json::array();
     for (const auto& p : programmes_) {
-        if (p->emergency() && !p->emergency()->armed()) continue;
+        if (p->idleSlot()) continue;
         programmes.push_back(onAirJson(*p));
     }
     events_.publish({{"type", "levels"}, {"programmes", programmes}});
@@ -1029,7 +1029,7 @@ void Gateway::relayLoop() {
 std::vector<std::string> Gateway::programmeSummaries() const {
     std::vector<std::string> lines;
     for (const auto& p : programmes_) {
-        if (p->emergency() && !p->emergency()->armed()) continue;  // an idle emergency slot: nothing to say
+        if (p->idleSlot()) continue;
         lines.push_back(p->summary());
     }
     return lines;
